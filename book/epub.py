@@ -1,0 +1,158 @@
+"""The EPUB emitter: EbookLib assembles the package, then the zip is rewritten so the
+output is deterministic (mimetype first and stored, sorted entries, fixed timestamps) and
+written atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ebooklib import epub
+
+from .cover import make_cover
+from .errors import BuildError
+from .model import Book, Rendition
+from .output import atomic_write
+from .render import build_date
+from .theme import FONTS, THEME
+
+CSS_NAME = "book.css"
+LANDMARKS = {"chapter": "bodymatter", "credits": "credits", "contributors": "credits"}
+
+
+@dataclass(frozen=True)
+class EpubResult:
+    path: Path
+    size: int
+
+
+def _accessibility(book: Book, ebook: epub.EpubBook) -> None:
+    """Accessibility metadata derived from what the book actually contains."""
+    has_images = bool(book.figures) or any(c.image_paths for c in book.chapters)
+    modes = ["textual"] + (["visual"] if has_images else [])
+    for mode in modes:
+        ebook.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
+    ebook.add_metadata(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
+    features = ["tableOfContents", "readingOrder", "structuralNavigation"]
+    if has_images:
+        features.append("alternativeText")
+    for feature in features:
+        ebook.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
+    ebook.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
+    summary = "Text with headings, a navigable table of contents and footnotes linked both ways."
+    if has_images:
+        summary += " Every image has a text alternative; captions and credits are in the text."
+    ebook.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
+    ebook.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA",
+                       {"property": "dcterms:conformsTo"})
+
+
+def _metadata(book: Book, ebook: epub.EpubBook) -> None:
+    meta = book.meta
+    ebook.set_identifier(meta.identifier)
+    ebook.set_title(meta.title)
+    ebook.set_language(meta.language)
+    for index, person in enumerate(meta.contributors):
+        uid = f"contributor-{index}"
+        tag = "creator" if person.role == "author" else "contributor"
+        ebook.add_metadata("DC", tag, person.name, {"id": uid})
+        ebook.add_metadata(None, "meta", person.marc,
+                           {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"})
+    ebook.add_metadata("DC", "publisher", meta.publisher)
+    ebook.add_metadata("DC", "rights", meta.rights)
+    ebook.add_metadata("DC", "date", meta.date)
+    if meta.description:
+        ebook.add_metadata("DC", "description", meta.description)
+    for keyword in meta.keywords:
+        ebook.add_metadata("DC", "subject", keyword)
+    if meta.based_on:
+        ebook.add_metadata("DC", "source", meta.based_on)
+    _accessibility(book, ebook)
+
+
+def _stylesheet(book: Book) -> epub.EpubItem:
+    css = "\n".join((THEME / n).read_text("utf-8") for n in ("base.css", "epub.css"))
+    css += "\n".join(a.data.decode("utf-8") for a in book.extra_css)
+    return epub.EpubItem(uid="style", file_name=CSS_NAME, media_type="text/css",
+                         content=css.encode("utf-8"))
+
+
+def _deterministic_zip(raw: bytes, when: dt.datetime) -> bytes:
+    """Rewrite EbookLib's zip: mimetype first and stored, entries sorted, fixed times."""
+    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    source = zipfile.ZipFile(io.BytesIO(raw))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        names = sorted(n for n in source.namelist() if n != "mimetype")
+        for name in ["mimetype"] + names:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, source.read(name))
+    return out.getvalue()
+
+
+def build_epub(book: Book, rendition: Rendition) -> bytes:
+    ebook = epub.EpubBook()
+    _metadata(book, ebook)
+    style = _stylesheet(book)
+    ebook.add_item(style)
+    for font in sorted(FONTS.glob("*.ttf")):
+        ebook.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
+                                     media_type="font/ttf", content=font.read_bytes()))
+    cover_asset = next((a for a in book.assets if a.path == book.meta.cover), None)
+    if cover_asset:
+        cover_name, cover_bytes = "cover" + Path(cover_asset.path).suffix, cover_asset.data
+    else:
+        cover_name, cover_bytes = "cover.png", make_cover(book.meta, FONTS)
+    ebook.set_cover(cover_name, cover_bytes)
+    for asset in book.assets:
+        if asset.path != book.meta.cover:
+            ebook.add_item(epub.EpubItem(uid=f"img-{len(ebook.items)}", file_name=asset.path,
+                                         media_type=asset.media_type, content=asset.data))
+    documents = []
+    for part in rendition.parts:
+        doc = epub.EpubHtml(uid=part.id, file_name=f"{part.id}.xhtml", title=part.title,
+                            lang=book.meta.language, content=part.html.encode("utf-8"))
+        doc.add_item(style)
+        ebook.add_item(doc)
+        documents.append((part, doc))
+    nav = epub.EpubNav(title="Contents")
+    nav.add_item(style)
+    ebook.add_item(nav)
+    ebook.add_item(epub.EpubNcx())
+    ebook.toc = [epub.Link(f"{p.id}.xhtml", p.title, p.id) for p, _ in documents
+                 if p.kind in ("chapter", "credits", "contributors")]
+    front = [d for p, d in documents if p.kind in ("titlepage", "colophon")]
+    rest = [d for p, d in documents if p.kind not in ("titlepage", "colophon")]
+    ebook.spine = ["cover"] + front + [nav] + rest
+    ebook.guide = [{"type": "cover", "href": "cover.xhtml", "title": "Cover"},
+                   {"type": "toc", "href": "nav.xhtml", "title": "Contents"}]
+    first_chapter = next(p for p, _ in documents if p.kind == "chapter")
+    ebook.guide.append({"type": "text", "href": f"{first_chapter.id}.xhtml", "title": "Start"})
+    credits = next((p for p, _ in documents if p.kind == "credits"), None)
+    if credits:
+        ebook.guide.append({"type": "credits", "href": f"{credits.id}.xhtml", "title": credits.title})
+    when = build_date(book)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "book.epub"
+        try:
+            epub.write_epub(str(target), ebook, {
+                "epub3_pages": False, "raise_exceptions": True,
+                "mtime": when.replace(tzinfo=None), "play_order": {"enabled": True, "start_from": 1},
+            })
+        except Exception as exc:  # EbookLib raises bare exceptions from lxml and zipfile
+            raise BuildError(f"EPUB: {exc}") from exc
+        raw = target.read_bytes()
+    return _deterministic_zip(raw, when)
+
+
+def emit_epub(book: Book, rendition: Rendition, out_dir: Path) -> EpubResult:
+    data = build_epub(book, rendition)
+    path = out_dir / f"{book.meta.slug}.epub"
+    atomic_write(path, data)
+    return EpubResult(path, len(data))

@@ -1,0 +1,60 @@
+"""One error family for every problem with a book's input, so the CLI can print each as
+`path:line: message (hint)` and never a traceback."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in the input."""
+
+    path: str
+    line: int | None
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        text = f"{where}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class BookError(Exception):
+    """Bad input: one or more problems, all reported together."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line or 0))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def at(cls, path: str | Path, line: int | None, message: str, hint: str = "") -> "BookError":
+        return cls([Problem(str(path), line, message, hint)])
+
+
+class BuildError(Exception):
+    """An edition could not be produced although the input was valid (renderer failure)."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A 'did you mean' hint for a misspelt key or id, or '' when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+class Collector:
+    """Gathers problems so validation reports all of them at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: str | Path, line: int | None, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(str(path), line, message, hint))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise BookError(self.problems)

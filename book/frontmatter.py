@@ -1,0 +1,85 @@
+"""YAML front matter: split it from the Markdown, parse it safely, validate its keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from .errors import BookError, Collector, did_you_mean
+
+FRONT_MATTER_KEYS = {
+    "title": "The chapter title (else the first heading is used).",
+    "short_title": "Running head and short contents label.",
+    "description": "One-line summary of the chapter.",
+}
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of silently keeping the last."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    data: dict
+    lines: dict[str, int]  # key → line in the file
+    body: str
+    body_offset: int  # lines before the Markdown body starts
+
+
+def split_front_matter(path: str, text: str) -> FrontMatter:
+    """Separate `---` YAML front matter from the body, keeping line numbers right."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip() != "---":
+        return FrontMatter({}, {}, text, 0)
+    for end in range(1, len(lines)):
+        if lines[end].rstrip() in ("---", "..."):
+            break
+    else:
+        raise BookError.at(path, 1, "front matter opened with '---' is never closed",
+                           "add a line '---' after the front matter")
+    yaml_text = "".join(lines[1:end])
+    try:
+        data = yaml.load(yaml_text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark else 1
+        raise BookError.at(path, line, f"front matter: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise BookError.at(path, 1, f"front matter: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BookError.at(path, 2, "front matter must be a mapping of keys to values")
+    key_lines: dict[str, int] = {}
+    node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            key_lines[str(key_node.value)] = key_node.start_mark.line + 2
+    return FrontMatter(data, key_lines, "".join(lines[end + 1:]), end + 1)
+
+
+def validate_front_matter(path: str, fm: FrontMatter) -> None:
+    problems = Collector()
+    for key, value in fm.data.items():
+        line = fm.lines.get(str(key))
+        if key not in FRONT_MATTER_KEYS:
+            problems.add(path, line, f"unknown front matter key '{key}'",
+                         did_you_mean(str(key), FRONT_MATTER_KEYS))
+        elif not isinstance(value, str) or not value.strip():
+            problems.add(path, line, f"front matter '{key}' must be non-empty text")
+    problems.raise_if_any()

@@ -1,0 +1,178 @@
+"""load: read the project's files into Sources. Apart from the emitters, only this module
+reads the disk, and only inside the project folder."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from .config import MANIFEST, parse_config
+from .errors import BookError, Collector, did_you_mean
+from .model import LICENCES, Asset, Metadata, Photo
+from .paths import OutsideProject, media_type, resolve_inside
+from .tomlfile import TomlDoc, parse_toml
+
+PHOTO_MANIFEST = "assets/photos.toml"
+PHOTO_KEYS = {
+    "file": "Image file, relative to the assets/ folder.",
+    "caption": "Caption printed under the photo.",
+    "credit": "Credit line, e.g. 'Name/Agency'.",
+    "alt": "Alt text describing the image (not the caption).",
+    "source": "Where the original photograph appeared.",
+    "licence": "Licence status: " + ", ".join(LICENCES) + ".",
+    "subject": "Short subject phrase (printed on generated stand-ins).",
+}
+REQUIRED_PHOTO_KEYS = ("file", "caption", "credit", "alt", "licence")
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
+MAX_IMAGE_BYTES = 40 * 1024 * 1024
+MAX_IMAGE_PIXELS = 60_000_000
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Everything parse needs, read from disk once."""
+
+    root: Path
+    meta: Metadata
+    manifest: TomlDoc
+    chapters: tuple[tuple[str, str], ...]  # (project-relative path, text)
+    photos: dict[str, Photo]
+    styles: tuple[Asset, ...]
+
+
+def _read_text(path: Path, shown: str, line_ref: tuple[str, int | None]) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BookError.at(line_ref[0], line_ref[1], f"file '{shown}' does not exist") from None
+    except OSError as exc:
+        raise BookError.at(shown, None, f"cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BookError.at(shown, line, "file is not valid UTF-8 text") from None
+
+
+def load_project(root: Path) -> Sources:
+    """Read book.toml, every chapter, the photo manifest and project styles."""
+    root = root.resolve()
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise BookError.at(str(manifest_path), None, f"no {MANIFEST} here",
+                           "run 'book build' in a book project or pass its folder")
+    text = _read_text(manifest_path, MANIFEST, (MANIFEST, None))
+    doc = parse_toml(MANIFEST, text)
+    meta = parse_config(doc)
+    problems = Collector()
+    chapters: list[tuple[str, str]] = []
+    for rel in meta.chapter_paths:
+        line = doc.value_line(rel, "chapters")
+        try:
+            path = resolve_inside(root, rel)
+        except OutsideProject:
+            problems.add(MANIFEST, line, f"chapter '{rel}' is outside the project")
+            continue
+        if not path.is_file():
+            listed = [p.relative_to(root).as_posix() for p in sorted(root.glob("chapters/*.md"))]
+            problems.add(MANIFEST, line, f"chapter file '{rel}' does not exist",
+                         did_you_mean(rel, listed))
+            continue
+        chapters.append((rel, _read_text(path, rel, (rel, None))))
+    problems.raise_if_any()
+    return Sources(root, meta, doc, tuple(chapters), load_photos(root), _load_styles(root))
+
+
+def load_photos(root: Path) -> dict[str, Photo]:
+    """Read and validate assets/photos.toml (absent means the book has no photos)."""
+    path = root / PHOTO_MANIFEST
+    if not path.is_file():
+        return {}
+    doc = parse_toml(PHOTO_MANIFEST, _read_text(path, PHOTO_MANIFEST, (PHOTO_MANIFEST, None)))
+    problems = Collector()
+    photos: dict[str, Photo] = {}
+    for photo_id, entry in doc.data.items():
+        line = doc.table_line(photo_id)
+        if not isinstance(entry, dict):
+            problems.add(PHOTO_MANIFEST, doc.line(photo_id), f"'{photo_id}' must be a table [{photo_id}]")
+            continue
+        for key, value in entry.items():
+            if key not in PHOTO_KEYS:
+                problems.add(PHOTO_MANIFEST, doc.line(key, photo_id),
+                             f"unknown key '{key}' in photo '{photo_id}'", did_you_mean(key, PHOTO_KEYS))
+            elif not isinstance(value, str) or not value.strip():
+                problems.add(PHOTO_MANIFEST, doc.line(key, photo_id),
+                             f"'{key}' of photo '{photo_id}' must be non-empty text")
+        for key in REQUIRED_PHOTO_KEYS:
+            if key not in entry:
+                problems.add(PHOTO_MANIFEST, line, f"photo '{photo_id}' has no '{key}'", PHOTO_KEYS[key])
+        licence = entry.get("licence")
+        if isinstance(licence, str) and licence not in LICENCES:
+            problems.add(PHOTO_MANIFEST, doc.line("licence", photo_id),
+                         f"unknown licence status '{licence}'",
+                         did_you_mean(licence, LICENCES) or "use one of: " + ", ".join(LICENCES))
+        if (isinstance(entry.get("alt"), str) and entry.get("alt", "").strip()
+                == str(entry.get("caption", "")).strip()):
+            problems.add(PHOTO_MANIFEST, doc.line("alt", photo_id),
+                         f"alt text of photo '{photo_id}' repeats its caption",
+                         "describe what the image shows instead")
+        if all(isinstance(entry.get(k), str) for k in REQUIRED_PHOTO_KEYS):
+            photos[photo_id] = Photo(
+                id=photo_id, file="assets/" + entry["file"].lstrip("./"), caption=entry["caption"],
+                credit=entry["credit"], alt=entry["alt"], source=entry.get("source", ""),
+                licence=entry["licence"], subject=entry.get("subject", ""), line=line)
+    problems.raise_if_any()
+    return photos
+
+
+def _load_styles(root: Path) -> tuple[Asset, ...]:
+    """The project's own CSS (styles/*.css), applied after the built-in theme."""
+    folder = root / "styles"
+    if not folder.is_dir():
+        return ()
+    return tuple(Asset(p.relative_to(root).as_posix(), p.read_bytes(), "text/css")
+                 for p in sorted(folder.glob("*.css")))
+
+
+def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[Asset, ...]:
+    """Read each image (project-relative path → where it was referenced), checking that it
+    is inside the project, of an allowed type and within the size caps."""
+    problems = Collector()
+    assets: list[Asset] = []
+    for rel, (ref_path, ref_line) in sorted(wanted.items()):
+        try:
+            path = resolve_inside(root, rel)
+        except OutsideProject:
+            problems.add(ref_path, ref_line, f"image '{rel}' is outside the project")
+            continue
+        kind = media_type(rel)
+        if kind not in IMAGE_TYPES:
+            problems.add(ref_path, ref_line, f"image '{rel}' is not PNG, JPEG, GIF or SVG")
+            continue
+        if not path.is_file():
+            problems.add(ref_path, ref_line, f"image file '{rel}' does not exist")
+            continue
+        data = path.read_bytes()
+        if len(data) > MAX_IMAGE_BYTES:
+            problems.add(ref_path, ref_line, f"image '{rel}' is larger than {MAX_IMAGE_BYTES >> 20} MiB")
+            continue
+        width = height = 0
+        if kind != "image/svg+xml":
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", Image.DecompressionBombWarning)
+                    with Image.open(io.BytesIO(data)) as image:
+                        width, height = image.size
+                        if width * height > MAX_IMAGE_PIXELS:
+                            raise ValueError("too many pixels")
+                        image.verify()
+            except Exception as exc:  # Pillow raises many types for bad files
+                problems.add(ref_path, ref_line, f"image '{rel}' cannot be read ({exc})")
+                continue
+        assets.append(Asset(rel, data, kind, width, height))
+    problems.raise_if_any()
+    return tuple(assets)

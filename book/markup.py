@@ -1,0 +1,61 @@
+"""Markdown and HTML primitives shared by parse: the Markdown engine, heading slugs and the
+raw-HTML allow-list. Kept apart so parse reads as the chapter-level flow."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import nh3
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+
+ALLOWED_TAGS = {
+    "a", "abbr", "aside", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code",
+    "col", "colgroup", "dd", "del", "dfn", "div", "dl", "dt", "em", "figcaption", "figure",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol",
+    "p", "pre", "q", "rp", "rt", "ruby", "s", "samp", "section", "small", "span", "strong",
+    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul",
+    "var", "wbr",
+}
+GENERIC_ATTRIBUTES = {"id", "class", "lang", "dir", "title", "role"}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "scope", "style"},
+    "ol": {"start", "reversed"},
+    "time": {"datetime"},
+    "q": {"cite"},
+    "blockquote": {"cite"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def markdown_engine() -> MarkdownIt:
+    """CommonMark with GFM tables, footnotes and typographic quotes and dashes."""
+    md = MarkdownIt("commonmark", {"html": True, "typographer": True})
+    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
+    md.use(footnote_plugin)
+    return md
+
+
+def clean_html(html: str) -> str:
+    """Keep only allow-listed tags, attributes and URL schemes (scripts, iframes, event
+    handlers and javascript: URLs never reach an edition)."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"*": GENERIC_ATTRIBUTES, **ALLOWED_ATTRIBUTES},
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+        filter_style_properties={"text-align"},
+    )
+
+
+def slugify(text: str) -> str:
+    """GitHub-style heading anchor: lower case, punctuation dropped, spaces to hyphens."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[^\w\s-]", "", text)
+    return re.sub(r"\s+", "-", text.strip()) or "section"

@@ -1,0 +1,212 @@
+"""The typed, frozen document model that passes between the stages.
+
+load → Sources; parse → Chapter; assemble → Book; render → Rendition. Every stage reads the
+model and returns new values; nothing mutates a Book after assemble builds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROLES = {
+    "author": "aut",
+    "editor": "edt",
+    "contributor": "ctb",
+    "photographer": "pht",
+    "illustrator": "ill",
+    "translator": "trl",
+    "designer": "bkd",
+}
+
+LICENCES = ("stand-in", "licensed", "public-domain", "cc-by", "cc-by-sa", "own")
+
+
+@dataclass(frozen=True)
+class Contributor:
+    name: str
+    role: str  # a key of ROLES
+    note: str = ""
+
+    @property
+    def marc(self) -> str:
+        """The MARC relator code EPUB metadata wants for this role."""
+        return ROLES[self.role]
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What book.toml says about the book as a whole."""
+
+    title: str
+    subtitle: str
+    language: str
+    slug: str
+    publisher: str
+    rights: str
+    identifier: str
+    date: str
+    description: str
+    keywords: tuple[str, ...]
+    based_on: str
+    contributors: tuple[Contributor, ...]
+    chapter_paths: tuple[str, ...]
+    cover: str = ""
+
+    @property
+    def authors(self) -> tuple[Contributor, ...]:
+        return tuple(c for c in self.contributors if c.role == "author")
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One entry of the photo manifest."""
+
+    id: str
+    file: str  # project-relative path
+    caption: str
+    credit: str
+    alt: str
+    source: str
+    licence: str
+    subject: str = ""
+    line: int | None = None
+
+    @property
+    def is_stand_in(self) -> bool:
+        return self.licence == "stand-in"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file an edition embeds: image or font. `path` is project-relative (POSIX)."""
+
+    path: str
+    data: bytes
+    media_type: str
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Footnote:
+    number: int
+    id: str  # the note's anchor id
+    ref_id: str  # the call's anchor id
+    html: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """An internal link found while parsing, checked by assemble."""
+
+    line: int
+    target_path: str  # project-relative chapter path; "" for a photo link
+    anchor: str  # global id the href points at ('' for the chapter's start)
+    raw: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One parsed chapter. `body` is sanitized HTML whose internal hrefs are `#global-id`."""
+
+    id: str
+    path: str  # project-relative source path
+    title: str
+    short_title: str
+    body: str
+    headings: tuple[Heading, ...]
+    footnotes: tuple[Footnote, ...]
+    photo_ids: tuple[tuple[str, int], ...]  # (photo id, line)
+    image_paths: tuple[tuple[str, int], ...]  # (project-relative image path, line)
+    links: tuple[Link, ...]
+    kind: str = "chapter"  # chapter | backmatter
+    number: int = 0
+
+    @property
+    def anchor_ids(self) -> frozenset[str]:
+        ids = {self.id}
+        ids.update(h.id for h in self.headings)
+        ids.update(f.id for f in self.footnotes)
+        ids.update(f.ref_id for f in self.footnotes)
+        ids.update(figure_id(p) for p, _ in self.photo_ids)
+        return frozenset(ids)
+
+
+def figure_id(photo_id: str) -> str:
+    return f"fig-{photo_id}"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A photo as placed in the book, numbered in reading order."""
+
+    number: int
+    photo: Photo
+    chapter_id: str
+
+    @property
+    def id(self) -> str:
+        return figure_id(self.photo.id)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What stamps this build: its version label and the date every output carries."""
+
+    version: str
+    timestamp: int  # seconds since the epoch (SOURCE_DATE_EPOCH or the clock)
+    commit: str = ""
+
+
+@dataclass(frozen=True)
+class Book:
+    root: Path
+    meta: Metadata
+    chapters: tuple[Chapter, ...]
+    figures: tuple[Figure, ...]
+    assets: tuple[Asset, ...]
+    edition: Edition
+    extra_css: tuple[Asset, ...] = ()
+
+    def chapter_of(self, anchor: str) -> Chapter | None:
+        for chapter in self.chapters:
+            if anchor in chapter.anchor_ids:
+                return chapter
+        return None
+
+    @property
+    def stand_ins(self) -> tuple[Figure, ...]:
+        return tuple(f for f in self.figures if f.photo.is_stand_in)
+
+
+def chapter_id(path: str) -> str:
+    """The id a chapter file gets everywhere (anchors, EPUB file names): its file stem."""
+    stem = Path(path).stem
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem) or "chapter"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One unit of an edition: a front-matter page, a chapter or a back-matter page."""
+
+    id: str
+    kind: str  # titlepage | colophon | toc | chapter | credits | contributors
+    title: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """What render makes for one edition: its parts and, for print and web, the whole page."""
+
+    format: str
+    parts: tuple[Part, ...]
+    html: str

@@ -1,0 +1,204 @@
+"""parse: one chapter's source text → a Chapter (validated front matter, sanitized HTML
+body, headings, footnotes, and every photo, image and internal link with its line)."""
+
+from __future__ import annotations
+
+import html
+import posixpath
+from urllib.parse import unquote, urlsplit
+
+from markdown_it.token import Token
+
+from .errors import BookError, Collector
+from .frontmatter import split_front_matter, validate_front_matter
+from .markup import clean_html, markdown_engine, slugify
+from .model import Chapter, Footnote, Heading, Link, chapter_id, figure_id
+
+PHOTO_SCHEME = "photo:"
+_MD = markdown_engine()
+
+
+class _ChapterParser:
+    """Walks one chapter's tokens, rewriting what the book needs and recording references."""
+
+    def __init__(self, path: str, offset: int, cid: str):
+        self.path = path
+        self.offset = offset
+        self.cid = cid
+        self.problems = Collector()
+        self.headings: list[Heading] = []
+        self.photos: list[tuple[str, int]] = []
+        self.images: list[tuple[str, int]] = []
+        self.links: list[Link] = []
+        self.used_ids: set[str] = set()
+
+    def line_of(self, token: Token | None, fallback: int = 0) -> int:
+        if token is not None and token.map:
+            return token.map[0] + 1 + self.offset
+        return fallback
+
+    def unique_id(self, base: str) -> str:
+        candidate, n = f"{self.cid}--{base}", 1
+        while candidate in self.used_ids:
+            n += 1
+            candidate = f"{self.cid}--{base}-{n}"
+        self.used_ids.add(candidate)
+        return candidate
+
+    def resolve_local(self, target: str) -> str:
+        """A link or image path relative to this chapter → project-relative POSIX path."""
+        base = posixpath.dirname(self.path)
+        return posixpath.normpath(posixpath.join(base, unquote(target)))
+
+    def photo_paragraphs(self, tokens: list[Token]) -> list[Token]:
+        """Turn a paragraph holding only `![](photo:ID)` into a figure slot."""
+        out: list[Token] = []
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if (tok.type == "paragraph_open" and i + 2 < len(tokens)
+                    and tokens[i + 1].type == "inline" and tokens[i + 2].type == "paragraph_close"):
+                children = [c for c in tokens[i + 1].children or []
+                            if not (c.type == "text" and not c.content.strip())]
+                if (len(children) == 1 and children[0].type == "image"
+                        and str(children[0].attrGet("src") or "").startswith(PHOTO_SCHEME)):
+                    photo = str(children[0].attrGet("src"))[len(PHOTO_SCHEME):]
+                    line = self.line_of(tok)
+                    self.photos.append((photo, line))
+                    slot = Token("html_block", "", 0)
+                    slot.content = f'<figure class="photo" id="{html.escape(figure_id(photo))}"></figure>\n'
+                    out.append(slot)
+                    i += 3
+                    continue
+            out.append(tok)
+            i += 1
+        return out
+
+    def walk(self, tokens: list[Token]) -> None:
+        block_line = self.offset + 1
+        for index, tok in enumerate(tokens):
+            if tok.map:
+                block_line = self.line_of(tok)
+            if tok.type == "heading_open":
+                text = "".join(c.content for c in tokens[index + 1].children or []
+                               if c.type in ("text", "code_inline"))
+                anchor = self.unique_id(slugify(text))
+                tok.attrSet("id", anchor)
+                self.headings.append(Heading(int(tok.tag[1]), text, anchor))
+            for child in tok.children or []:
+                if child.type == "image":
+                    self.image(child, block_line)
+                elif child.type == "link_open":
+                    self.link(child, block_line)
+
+    def image(self, tok: Token, line: int) -> None:
+        src = str(tok.attrGet("src") or "")
+        if src.startswith(PHOTO_SCHEME):
+            self.problems.add(self.path, line, "a photo must stand alone in its own paragraph",
+                              f"put '![]({src})' on a line of its own with blank lines around it")
+            return
+        if urlsplit(src).scheme or src.startswith(("/", "\\")):
+            self.problems.add(self.path, line, f"image '{src}' is not a file inside the project",
+                              "copy the image into the project and use a relative path")
+            return
+        target = self.resolve_local(src)
+        self.images.append((target, line))
+        tok.attrSet("src", target)
+
+    def link(self, tok: Token, line: int) -> None:
+        href = str(tok.attrGet("href") or "")
+        if href.startswith(PHOTO_SCHEME):
+            photo = href[len(PHOTO_SCHEME):]
+            anchor = figure_id(photo)
+            self.links.append(Link(line, "", anchor, href))
+            tok.attrSet("href", f"#{anchor}")
+            return
+        parts = urlsplit(href)
+        if parts.scheme in ("http", "https", "mailto"):
+            return
+        if parts.scheme or parts.netloc:
+            self.problems.add(self.path, line, f"link '{href}' uses a scheme the book does not allow",
+                              "use http(s), mailto, or a chapter file")
+            return
+        if parts.path:
+            target = self.resolve_local(parts.path)
+            if not target.endswith(".md"):
+                self.problems.add(self.path, line, f"link '{href}' does not point at a chapter",
+                                  "link to a chapter's .md file, optionally with #heading")
+                return
+            target_cid = chapter_id(target)
+        else:
+            target, target_cid = self.path, self.cid
+        frag = unquote(parts.fragment)
+        anchor = f"{target_cid}--{frag}" if frag else target_cid
+        if frag.startswith("fig-"):
+            anchor = frag
+        self.links.append(Link(line, target, anchor, href))
+        tok.attrSet("href", f"#{anchor}")
+
+
+def _split_footnotes(tokens: list[Token]) -> tuple[list[Token], list[list[Token]]]:
+    """Separate the body tokens from each footnote's content tokens."""
+    if not any(t.type == "footnote_block_open" for t in tokens):
+        return tokens, []
+    start = next(i for i, t in enumerate(tokens) if t.type == "footnote_block_open")
+    notes: list[list[Token]] = []
+    for tok in tokens[start + 1:]:
+        if tok.type == "footnote_open":
+            notes.append([])
+        elif tok.type in ("footnote_close", "footnote_block_close", "footnote_anchor"):
+            continue
+        elif notes:
+            notes[-1].append(tok)
+    return tokens[:start], notes
+
+
+def parse_chapter(path: str, text: str) -> Chapter:
+    """Parse one chapter file; every problem in it is raised together with its line."""
+    fm = split_front_matter(path, text)
+    validate_front_matter(path, fm)
+    cid = chapter_id(path)
+    parser = _ChapterParser(path, fm.body_offset, cid)
+    env: dict = {}
+    tokens = _MD.parse(fm.body, env)
+    title = str(fm.data.get("title", "")).strip()
+    if not title:
+        first = next((i for i, t in enumerate(tokens) if t.type == "heading_open"), None)
+        if first is None:
+            raise BookError.at(path, 1, "chapter has no title",
+                               "add 'title:' to the front matter or start with a '# Heading'")
+        title = tokens[first + 1].content.strip()
+        tokens = tokens[:first] + tokens[first + 3:]
+    tokens = parser.photo_paragraphs(tokens)
+    parser.walk(tokens)
+    body_tokens, note_tokens = _split_footnotes(tokens)
+
+    footnotes: list[Footnote] = []
+    for number, note in enumerate(note_tokens, start=1):
+        parser.walk(note)
+        note_html = _MD.renderer.render(note, _MD.options, env)
+        footnotes.append(Footnote(number, f"{cid}--fn{number}", f"{cid}--fnref{number}",
+                                  clean_html(note_html)))
+    for tok in body_tokens:
+        for child in tok.children or []:
+            if child.type == "footnote_ref":
+                n = child.meta["id"] + 1
+                sub = child.meta.get("subId", 0)
+                ref_id = f"{cid}--fnref{n}" + (f"-{sub + 1}" if sub else "")
+                child.type, child.content = "html_inline", (
+                    f'<a class="noteref" href="#{cid}--fn{n}" id="{ref_id}" '
+                    f'role="doc-noteref">{n}</a>')
+    parser.problems.raise_if_any()
+    body = clean_html(_MD.renderer.render(body_tokens, _MD.options, env))
+    return Chapter(
+        id=cid,
+        path=path,
+        title=title,
+        short_title=str(fm.data.get("short_title", "")).strip() or title,
+        body=body,
+        headings=tuple(parser.headings),
+        footnotes=tuple(footnotes),
+        photo_ids=tuple(parser.photos),
+        image_paths=tuple(parser.images),
+        links=tuple(parser.links),
+    )

@@ -1,0 +1,83 @@
+"""The only place that runs the stages in order: load → parse → assemble → render → emit."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .assemble import assemble, wanted_assets
+from .errors import BookError
+from .load import load_project, read_assets
+from .model import Book, Edition
+from .parse import parse_chapter
+
+FORMATS = ("pdf", "epub")
+
+
+@dataclass
+class Written:
+    """One output file and what it cost."""
+
+    format: str
+    path: Path
+    size: int
+    seconds: float
+    pages: int | None = None
+
+
+@dataclass
+class BuildReport:
+    book: Book
+    written: list[Written] = field(default_factory=list)
+
+
+def edition_from_env(version: str = "") -> Edition:
+    """Dates come from SOURCE_DATE_EPOCH when it is set, so builds reproduce."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    timestamp = int(epoch) if epoch.isdigit() else int(time.time())
+    return Edition(version=version, timestamp=timestamp)
+
+
+def load_book(root: Path, edition: Edition) -> Book:
+    """Everything up to the frozen Book; raises BookError listing every input problem."""
+    sources = load_project(root)
+    chapters, problems = [], []
+    for path, text in sources.chapters:
+        try:
+            chapters.append(parse_chapter(path, text))
+        except BookError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise BookError(problems)
+    parsed = tuple(chapters)
+    assets = read_assets(sources.root, wanted_assets(sources.meta, parsed, sources.photos))
+    return assemble(sources.root, sources.meta, parsed, sources.photos, assets,
+                    sources.styles, edition)
+
+
+def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
+          edition: Edition | None = None, progress=lambda message: None) -> BuildReport:
+    """Build the requested editions; each is written atomically or not at all."""
+    started = time.perf_counter()
+    book = load_book(root, edition or edition_from_env())
+    progress(f"loaded {len(book.chapters)} chapters, {len(book.figures)} figures "
+             f"in {time.perf_counter() - started:.2f}s")
+    report = BuildReport(book)
+    for fmt in formats:
+        began = time.perf_counter()
+        if fmt == "pdf":
+            from .pdf import emit_pdf
+            from .render import render_print
+            result = emit_pdf(book, render_print(book), out_dir)
+            report.written.append(Written("pdf", result.path, result.size,
+                                          time.perf_counter() - began, result.pages))
+        elif fmt == "epub":
+            from .epub import emit_epub
+            from .render import render_epub
+            result = emit_epub(book, render_epub(book), out_dir)
+            report.written.append(Written("epub", result.path, result.size,
+                                          time.perf_counter() - began))
+        progress(f"wrote {report.written[-1].path.name}")
+    return report

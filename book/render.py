@@ -1,0 +1,156 @@
+"""render: Book → Rendition. One set of templates gives the print document, the EPUB's
+XHTML parts and the web pages; render never changes the Book."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from . import __version__, fragments
+from .model import Book, Chapter, Footnote, Part, Rendition
+
+ROLE_LABELS = {
+    "author": "Written by", "editor": "Edited by", "contributor": "Contributors",
+    "photographer": "Photography", "illustrator": "Illustration", "translator": "Translation",
+    "designer": "Design",
+}
+
+_ENV = Environment(loader=PackageLoader("book", "templates"), autoescape=True,
+                   undefined=StrictUndefined, keep_trailing_newline=True)
+_ENV.globals["version"] = __version__
+_PARTS = _ENV.get_template("parts.html.j2").module
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    kind: str
+    title: str
+    href: str
+
+
+def build_date(book: Book) -> dt.datetime:
+    return dt.datetime.fromtimestamp(book.edition.timestamp, tz=dt.timezone.utc)
+
+
+def _note_body(note: Footnote) -> Markup:
+    """A footnote's paragraphs as inline content (for a float or an aside's single <p>)."""
+    root = fragments.parse(note.html)
+    return Markup(" ".join(fragments.inner(para) for para in root))
+
+
+def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bool,
+                  href_for, src_for) -> str:
+    """Fill figure slots, place footnotes and rewrite links for one edition."""
+    root = fragments.parse(chapter.body)
+    figures = {f.id: f for f in book.figures if f.chapter_id == chapter.id}
+    for slot in root.iter("figure"):
+        if "photo" in (slot.get("class") or "").split() and slot.get("id") in figures:
+            fig = figures[slot.get("id")]
+            new = fragments.parse(str(_PARTS.figure(fig, fig.photo.file)))[0]
+            slot.getparent().replace(slot, new)
+    notes = {n.id: n for n in chapter.footnotes}
+    for anchor in list(root.iter("a")):
+        href = anchor.get("href") or ""
+        if inline_notes and "noteref" in (anchor.get("class") or ""):
+            note = notes.get(href[1:])
+            if note and anchor.get("id") == note.ref_id:
+                span = fragments.parse(
+                    f'<span class="footnote" id="{note.id}">{_note_body(note)}</span>')[0]
+                anchor.addnext(span)
+                span.tail, anchor.tail = anchor.tail, None
+        if href.startswith("#"):
+            anchor.set("href", href_for(href[1:]))
+    for image in root.iter("img"):
+        src = image.get("src") or ""
+        if not src.startswith(("http:", "https:", "data:")):
+            image.set("src", src_for(src))
+    return fragments.inner(root, xhtml=xhtml)
+
+
+def _contributor_groups(book: Book) -> list[tuple[str, list]]:
+    groups: dict[str, list] = {}
+    for person in book.meta.contributors:
+        groups.setdefault(ROLE_LABELS[person.role], []).append(person)
+    return list(groups.items())
+
+
+def _front_and_back(book: Book, date_text: str) -> tuple[list[Part], list[Part]]:
+    front = [
+        Part("title-page", "titlepage", book.meta.title, str(_PARTS.title_page(book.meta))),
+        Part("colophon", "colophon", "Colophon",
+             str(_PARTS.colophon(book, date_text, book.stand_ins))),
+    ]
+    back: list[Part] = []
+    chapters_by_id = {c.id: c for c in book.chapters}
+    if book.figures:
+        back.append(Part("photo-credits", "credits", "Photo credits",
+                         str(_PARTS.photo_credits(book.figures, chapters_by_id))))
+    back.append(Part("contributors", "contributors", "Contributors",
+                     str(_PARTS.contributors(_contributor_groups(book)))))
+    return front, back
+
+
+def _date_text(book: Book) -> str:
+    when = build_date(book)
+    return f"{when.day} {when:%B %Y}"
+
+
+def render_print(book: Book) -> Rendition:
+    """One HTML document for WeasyPrint: front matter, contents, chapters, back matter."""
+    front, back = _front_and_back(book, _date_text(book))
+    chapters = [Part(c.id, "chapter", c.title, str(_PARTS.chapter(c, Markup(_chapter_body(
+        book, c, inline_notes=True, xhtml=False, href_for=lambda a: f"#{a}", src_for=str)), [])))
+        for c in book.chapters]
+    entries = [TocEntry("chapter", p.title, f"#{p.id}") for p in chapters]
+    entries += [TocEntry("backmatter", p.title, f"#{p.id}") for p in back]
+    toc = Part("contents", "toc", "Contents", str(_PARTS.contents(entries)))
+    parts = tuple(front + [toc] + chapters + back)
+    html = _document(book, parts, "print")
+    return Rendition("pdf", parts, html)
+
+
+def _document(book: Book, parts: tuple[Part, ...], body_class: str) -> str:
+    return _ENV.get_template("print.html.j2").render(
+        meta=book.meta, parts=parts,
+        iso_datetime=build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ"), body_class=body_class)
+
+
+def render_epub(book: Book) -> Rendition:
+    """One XHTML body per part; links across parts point at `<part>.xhtml#id`."""
+    front, back = _front_and_back(book, _date_text(book))
+    owner: dict[str, str] = {}
+    for chapter in book.chapters:
+        for anchor in chapter.anchor_ids:
+            owner[anchor] = chapter.id
+    for part in back:
+        owner[part.id] = part.id
+
+    def href_for_from(current: str):
+        def href_for(anchor: str) -> str:
+            target = owner.get(anchor, current)
+            if target == current:
+                return f"#{anchor}"
+            return f"{target}.xhtml" if anchor == target else f"{target}.xhtml#{anchor}"
+        return href_for
+
+    chapters = []
+    for c in book.chapters:
+        body = _chapter_body(book, c, inline_notes=False, xhtml=True,
+                             href_for=href_for_from(c.id), src_for=str)
+        notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number, "body": _note_body(n)}
+                 for n in c.footnotes]
+        chapters.append(Part(c.id, "chapter", c.title,
+                             str(_PARTS.chapter(c, Markup(body), notes))))
+    credits_parts = []
+    for part in back:
+        root = fragments.parse(part.html)
+        for anchor in root.iter("a"):
+            href = anchor.get("href") or ""
+            if href.startswith("#"):
+                anchor.set("href", href_for_from(part.id)(href[1:]))
+        credits_parts.append(Part(part.id, part.kind, part.title, fragments.inner(root, xhtml=True)))
+    parts = tuple(front + chapters + credits_parts)
+    return Rendition("epub", parts, "")

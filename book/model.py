@@ -188,9 +188,11 @@ class Book:
 
 
 def chapter_id(path: str) -> str:
-    """The id a chapter file gets everywhere (anchors, EPUB file names): its file stem."""
-    stem = Path(path).stem
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem) or "chapter"
+    """The id a chapter file gets everywhere (anchors, EPUB file and manifest names): its
+    file stem, prefixed with 'ch-' unless it starts with a letter (XML names must)."""
+    stem = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-"
+                   for c in Path(path).stem)
+    return stem if stem[:1].isalpha() else f"ch-{stem}"
 
 
 @dataclass(frozen=True)

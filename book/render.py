@@ -58,7 +58,8 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
             note = notes.get(href[1:])
             if note and anchor.get("id") == note.ref_id:
                 span = fragments.parse(
-                    f'<span class="footnote" id="{note.id}">{_note_body(note)}</span>')[0]
+                    f'<span class="footnote" id="{note.id}"><a class="footnote-back" '
+                    f'href="#{note.ref_id}">{note.number}</a> {_note_body(note)}</span>')[0]
                 anchor.addnext(span)
                 span.tail, anchor.tail = anchor.tail, None
         if href.startswith("#"):

@@ -13,7 +13,7 @@ from .load import load_project, read_assets
 from .model import Book, Edition
 from .parse import parse_chapter
 
-FORMATS = ("pdf", "epub")
+FORMATS = ("pdf", "epub", "html")
 
 
 @dataclass
@@ -78,6 +78,12 @@ def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
             from .render import render_epub
             result = emit_epub(book, render_epub(book), out_dir)
             report.written.append(Written("epub", result.path, result.size,
+                                          time.perf_counter() - began))
+        elif fmt == "html":
+            from .render import render_web
+            from .web import emit_web
+            result = emit_web(book, render_web(book), out_dir)
+            report.written.append(Written("html", result.path, result.size,
                                           time.perf_counter() - began))
         progress(f"wrote {report.written[-1].path.name}")
     return report

@@ -119,8 +119,9 @@ def _document(book: Book, parts: tuple[Part, ...], body_class: str) -> str:
         iso_datetime=build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ"), body_class=body_class)
 
 
-def render_epub(book: Book) -> Rendition:
-    """One XHTML body per part; links across parts point at `<part>.xhtml#id`."""
+def _split_parts(book: Book, ext: str, xhtml: bool) -> tuple[Part, ...]:
+    """One body per part (front matter, chapter, back matter); links across parts point
+    at `<part><ext>#id`. Shared by the EPUB and the web edition."""
     front, back = _front_and_back(book, _date_text(book))
     owner: dict[str, str] = {}
     for chapter in book.chapters:
@@ -134,24 +135,44 @@ def render_epub(book: Book) -> Rendition:
             target = owner.get(anchor, current)
             if target == current:
                 return f"#{anchor}"
-            return f"{target}.xhtml" if anchor == target else f"{target}.xhtml#{anchor}"
+            return f"{target}{ext}" if anchor == target else f"{target}{ext}#{anchor}"
         return href_for
 
     chapters = []
     for c in book.chapters:
-        body = _chapter_body(book, c, inline_notes=False, xhtml=True,
+        body = _chapter_body(book, c, inline_notes=False, xhtml=xhtml,
                              href_for=href_for_from(c.id), src_for=str)
         notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number, "body": _note_body(n)}
                  for n in c.footnotes]
         chapters.append(Part(c.id, "chapter", c.title,
                              str(_PARTS.chapter(c, Markup(body), notes))))
-    credits_parts = []
+    back_parts = []
     for part in back:
         root = fragments.parse(part.html)
         for anchor in root.iter("a"):
             href = anchor.get("href") or ""
             if href.startswith("#"):
                 anchor.set("href", href_for_from(part.id)(href[1:]))
-        credits_parts.append(Part(part.id, part.kind, part.title, fragments.inner(root, xhtml=True)))
-    parts = tuple(front + chapters + credits_parts)
-    return Rendition("epub", parts, "")
+        back_parts.append(Part(part.id, part.kind, part.title, fragments.inner(root, xhtml=xhtml)))
+    return tuple(front + chapters + back_parts)
+
+
+def render_epub(book: Book) -> Rendition:
+    """XHTML bodies, one per part, for EbookLib to wrap."""
+    return Rendition("epub", _split_parts(book, ".xhtml", xhtml=True), "")
+
+
+def render_web(book: Book) -> Rendition:
+    """One HTML page per part, each with the book's navigation; `html` is the index page."""
+    parts = _split_parts(book, ".html", xhtml=False)
+    contents = [p for p in parts if p.kind in ("chapter", "credits", "contributors")]
+    pages = []
+    for index, part in enumerate(parts):
+        pages.append(Part(part.id, part.kind, part.title, _ENV.get_template("web.html.j2").render(
+            meta=book.meta, part=part, body=Markup(part.html),
+            prev=parts[index - 1] if index else None,
+            next=parts[index + 1] if index + 1 < len(parts) else None)))
+    index_page = _ENV.get_template("web.html.j2").render(
+        meta=book.meta, part=Part("index", "toc", "Contents", ""), prev=None, next=parts[0],
+        body=Markup(_PARTS.contents([TocEntry(p.kind, p.title, f"{p.id}.html") for p in contents])))
+    return Rendition("html", tuple(pages), index_page)

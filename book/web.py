@@ -1,0 +1,50 @@
+"""The web edition emitter: a folder of HTML pages with the images, CSS and fonts they use.
+The folder is built beside the old one and swapped in by rename, so a failure leaves the
+previous edition whole."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import Book, Rendition
+from .theme import FONTS, THEME
+
+
+@dataclass(frozen=True)
+class WebResult:
+    path: Path
+    size: int
+
+
+def emit_web(book: Book, rendition: Rendition, out_dir: Path) -> WebResult:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / f"{book.meta.slug}-web"
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=out_dir))
+    try:
+        files: dict[str, bytes] = {"index.html": rendition.html.encode("utf-8")}
+        for part in rendition.parts:
+            files[f"{part.id}.html"] = part.html.encode("utf-8")
+        css = "\n".join((THEME / n).read_text("utf-8") for n in ("base.css", "web.css"))
+        css += "\n".join(a.data.decode("utf-8") for a in book.extra_css)
+        files["book.css"] = css.encode("utf-8")
+        for font in sorted(FONTS.glob("*.ttf")):
+            files[f"fonts/{font.name}"] = font.read_bytes()
+        for asset in book.assets:
+            files[asset.path] = asset.data
+        for name, data in files.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        old = final.with_name(f".{final.name}.old")
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            final.rename(old)
+        staging.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return WebResult(final, sum(len(d) for d in files.values()))

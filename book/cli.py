@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:
+        print(f"error: build failed: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BUILD
     if not args.quiet:
         for item in report.written:
             pages = f"{item.pages} pages" if item.pages else ""

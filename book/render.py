@@ -43,6 +43,7 @@ def _note_body(note: Footnote) -> Markup:
 
 def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bool,
                   href_for, src_for) -> str:
+    """`xhtml` also marks note calls with epub:type so EPUB readers can pop notes up."""
     """Fill figure slots, place footnotes and rewrite links for one edition."""
     root = fragments.parse(chapter.body)
     figures = {f.id: f for f in book.figures if f.chapter_id == chapter.id}
@@ -62,6 +63,8 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
                     f'href="#{note.ref_id}">{note.number}</a> {_note_body(note)}</span>')[0]
                 anchor.addnext(span)
                 span.tail, anchor.tail = anchor.tail, None
+        if xhtml and "noteref" in (anchor.get("class") or ""):
+            anchor.set("epub:type", "noteref")
         if href.startswith("#"):
             anchor.set("href", href_for(href[1:]))
     for image in root.iter("img"):
@@ -103,7 +106,7 @@ def render_print(book: Book) -> Rendition:
     """One HTML document for WeasyPrint: front matter, contents, chapters, back matter."""
     front, back = _front_and_back(book, _date_text(book))
     chapters = [Part(c.id, "chapter", c.title, str(_PARTS.chapter(c, Markup(_chapter_body(
-        book, c, inline_notes=True, xhtml=False, href_for=lambda a: f"#{a}", src_for=str)), [])))
+        book, c, inline_notes=True, xhtml=False, href_for=lambda a: f"#{a}", src_for=str)), [], False)))
         for c in book.chapters]
     entries = [TocEntry("chapter", p.title, f"#{p.id}") for p in chapters]
     entries += [TocEntry("backmatter", p.title, f"#{p.id}") for p in back]
@@ -145,7 +148,7 @@ def _split_parts(book: Book, ext: str, xhtml: bool) -> tuple[Part, ...]:
         notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number, "body": _note_body(n)}
                  for n in c.footnotes]
         chapters.append(Part(c.id, "chapter", c.title,
-                             str(_PARTS.chapter(c, Markup(body), notes))))
+                             str(_PARTS.chapter(c, Markup(body), notes, xhtml))))
     back_parts = []
     for part in back:
         root = fragments.parse(part.html)

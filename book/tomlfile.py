@@ -50,6 +50,8 @@ def parse_toml(path: str, text: str) -> TomlDoc:
         message = str(exc)
         match = re.search(r"\(at line (\d+), column \d+\)", message)
         line = int(match.group(1)) if match else None
+        if line is None and "end of document" in message:
+            line = max(1, len(text.splitlines()))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
         raise BookError.at(path, line, f"invalid TOML: {message}") from None
     lines: dict[tuple[str, int, str], int] = {}

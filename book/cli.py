@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--format", action="append", choices=FORMATS, dest="formats",
                    help="edition to build; repeat for several (default: all)")
     b.add_argument("--edition", default="", help="edition label stamped in the colophon")
+    b.add_argument("--archival", action="store_true",
+                   help="write the PDF as PDF/A-3b instead of tagged PDF/UA-1")
     b.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
@@ -47,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out_dir = _out_dir(args.project, args.out)
         report = build(args.project, out_dir, tuple(dict.fromkeys(args.formats or FORMATS)),
-                       edition_from_env(args.edition), progress=say)
+                       edition_from_env(args.edition), progress=say,
+                       pdf_variant="pdf/a-3b" if args.archival else "pdf/ua-1")
     except BookError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -61,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: build failed: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BUILD
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         for item in report.written:
             pages = f"{item.pages} pages" if item.pages else ""

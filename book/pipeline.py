@@ -31,6 +31,7 @@ class Written:
 class BuildReport:
     book: Book
     written: list[Written] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def edition_from_env(version: str = "") -> Edition:
@@ -58,7 +59,8 @@ def load_book(root: Path, edition: Edition) -> Book:
 
 
 def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
-          edition: Edition | None = None, progress=lambda message: None) -> BuildReport:
+          edition: Edition | None = None, progress=lambda message: None,
+          pdf_variant: str = "pdf/ua-1") -> BuildReport:
     """Build the requested editions; each is written atomically or not at all."""
     started = time.perf_counter()
     book = load_book(root, edition or edition_from_env())
@@ -70,9 +72,10 @@ def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
         if fmt == "pdf":
             from .pdf import emit_pdf
             from .render import render_print
-            result = emit_pdf(book, render_print(book), out_dir)
+            result = emit_pdf(book, render_print(book), out_dir, pdf_variant)
             report.written.append(Written("pdf", result.path, result.size,
                                           time.perf_counter() - began, result.pages))
+            report.warnings.extend(result.warnings)
         elif fmt == "epub":
             from .epub import emit_epub
             from .render import render_epub

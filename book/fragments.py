@@ -25,3 +25,27 @@ def _escape(text: str) -> str:
 def fragment_elements(markup: str) -> list[html.HtmlElement]:
     """Parse markup holding elements only (template output) into a list of elements."""
     return list(parse(markup))
+
+
+PHRASING = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "del", "dfn", "em", "i", "ins",
+            "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time",
+            "u", "var", "p", "h1", "h2", "h3", "h4", "h5", "h6", "caption", "figcaption",
+            "dt", "pre"}
+BLOCKS = {"address", "article", "aside", "blockquote", "div", "dl", "figure", "footer", "h1",
+          "h2", "h3", "h4", "h5", "h6", "header", "hr", "ol", "p", "pre", "section", "table",
+          "ul", "figcaption", "dd", "dt", "li", "caption"}
+
+
+def unwrap_misnested(root: html.HtmlElement) -> None:
+    """HTML parsing of unclosed tags can put blocks inside inline elements (`<em><p>`),
+    which XHTML forbids: unwrap such inline elements, keeping their content."""
+    changed = True
+    while changed:
+        changed = False
+        for element in list(root.iter()):
+            if element is root or not isinstance(element.tag, str) or element.tag not in PHRASING:
+                continue
+            if any(isinstance(child.tag, str) and child.tag in BLOCKS for child in element):
+                element.drop_tag()
+                changed = True
+                break

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import html
 import posixpath
+import re
 from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
+from . import fragments
 from .errors import BookError, Collector
 from .frontmatter import split_front_matter, validate_front_matter
 from .markup import clean_html, markdown_engine, slugify
 from .model import Chapter, Footnote, Heading, Link, chapter_id, figure_id
 
 PHOTO_SCHEME = "photo:"
+_RAW_SRC = re.compile(r"""\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _MD = markdown_engine()
 
 
@@ -31,6 +34,7 @@ class _ChapterParser:
         self.images: list[tuple[str, int]] = []
         self.links: list[Link] = []
         self.used_ids: set[str] = set()
+        self.src_lines: dict[str, int] = {}
 
     def line_of(self, token: Token | None, fallback: int = 0) -> int:
         if token is not None and token.map:
@@ -90,6 +94,10 @@ class _ChapterParser:
                     self.image(child, block_line)
                 elif child.type == "link_open":
                     self.link(child, block_line)
+                elif child.type == "html_inline":
+                    self.raw_html(child, block_line)
+            if tok.type == "html_block":
+                self.raw_html(tok, block_line)
 
     def image(self, tok: Token, line: int) -> None:
         src = str(tok.attrGet("src") or "")
@@ -97,13 +105,28 @@ class _ChapterParser:
             self.problems.add(self.path, line, "a photo must stand alone in its own paragraph",
                               f"put '![]({src})' on a line of its own with blank lines around it")
             return
-        if urlsplit(src).scheme or src.startswith(("/", "\\")):
-            self.problems.add(self.path, line, f"image '{src}' is not a file inside the project",
-                              "copy the image into the project and use a relative path")
-            return
-        target = self.resolve_local(src)
-        self.images.append((target, line))
-        tok.attrSet("src", target)
+        self.src_lines.setdefault(src, line)
+
+    def raw_html(self, tok: Token, line: int) -> None:
+        for src in _RAW_SRC.findall(tok.content):
+            self.src_lines.setdefault(html.unescape(src), line)
+
+    def local_images(self, body: str) -> str:
+        """Check every image the sanitized body shows (Markdown or raw HTML) and point its
+        src at the project-relative path."""
+        root = fragments.parse(body)
+        fragments.unwrap_misnested(root)
+        for img in root.iter("img"):
+            src = img.get("src") or ""
+            line = self.src_lines.get(src, self.offset + 1)
+            if urlsplit(src).scheme or src.startswith(("/", "\\")) or not src:
+                self.problems.add(self.path, line, f"image '{src}' is not a file inside the project",
+                                  "copy the image into the project and use a relative path")
+                continue
+            target = self.resolve_local(src)
+            self.images.append((target, line))
+            img.set("src", target)
+        return fragments.inner(root)
 
     def link(self, tok: Token, line: int) -> None:
         href = str(tok.attrGet("href") or "")
@@ -188,8 +211,8 @@ def parse_chapter(path: str, text: str) -> Chapter:
                 child.type, child.content = "html_inline", (
                     f'<a class="noteref" href="#{cid}--fn{n}" id="{ref_id}" '
                     f'role="doc-noteref">{n}</a>')
+    body = parser.local_images(clean_html(_MD.renderer.render(body_tokens, _MD.options, env)))
     parser.problems.raise_if_any()
-    body = clean_html(_MD.renderer.render(body_tokens, _MD.options, env))
     return Chapter(
         id=cid,
         path=path,

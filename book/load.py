@@ -8,6 +8,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from lxml import etree
 from PIL import Image
 
 from .config import MANIFEST, parse_config
@@ -138,6 +139,31 @@ def _load_styles(root: Path) -> tuple[Asset, ...]:
                  for p in sorted(folder.glob("*.css")))
 
 
+def svg_problem(data: bytes) -> str:
+    """Why an SVG may not be embedded ('' when it is safe): no DOCTYPE or entities, no
+    scripts or event handlers, no references to anything outside the file."""
+    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+        return "it has a DOCTYPE or entity declarations"
+    try:
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        return f"it is not well-formed XML ({exc})"
+    for element in root.iter():
+        tag = etree.QName(element).localname if isinstance(element.tag, str) else ""
+        if tag in ("script", "foreignObject"):
+            return f"it contains <{tag}>"
+        for name, value in element.attrib.items():
+            local = etree.QName(name).localname
+            if local.startswith("on"):
+                return f"it has an event handler ({local})"
+            if local == "href" and not value.startswith("#"):
+                return f"it references '{value}' outside the file"
+        style = (element.text or "") if tag == "style" else element.get("style", "")
+        if "url(" in style.replace(" ", "") and "url(#" not in style.replace(" ", ""):
+            return "its CSS references an external url()"
+    return ""
+
+
 def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[Asset, ...]:
     """Read each image (project-relative path → where it was referenced), checking that it
     is inside the project, of an allowed type and within the size caps."""
@@ -161,7 +187,12 @@ def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[
             problems.add(ref_path, ref_line, f"image '{rel}' is larger than {MAX_IMAGE_BYTES >> 20} MiB")
             continue
         width = height = 0
-        if kind != "image/svg+xml":
+        if kind == "image/svg+xml":
+            problem = svg_problem(data)
+            if problem:
+                problems.add(ref_path, ref_line, f"SVG '{rel}' refused: {problem}")
+                continue
+        else:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -11,6 +11,7 @@ from .assemble import assemble, wanted_assets
 from .errors import BookError
 from .load import load_project, read_assets
 from .model import Book, Edition
+from .output import output_lock
 from .parse import parse_chapter
 
 FORMATS = ("pdf", "epub", "html")
@@ -67,6 +68,13 @@ def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
     progress(f"loaded {len(book.chapters)} chapters, {len(book.figures)} figures "
              f"in {time.perf_counter() - started:.2f}s")
     report = BuildReport(book)
+    with output_lock(out_dir):
+        _emit(book, formats, out_dir, report, progress, pdf_variant)
+    return report
+
+
+def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildReport,
+          progress, pdf_variant: str) -> None:
     for fmt in formats:
         began = time.perf_counter()
         if fmt == "pdf":
@@ -89,4 +97,3 @@ def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
             report.written.append(Written("html", result.path, result.size,
                                           time.perf_counter() - began))
         progress(f"wrote {report.written[-1].path.name}")
-    return report

@@ -23,6 +23,7 @@ def emit_web(book: Book, rendition: Rendition, out_dir: Path) -> WebResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{book.meta.slug}-web"
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=out_dir))
+    staging.chmod(0o755)
     try:
         files: dict[str, bytes] = {"index.html": rendition.html.encode("utf-8")}
         for part in rendition.parts:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ebooklib import epub
+from lxml import etree
 
 from .cover import make_cover
 from .errors import BuildError
@@ -21,6 +22,7 @@ from .render import build_date
 from .theme import FONTS, THEME
 
 CSS_NAME = "book.css"
+EPUB_NS = "http://www.idpf.org/2007/ops"
 LANDMARKS = {"chapter": "bodymatter", "credits": "credits", "contributors": "credits"}
 
 
@@ -30,7 +32,7 @@ class EpubResult:
     size: int
 
 
-def _accessibility(book: Book, ebook: epub.EpubBook) -> None:
+def _accessibility(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
     """Accessibility metadata derived from what the book actually contains."""
     has_images = bool(book.figures) or any(c.image_paths for c in book.chapters)
     modes = ["textual"] + (["visual"] if has_images else [])
@@ -38,8 +40,10 @@ def _accessibility(book: Book, ebook: epub.EpubBook) -> None:
         ebook.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
     ebook.add_metadata(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
     features = ["tableOfContents", "readingOrder", "structuralNavigation"]
-    if has_images:
+    if has_images and _all_images_have_alt(book):
         features.append("alternativeText")
+    if paginated:
+        features += ["pageBreakMarkers", "pageNavigation"]
     for feature in features:
         ebook.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     ebook.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
@@ -51,7 +55,17 @@ def _accessibility(book: Book, ebook: epub.EpubBook) -> None:
                        {"property": "dcterms:conformsTo"})
 
 
-def _metadata(book: Book, ebook: epub.EpubBook) -> None:
+def _all_images_have_alt(book: Book) -> bool:
+    from lxml import html
+
+    for chapter in book.chapters:
+        root = html.fragment_fromstring(chapter.body or "<p></p>", create_parent="div")
+        if any(not (img.get("alt") or "").strip() for img in root.iter("img")):
+            return False
+    return all(f.photo.alt.strip() for f in book.figures)
+
+
+def _metadata(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
     meta = book.meta
     ebook.set_identifier(meta.identifier)
     ebook.set_title(meta.title)
@@ -71,7 +85,12 @@ def _metadata(book: Book, ebook: epub.EpubBook) -> None:
         ebook.add_metadata("DC", "subject", keyword)
     if meta.based_on:
         ebook.add_metadata("DC", "source", meta.based_on)
-    _accessibility(book, ebook)
+    if paginated:
+        ebook.add_metadata("DC", "source", f"{meta.title}, print edition ({meta.slug}.pdf)",
+                           {"id": "print-source"})
+        ebook.add_metadata(None, "meta", "pagination",
+                           {"refines": "#print-source", "property": "source-of"})
+    _accessibility(book, ebook, paginated)
 
 
 def _stylesheet(book: Book) -> epub.EpubItem:
@@ -81,8 +100,27 @@ def _stylesheet(book: Book) -> epub.EpubItem:
                          content=css.encode("utf-8"))
 
 
-def _deterministic_zip(raw: bytes, when: dt.datetime) -> bytes:
-    """Rewrite EbookLib's zip: mimetype first and stored, entries sorted, fixed times."""
+def _page_list(nav: bytes, rendition: Rendition) -> bytes:
+    """Add the page-list built from the print layout to EbookLib's nav document."""
+    tree = etree.fromstring(nav)
+    ns = {"x": "http://www.w3.org/1999/xhtml"}
+    body = tree.find("x:body", ns)
+    files = {p.id for p in rendition.parts}
+    page_nav = etree.SubElement(body, f"{{{ns['x']}}}nav", {
+        f"{{{EPUB_NS}}}type": "page-list", "id": "page-list", "hidden": "hidden"})
+    etree.SubElement(page_nav, f"{{{ns['x']}}}h2").text = "Pages"
+    items = etree.SubElement(page_nav, f"{{{ns['x']}}}ol")
+    for mark in rendition.pages:
+        href = f"{mark.part}.xhtml#page-{mark.label}" if mark.part in files else "nav.xhtml"
+        link = etree.SubElement(etree.SubElement(items, f"{{{ns['x']}}}li"),
+                                f"{{{ns['x']}}}a", {"href": href})
+        link.text = mark.label
+    return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
+
+
+def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition) -> bytes:
+    """Rewrite EbookLib's zip: mimetype first and stored, entries sorted, fixed times; the
+    nav gains the page-list here because EbookLib's own would list every epub:type."""
     stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
     source = zipfile.ZipFile(io.BytesIO(raw))
     out = io.BytesIO()
@@ -92,13 +130,16 @@ def _deterministic_zip(raw: bytes, when: dt.datetime) -> bytes:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(name))
+            data = source.read(name)
+            if name.endswith("/nav.xhtml") and rendition.pages:
+                data = _page_list(data, rendition)
+            target.writestr(info, data)
     return out.getvalue()
 
 
 def build_epub(book: Book, rendition: Rendition) -> bytes:
     ebook = epub.EpubBook()
-    _metadata(book, ebook)
+    _metadata(book, ebook, bool(rendition.pages))
     style = _stylesheet(book)
     ebook.add_item(style)
     for font in sorted(FONTS.glob("*.ttf")):
@@ -148,7 +189,7 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
         except Exception as exc:  # EbookLib raises bare exceptions from lxml and zipfile
             raise BuildError(f"EPUB: {exc}") from exc
         raw = target.read_bytes()
-    return _deterministic_zip(raw, when)
+    return _deterministic_zip(raw, when, rendition)
 
 
 def emit_epub(book: Book, rendition: Rendition, out_dir: Path) -> EpubResult:

@@ -196,6 +196,18 @@ def chapter_id(path: str) -> str:
 
 
 @dataclass(frozen=True)
+class PageMark:
+    """Where a print page starts, in terms every edition shares: the part (chapter or
+    front/back-matter id), the index of the top-level block in it (-1: the part's start)
+    and the first characters of text on the page."""
+
+    label: str
+    part: str
+    block: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Part:
     """One unit of an edition: a front-matter page, a chapter or a back-matter page."""
 
@@ -212,3 +224,4 @@ class Rendition:
     format: str
     parts: tuple[Part, ...]
     html: str
+    pages: tuple[PageMark, ...] = ()

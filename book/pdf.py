@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BuildError
-from .model import Book, Rendition
+from .model import Book, PageMark, Rendition
 from .output import atomic_write
 from .theme import THEME
 
@@ -94,10 +94,53 @@ def layout(book: Book, rendition: Rendition):
     return document
 
 
-def emit_pdf(book: Book, rendition: Rendition, out_dir: Path,
-             variant: str = "pdf/ua-1") -> PdfResult:
-    """Write the PDF; `variant` is 'pdf/ua-1' (tagged, accessible) or 'pdf/a-3b' (archival)."""
-    document = layout(book, rendition)
+def _first_content(box, chain: list):
+    """The first text or image box laid out on a page, with its ancestor boxes."""
+    from weasyprint.formatting_structure.boxes import ReplacedBox, TextBox
+
+    if isinstance(box, ReplacedBox) or (isinstance(box, TextBox) and box.text.strip()):
+        return box, chain
+    for child in getattr(box, "children", None) or ():
+        found = _first_content(child, chain + [box])
+        if found:
+            return found
+    return None
+
+
+def page_marks(document, part_ids: set[str]) -> tuple[PageMark, ...]:
+    """Where each page of the laid-out print edition starts. Pages with no content of
+    their own (blanks) share the next page's place."""
+    marks: list[PageMark | None] = []
+    for number, page in enumerate(document.pages, start=1):
+        found = _first_content(page._page_box.children[0], []) if page._page_box.children else None
+        mark = None
+        if found:
+            box, chain = found
+            elements = [b.element for b in chain + [box] if b.element is not None]
+            elements = list(dict.fromkeys(elements))
+            for depth, element in enumerate(elements):
+                if element.get("id") in part_ids and depth + 1 < len(elements):
+                    children = [c for c in element if isinstance(c.tag, str)]
+                    block = elements[depth + 1]
+                    index = children.index(block) if block in children else -1
+                    text = box.text.strip() if hasattr(box, "text") else ""
+                    mark = PageMark(str(number), element.get("id"), index, text[:40])
+                    break
+        marks.append(mark)
+    resolved: list[PageMark] = []
+    following: PageMark | None = None
+    for number in range(len(marks), 0, -1):
+        mark = marks[number - 1]
+        if mark is None and following is not None:
+            mark = PageMark(str(number), following.part, following.block, following.text)
+        if mark is not None:
+            resolved.append(mark)
+            following = mark
+    return tuple(reversed(resolved))
+
+
+def emit_pdf(book: Book, document, out_dir: Path, variant: str = "pdf/ua-1") -> PdfResult:
+    """Write a laid-out document; `variant` is 'pdf/ua-1' (tagged) or 'pdf/a-3b' (archival)."""
     identifier = hashlib.sha256(
         f"{book.meta.identifier}|{book.edition.version}".encode()).hexdigest()[:32].encode()
     data = document.write_pdf(pdf_variant=variant, pdf_identifier=identifier,

@@ -75,19 +75,29 @@ def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
 
 def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildReport,
           progress, pdf_variant: str) -> None:
+    """Lay the print edition out once: the PDF is written from it and the EPUB takes its
+    page-list from it."""
+    document = marks = None
+    if "pdf" in formats or "epub" in formats:
+        from .pdf import layout, page_marks
+        from .render import render_print
+        began = time.perf_counter()
+        rendition = render_print(book)
+        document = layout(book, rendition)
+        marks = page_marks(document, {p.id for p in rendition.parts})
+        progress(f"laid out {len(document.pages)} pages in {time.perf_counter() - began:.2f}s")
     for fmt in formats:
         began = time.perf_counter()
         if fmt == "pdf":
             from .pdf import emit_pdf
-            from .render import render_print
-            result = emit_pdf(book, render_print(book), out_dir, pdf_variant)
+            result = emit_pdf(book, document, out_dir, pdf_variant)
             report.written.append(Written("pdf", result.path, result.size,
                                           time.perf_counter() - began, result.pages))
             report.warnings.extend(result.warnings)
         elif fmt == "epub":
             from .epub import emit_epub
             from .render import render_epub
-            result = emit_epub(book, render_epub(book), out_dir)
+            result = emit_epub(book, render_epub(book, marks), out_dir)
             report.written.append(Written("epub", result.path, result.size,
                                           time.perf_counter() - began))
         elif fmt == "html":

@@ -4,13 +4,14 @@ XHTML parts and the web pages; render never changes the Book."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import __version__, fragments
-from .model import Book, Chapter, Footnote, Part, Rendition
+from .model import Book, Chapter, Footnote, PageMark, Part, Rendition
 
 ROLE_LABELS = {
     "author": "Written by", "editor": "Edited by", "contributor": "Contributors",
@@ -122,7 +123,65 @@ def _document(book: Book, parts: tuple[Part, ...], body_class: str) -> str:
         iso_datetime=build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ"), body_class=body_class)
 
 
-def _split_parts(book: Book, ext: str, xhtml: bool) -> tuple[Part, ...]:
+def _text_slots(element):
+    """Every text run inside `element` in reading order, as (element, 'text'|'tail')."""
+    if isinstance(element.tag, str) and element.text:
+        yield element, "text"
+    for child in element:
+        yield from _text_slots(child)
+        if child.tail:
+            yield child, "tail"
+
+
+def _place_mark(section, blocks: list, mark: PageMark) -> None:
+    """Insert an EPUB page-break marker where the print page `mark` starts; `blocks` are
+    the section's top-level elements as they were before any marker went in."""
+    span = section.makeelement("span", {"id": f"page-{mark.label}", "role": "doc-pagebreak",
+                                        "aria-label": mark.label})
+    span.set("epub:type", "pagebreak")
+    if not 0 <= mark.block < len(blocks):
+        section.insert(0, span)
+        return
+    block = blocks[mark.block]
+    for length in (32, 16, 10):
+        words = mark.text[:length].split()
+        if sum(map(len, words)) < 6:
+            break
+        pattern = re.compile(r"\s+".join(map(re.escape, words)))
+        for element, slot in _text_slots(block):
+            text = getattr(element, slot)
+            found = pattern.search(text)
+            if not found:
+                continue
+            index = found.start()
+            while index > 0 and not text[index - 1].isspace():
+                index -= 1
+            if element is block and slot == "text" and not text[:index].strip():
+                break
+            setattr(element, slot, text[:index])
+            span.tail = text[index:]
+            if slot == "text":
+                element.insert(0, span)
+            else:
+                element.addnext(span)
+            return
+        else:
+            continue
+        break
+    block.addprevious(span)
+
+
+def _mark_pages(markup: str, marks: list[PageMark], xhtml: bool) -> str:
+    root = fragments.parse(markup)
+    section = next(c for c in root if isinstance(c.tag, str))
+    blocks = [c for c in section if isinstance(c.tag, str)]
+    for mark in marks:
+        _place_mark(section, blocks, mark)
+    return fragments.inner(root, xhtml=xhtml)
+
+
+def _split_parts(book: Book, ext: str, xhtml: bool,
+                 marks: tuple[PageMark, ...] = ()) -> tuple[Part, ...]:
     """One body per part (front matter, chapter, back matter); links across parts point
     at `<part><ext>#id`. Shared by the EPUB and the web edition."""
     front, back = _front_and_back(book, _date_text(book))
@@ -157,12 +216,20 @@ def _split_parts(book: Book, ext: str, xhtml: bool) -> tuple[Part, ...]:
             if href.startswith("#"):
                 anchor.set("href", href_for_from(part.id)(href[1:]))
         back_parts.append(Part(part.id, part.kind, part.title, fragments.inner(root, xhtml=xhtml)))
-    return tuple(front + chapters + back_parts)
+    parts = front + chapters + back_parts
+    if not marks:
+        return tuple(parts)
+    by_part: dict[str, list[PageMark]] = {}
+    for mark in marks:
+        by_part.setdefault(mark.part, []).append(mark)
+    return tuple(Part(p.id, p.kind, p.title, _mark_pages(p.html, by_part[p.id], xhtml))
+                 if p.id in by_part else p for p in parts)
 
 
-def render_epub(book: Book) -> Rendition:
-    """XHTML bodies, one per part, for EbookLib to wrap."""
-    return Rendition("epub", _split_parts(book, ".xhtml", xhtml=True), "")
+def render_epub(book: Book, marks: tuple[PageMark, ...] = ()) -> Rendition:
+    """XHTML bodies, one per part, for EbookLib to wrap, with a page-break marker where
+    each print page starts (`marks`, from the print layout)."""
+    return Rendition("epub", _split_parts(book, ".xhtml", True, marks), "", marks)
 
 
 def render_web(book: Book) -> Rendition:

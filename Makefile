@@ -24,6 +24,7 @@ build: $(STAMP)
 
 test: $(TEST_STAMP)
 	bash scripts/install-system-deps
+	bash scripts/install-ace
 	$(BIN)/python -m pytest
 
 clean:

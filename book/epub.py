@@ -118,7 +118,15 @@ def _page_list(nav: bytes, rendition: Rendition) -> bytes:
     return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
 
 
-def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition) -> bytes:
+def _package_language(opf: bytes, language: str) -> bytes:
+    """EbookLib leaves xml:lang off the package element; reading systems and Ace want it."""
+    tree = etree.fromstring(opf)
+    tree.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+    return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
+
+
+def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition,
+                       language: str) -> bytes:
     """Rewrite EbookLib's zip: mimetype first and stored, entries sorted, fixed times; the
     nav gains the page-list here because EbookLib's own would list every epub:type."""
     stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
@@ -133,6 +141,8 @@ def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition) -> b
             data = source.read(name)
             if name.endswith("/nav.xhtml") and rendition.pages:
                 data = _page_list(data, rendition)
+            elif name.endswith(".opf"):
+                data = _package_language(data, language)
             target.writestr(info, data)
     return out.getvalue()
 
@@ -189,7 +199,7 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
         except Exception as exc:  # EbookLib raises bare exceptions from lxml and zipfile
             raise BuildError(f"EPUB: {exc}") from exc
         raw = target.read_bytes()
-    return _deterministic_zip(raw, when, rendition)
+    return _deterministic_zip(raw, when, rendition, book.meta.language)
 
 
 def emit_epub(book: Book, rendition: Rendition, out_dir: Path) -> EpubResult:

@@ -149,17 +149,32 @@ def test_all_fonts_are_embedded(explainer_pdf):
                 f"{target.get('/BaseFont')} is not embedded")
 
 
+def mapped_text(font) -> str:
+    """The characters a font's ToUnicode map covers (for diagnostics)."""
+    if "/ToUnicode" not in font:
+        return ""
+    cmap = font.ToUnicode.read_bytes().decode("latin-1")
+    chars = []
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for target in re.findall(r"<[0-9A-Fa-f]+>\s*<([0-9A-Fa-f]+)>", block):
+            chars.append(bytes.fromhex(target).decode("utf-16-be", "replace"))
+    return "".join(chars)
+
+
 def test_fonts_are_the_theme_fonts(explainer_pdf):
     """Text is set in the theme's Source Serif Pro and Source Sans Pro; no fallback font
     (a system font picked up for a glyph the theme lacks) may appear."""
-    families = set()
+    families: dict[str, str] = {}
     for font in all_fonts(explainer_pdf):
         name = str(font.BaseFont).lstrip("/")
         name = name.split("+", 1)[1] if re.match(r"^[A-Z]{6}\+", name) else name
-        families.add(re.sub(r"[^A-Za-z]", "", name))
+        family = re.sub(r"[^A-Za-z]", "", name)
+        families[family] = families.get(family, "") + mapped_text(font)
     assert any(f.startswith("SourceSerifPro") for f in families), families
-    others = {f for f in families if not f.startswith(("SourceSerifPro", "SourceSansPro"))}
-    assert not others, f"fonts outside the theme: {sorted(others)}"
+    others = {f: "".join(sorted(set(chars))) for f, chars in families.items()
+              if not f.startswith(("SourceSerifPro", "SourceSansPro"))}
+    assert not others, "fonts outside the theme, with the characters set in them: " + ", ".join(
+        f"{f}: {' '.join(f'U+{ord(c):04X}' for c in chars)}" for f, chars in others.items())
 
 
 def test_metadata_title_and_language(explainer_pdf, explainer_src):
@@ -182,11 +197,32 @@ def test_dates_come_from_source_date_epoch(explainer_pdf):
         assert xmp.get("xmp:ModifyDate", "").startswith(epoch_datetime().strftime("%Y-%m-%dT%H:%M:%S"))
 
 
-def test_tagged_structure_tree(explainer_pdf):
+def structure_elements(node):
+    """(type, element) for every structure element under `node`, in document order."""
+    import pikepdf
+
+    if isinstance(node, pikepdf.Array):
+        for child in node:
+            yield from structure_elements(child)
+    elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+        yield str(node.S).lstrip("/"), node
+        if "/K" in node:
+            yield from structure_elements(node.K)
+
+
+def test_tagged_structure_tree(explainer_pdf, explainer_src):
     root = explainer_pdf.pike.Root
     assert "/StructTreeRoot" in root
-    assert len(root.StructTreeRoot.get("/K", [])) > 0 or "/K" in root.StructTreeRoot
     assert bool(root.MarkInfo.Marked)
+    elements = list(structure_elements(root.StructTreeRoot.K))
+    kinds = [kind for kind, _ in elements]
+    assert kinds[0] == "Document"
+    opened = len(explainer_src.titles) + len(explainer_src.backmatter_titles)
+    assert kinds.count("H1") >= opened
+    assert kinds.count("H2") >= sum(1 for c in explainer_src.chapters
+                                    for level, _ in c.headings if level == 2)
+    figures = [str(element.get("/Alt", "")) for kind, element in elements if kind == "Figure"]
+    assert figures == [explainer_src.photos[p]["alt"] for p in explainer_src.placed_photos]
 
 
 def test_footnotes_sit_on_the_page_of_their_call(explainer_pdf, explainer_src):

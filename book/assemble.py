@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .errors import Collector, did_you_mean
-from .model import Asset, Book, Chapter, Edition, Figure, Metadata, Photo, figure_id
 from pathlib import Path
+
+from .model import Asset, Book, Chapter, Edition, Figure, Metadata, Photo, Revision, figure_id
 
 PHOTO_MANIFEST = "assets/photos.toml"
 
@@ -28,7 +29,8 @@ def wanted_assets(meta: Metadata, chapters: tuple[Chapter, ...],
 
 
 def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: dict[str, Photo],
-             assets: tuple[Asset, ...], styles: tuple[Asset, ...], edition: Edition) -> Book:
+             assets: tuple[Asset, ...], styles: tuple[Asset, ...], edition: Edition,
+             revisions: tuple[Revision, ...] = ()) -> Book:
     problems = Collector()
     figures: list[Figure] = []
     placed: dict[str, str] = {}
@@ -70,4 +72,4 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
     problems.raise_if_any()
     numbered = tuple(replace(c, number=i) for i, c in enumerate(chapters, start=1))
     return Book(root=root, meta=meta, chapters=numbered, figures=tuple(figures),
-                assets=assets, edition=edition, extra_css=styles)
+                assets=assets, edition=edition, extra_css=styles, revisions=revisions)

@@ -177,7 +177,7 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     ebook.add_item(nav)
     ebook.add_item(epub.EpubNcx())
     ebook.toc = [epub.Link(f"{p.id}.xhtml", p.title, p.id) for p, _ in documents
-                 if p.kind in ("chapter", "credits", "contributors")]
+                 if p.kind in ("chapter", "credits", "contributors", "revisions")]
     front = [d for p, d in documents if p.kind in ("titlepage", "colophon")]
     rest = [d for p, d in documents if p.kind not in ("titlepage", "colophon")]
     ebook.spine = ["cover"] + front + [nav] + rest

@@ -18,6 +18,7 @@ from .paths import OutsideProject, media_type, resolve_inside
 from .tomlfile import TomlDoc, parse_toml
 
 PHOTO_MANIFEST = "assets/photos.toml"
+CHANGELOG = "CHANGELOG.md"
 PHOTO_KEYS = {
     "file": "Image file, relative to the assets/ folder.",
     "caption": "Caption printed under the photo.",
@@ -43,6 +44,7 @@ class Sources:
     chapters: tuple[tuple[str, str], ...]  # (project-relative path, text)
     photos: dict[str, Photo]
     styles: tuple[Asset, ...]
+    changelog: str = ""  # CHANGELOG.md text, '' when the project has none
 
 
 def _read_text(path: Path, shown: str, line_ref: tuple[str, int | None]) -> str:
@@ -85,7 +87,11 @@ def load_project(root: Path) -> Sources:
             continue
         chapters.append((rel, _read_text(path, rel, (rel, None))))
     problems.raise_if_any()
-    return Sources(root, meta, doc, tuple(chapters), load_photos(root), _load_styles(root))
+    changelog_path = root / CHANGELOG
+    changelog = (_read_text(changelog_path, CHANGELOG, (CHANGELOG, None))
+                 if changelog_path.is_file() else "")
+    return Sources(root, meta, doc, tuple(chapters), load_photos(root), _load_styles(root),
+                   changelog)
 
 
 def load_photos(root: Path) -> dict[str, Photo]:

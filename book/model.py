@@ -158,6 +158,16 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """One edition in CHANGELOG.md: its version, date and changes by kind (Added, Fixed,
+    Corrections…); items are inline HTML."""
+
+    version: str
+    date: str
+    sections: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
 class Edition:
     """What stamps this build: its version label and the date every output carries."""
 
@@ -175,6 +185,7 @@ class Book:
     assets: tuple[Asset, ...]
     edition: Edition
     extra_css: tuple[Asset, ...] = ()
+    revisions: tuple[Revision, ...] = ()
 
     def chapter_of(self, anchor: str) -> Chapter | None:
         for chapter in self.chapters:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .assemble import assemble, wanted_assets
 from .errors import BookError
-from .load import load_project, read_assets
+from .changelog import parse_changelog
+from .load import CHANGELOG, load_project, read_assets
 from .model import Book, Edition
 from .output import output_lock
 from .parse import parse_chapter
@@ -55,8 +56,9 @@ def load_book(root: Path, edition: Edition) -> Book:
         raise BookError(problems)
     parsed = tuple(chapters)
     assets = read_assets(sources.root, wanted_assets(sources.meta, parsed, sources.photos))
+    revisions = parse_changelog(CHANGELOG, sources.changelog) if sources.changelog else ()
     return assemble(sources.root, sources.meta, parsed, sources.photos, assets,
-                    sources.styles, edition)
+                    sources.styles, edition, revisions)
 
 
 def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,

@@ -95,6 +95,9 @@ def _front_and_back(book: Book, date_text: str) -> tuple[list[Part], list[Part]]
                          str(_PARTS.photo_credits(book.figures, chapters_by_id))))
     back.append(Part("contributors", "contributors", "Contributors",
                      str(_PARTS.contributors(_contributor_groups(book)))))
+    if book.revisions:
+        back.append(Part("revision-history", "revisions", "Revision history",
+                         str(_PARTS.revision_history(book.revisions))))
     return front, back
 
 
@@ -235,7 +238,7 @@ def render_epub(book: Book, marks: tuple[PageMark, ...] = ()) -> Rendition:
 def render_web(book: Book) -> Rendition:
     """One HTML page per part, each with the book's navigation; `html` is the index page."""
     parts = _split_parts(book, ".html", xhtml=False)
-    contents = [p for p in parts if p.kind in ("chapter", "credits", "contributors")]
+    contents = [p for p in parts if p.kind in ("chapter", "credits", "contributors", "revisions")]
     pages = []
     for index, part in enumerate(parts):
         pages.append(Part(part.id, part.kind, part.title, _ENV.get_template("web.html.j2").render(

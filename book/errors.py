@@ -17,6 +17,8 @@ class Problem:
     line: int | None
     message: str
     hint: str = ""
+    rule: str = ""  # the `book check` rule id (book/rules), so check and build agree
+    col: int | None = None
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
@@ -32,8 +34,9 @@ class BookError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
-    def at(cls, path: str | Path, line: int | None, message: str, hint: str = "") -> "BookError":
-        return cls([Problem(str(path), line, message, hint)])
+    def at(cls, path: str | Path, line: int | None, message: str, hint: str = "",
+           rule: str = "", col: int | None = None) -> "BookError":
+        return cls([Problem(str(path), line, message, hint, rule, col)])
 
 
 class BuildError(Exception):
@@ -52,8 +55,9 @@ class Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(self, path: str | Path, line: int | None, message: str, hint: str = "") -> None:
-        self.problems.append(Problem(str(path), line, message, hint))
+    def add(self, path: str | Path, line: int | None, message: str, hint: str = "",
+            rule: str = "", col: int | None = None) -> None:
+        self.problems.append(Problem(str(path), line, message, hint, rule, col))
 
     def raise_if_any(self) -> None:
         if self.problems:

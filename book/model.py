@@ -114,6 +114,17 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Term:
+    """A glossary entry: the forms that count as a use of it in the text, and its
+    definition (inline HTML)."""
+
+    id: str
+    term: str
+    forms: tuple[str, ...]
+    definition: str
+
+
+@dataclass(frozen=True)
 class Chapter:
     """One parsed chapter. `body` is sanitized HTML whose internal hrefs are `#global-id`."""
 
@@ -127,8 +138,9 @@ class Chapter:
     photo_ids: tuple[tuple[str, int], ...]  # (photo id, line)
     image_paths: tuple[tuple[str, int], ...]  # (project-relative image path, line)
     links: tuple[Link, ...]
-    kind: str = "chapter"  # chapter | backmatter
+    kind: str = "chapter"  # chapter | timeline | glossary
     number: int = 0
+    terms: tuple[Term, ...] = ()
 
     @property
     def anchor_ids(self) -> frozenset[str]:
@@ -137,6 +149,7 @@ class Chapter:
         ids.update(f.id for f in self.footnotes)
         ids.update(f.ref_id for f in self.footnotes)
         ids.update(figure_id(p) for p, _ in self.photo_ids)
+        ids.update(t.id for t in self.terms)
         return frozenset(ids)
 
 
@@ -192,6 +205,10 @@ class Book:
             if anchor in chapter.anchor_ids:
                 return chapter
         return None
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return tuple(t for c in self.chapters for t in c.terms)
 
     @property
     def stand_ins(self) -> tuple[Figure, ...]:

@@ -21,6 +21,10 @@ _RAW_SRC = re.compile(r"""\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _MD = markdown_engine()
 
 
+def _inline(text: str) -> str:
+    return _MD.renderInline(text)
+
+
 class _ChapterParser:
     """Walks one chapter's tokens, rewriting what the book needs and recording references."""
 
@@ -77,6 +81,27 @@ class _ChapterParser:
             out.append(tok)
             i += 1
         return out
+
+    def key_figures(self, tokens: list[Token]) -> None:
+        """A fenced block with info `key-figures [Title]` and lines `value | label` becomes
+        a "by the numbers" box."""
+        for tok in tokens:
+            info = tok.info.strip().split(maxsplit=1) if tok.type == "fence" else []
+            if not info or info[0] != "key-figures":
+                continue
+            title = info[1] if len(info) > 1 else "By the numbers"
+            rows = []
+            for number, line in enumerate(tok.content.splitlines(), start=self.line_of(tok) + 1):
+                if not line.strip():
+                    continue
+                value, bar, label = line.partition("|")
+                if not bar or not value.strip() or not label.strip():
+                    self.problems.add(self.path, number, "a key-figures line must read 'value | label'")
+                    continue
+                rows.append(f"<dt>{_inline(value.strip())}</dt><dd>{_inline(label.strip())}</dd>")
+            tok.type, tok.content = "html_block", (
+                f'<aside class="key-figures" aria-label="{html.escape(title)}">'
+                f'<p class="key-figures-title">{html.escape(title)}</p><dl>{"".join(rows)}</dl></aside>\n')
 
     def walk(self, tokens: list[Token]) -> None:
         block_line = self.offset + 1
@@ -193,6 +218,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
         title = tokens[first + 1].content.strip()
         tokens = tokens[:first] + tokens[first + 3:]
     tokens = parser.photo_paragraphs(tokens)
+    parser.key_figures(tokens)
     parser.walk(tokens)
     body_tokens, note_tokens = _split_footnotes(tokens)
 

@@ -15,6 +15,9 @@ from .theme import THEME
 
 
 MIN_DPI = 150
+# WeasyPrint names each image in the PDF after its URL, so the project is served under this
+# fixed URL: the checkout's folder never reaches the PDF and clones anywhere give the same bytes.
+PROJECT_URL = "file:///book-project/"
 
 
 @dataclass(frozen=True)
@@ -72,17 +75,23 @@ def layout(book: Book, rendition: Rendition):
 
     from .fetch import ProjectFetcher, RefusedFetch
 
-    fetcher = ProjectFetcher([book.root, THEME])
+    class Fetcher(ProjectFetcher):
+        def fetch(self, url: str, headers=None):
+            if url.startswith(PROJECT_URL):
+                url = book.root.resolve().as_uri() + "/" + url[len(PROJECT_URL):]
+            return super().fetch(url, headers)
+
+    fetcher = Fetcher([book.root, THEME])
     fonts = FontConfiguration()
     sheets = [CSS(filename=str(THEME / name), url_fetcher=fetcher, font_config=fonts)
               for name in ("base.css", "print.css")]
-    sheets += [CSS(string=css.data.decode("utf-8"), base_url=str(book.root / css.path),
+    sheets += [CSS(string=css.data.decode("utf-8"), base_url=PROJECT_URL + css.path,
                    url_fetcher=fetcher, font_config=fonts) for css in book.extra_css]
     log = _ErrorLog()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(log)
     try:
-        document = HTML(string=rendition.html, base_url=str(book.root) + "/",
+        document = HTML(string=rendition.html, base_url=PROJECT_URL,
                         url_fetcher=fetcher).render(stylesheets=sheets, font_config=fonts,
                                                     pdf_tags=True)
     except RefusedFetch as exc:

@@ -13,6 +13,7 @@ from .changelog import parse_changelog
 from .load import CHANGELOG, load_project, read_assets
 from .model import Book, Edition
 from .output import output_lock
+from .datapages import parse_data_page
 from .parse import parse_chapter
 
 FORMATS = ("pdf", "epub", "html")
@@ -49,7 +50,8 @@ def load_book(root: Path, edition: Edition) -> Book:
     chapters, problems = [], []
     for path, text in sources.chapters:
         try:
-            chapters.append(parse_chapter(path, text))
+            parse = parse_data_page if path.endswith(".toml") else parse_chapter
+            chapters.append(parse(path, text))
         except BookError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from . import __version__, fragments
+from . import __version__, fragments, glossary
 from .model import Book, Chapter, Footnote, PageMark, Part, Rendition
 
 ROLE_LABELS = {
@@ -43,10 +43,14 @@ def _note_body(note: Footnote) -> Markup:
 
 
 def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bool,
-                  href_for, src_for) -> str:
-    """`xhtml` also marks note calls with epub:type so EPUB readers can pop notes up."""
-    """Fill figure slots, place footnotes and rewrite links for one edition."""
+                  href_for, src_for, uses: dict) -> str:
+    """Fill figure slots, link glossary terms, place footnotes and rewrite links for one
+    edition; `xhtml` also adds the epub:type semantics EPUB readers act on."""
     root = fragments.parse(chapter.body)
+    if chapter.kind == "chapter":
+        glossary.link_terms(root, book.terms, chapter.id, epub=xhtml)
+    elif chapter.kind == "glossary":
+        glossary.annotate(root, uses, page_numbers=inline_notes, epub=xhtml)
     figures = {f.id: f for f in book.figures if f.chapter_id == chapter.id}
     for slot in root.iter("figure"):
         if "photo" in (slot.get("class") or "").split() and slot.get("id") in figures:
@@ -109,8 +113,9 @@ def _date_text(book: Book) -> str:
 def render_print(book: Book) -> Rendition:
     """One HTML document for WeasyPrint: front matter, contents, chapters, back matter."""
     front, back = _front_and_back(book, _date_text(book))
+    uses = glossary.term_uses(book, fragments.parse)
     chapters = [Part(c.id, "chapter", c.title, str(_PARTS.chapter(c, Markup(_chapter_body(
-        book, c, inline_notes=True, xhtml=False, href_for=lambda a: f"#{a}", src_for=str)), [], False)))
+        book, c, inline_notes=True, xhtml=False, href_for=lambda a: f"#{a}", src_for=str, uses=uses)), [], False)))
         for c in book.chapters]
     entries = [TocEntry("chapter", p.title, f"#{p.id}") for p in chapters]
     entries += [TocEntry("backmatter", p.title, f"#{p.id}") for p in back]
@@ -194,6 +199,10 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
             owner[anchor] = chapter.id
     for part in back:
         owner[part.id] = part.id
+    uses = glossary.term_uses(book, fragments.parse)
+    for refs in uses.values():
+        for chapter_id, _, ref_id in refs:
+            owner[ref_id] = chapter_id
 
     def href_for_from(current: str):
         def href_for(anchor: str) -> str:
@@ -206,7 +215,7 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
     chapters = []
     for c in book.chapters:
         body = _chapter_body(book, c, inline_notes=False, xhtml=xhtml,
-                             href_for=href_for_from(c.id), src_for=str)
+                             href_for=href_for_from(c.id), src_for=str, uses=uses)
         notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number, "body": _note_body(n)}
                  for n in c.footnotes]
         chapters.append(Part(c.id, "chapter", c.title,

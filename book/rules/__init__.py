@@ -1,0 +1,86 @@
+"""The catalogue of `book check` rules. Errors are the problems `book build` refuses (the
+builder tags each BookError problem with one of these ids), so check and build agree;
+warnings are style and completeness rules that only `book check` applies, and only they can
+be silenced in book.toml's [check] table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    summary: str
+
+
+def _rules(severity: str, entries: dict[str, str]) -> dict[str, Rule]:
+    return {rule_id: Rule(rule_id, severity, summary) for rule_id, summary in entries.items()}
+
+
+RULES: dict[str, Rule] = {
+    **_rules(ERROR, {
+        "build-input": "Any other input the builder refuses.",
+        "check-config": "The [check] table of book.toml names an unknown rule, a rule that "
+                        "cannot be silenced, or a file that does not exist.",
+        "toml-syntax": "book.toml or assets/photos.toml is not valid TOML.",
+        "file-unreadable": "A source file cannot be read.",
+        "file-not-utf8": "A source file is not UTF-8 text.",
+        "manifest-not-found": "The folder has no book.toml.",
+        "manifest-unknown-key": "book.toml has a key the builder does not know.",
+        "manifest-missing-key": "book.toml lacks a required key.",
+        "manifest-bad-value": "A book.toml value has the wrong type or form.",
+        "manifest-chapter-twice": "A chapter is listed twice in book.toml.",
+        "manifest-chapter-missing": "A chapter listed in book.toml does not exist.",
+        "manifest-chapter-outside": "A chapter listed in book.toml is outside the project.",
+        "contributor-missing-name": "A [[contributors]] entry has no name.",
+        "contributor-missing-role": "A [[contributors]] entry has no role.",
+        "contributor-unknown-role": "A contributor's role is not one the builder knows.",
+        "contributor-no-author": "No contributor has the role 'author'.",
+        "front-matter-unclosed": "A chapter's front matter is never closed with '---'.",
+        "front-matter-syntax": "A chapter's front matter is not valid YAML.",
+        "front-matter-unknown-key": "A chapter's front matter has an unknown key.",
+        "front-matter-type": "A front matter value is not non-empty text.",
+        "chapter-no-title": "A chapter has neither a front matter title nor a heading.",
+        "photo-unknown": "A chapter places a photo id that is not in the manifest.",
+        "photo-placed-twice": "A photo is placed more than once.",
+        "photo-not-alone": "A photo does not stand alone in its paragraph.",
+        "photo-unknown-key": "A photo manifest entry has an unknown key.",
+        "photo-bad-value": "A photo manifest entry or value has the wrong form.",
+        "photo-missing-file": "A photo manifest entry has no 'file'.",
+        "photo-missing-caption": "A photo has no caption.",
+        "photo-missing-credit": "A photo has no credit line.",
+        "photo-missing-alt": "A photo has no alt text.",
+        "photo-missing-licence": "A photo has no licence status.",
+        "photo-licence": "A photo's licence status is not one the builder knows.",
+        "photo-alt-is-caption": "A photo's alt text repeats its caption.",
+        "photo-file-missing": "A placed photo's image file does not exist.",
+        "link-chapter-missing": "A link points at a file that is not a chapter of the book.",
+        "link-fragment-missing": "A link points at a heading that does not exist.",
+        "link-photo-unplaced": "A link points at a photo that is not placed in the book.",
+        "link-scheme": "A link uses a URL scheme the book does not allow.",
+        "link-not-chapter": "A local link does not point at a chapter file.",
+        "image-missing": "An image file does not exist.",
+        "image-outside-project": "An image path leads outside the project.",
+        "image-type": "An image is not PNG, JPEG, GIF or SVG.",
+        "image-too-large": "An image file is too large.",
+        "image-unsafe-svg": "An SVG has scripts, entities or external references.",
+        "image-unreadable": "An image file cannot be decoded.",
+    }),
+    **_rules(WARNING, {
+        "manifest-chapter-unlisted": "A Markdown file in chapters/ is not listed in book.toml.",
+        "photo-unused": "A photo in the manifest is never placed in a chapter.",
+        "photo-low-resolution": "A photo would print under 150 dpi across the text column.",
+        "heading-skip": "A heading skips a level (e.g. '####' after '##').",
+        "typo-straight-quote": "A straight quote or apostrophe instead of a typographic one.",
+        "typo-double-hyphen": "'--' or '---' written for a dash.",
+        "typo-spaced-hyphen": "A hyphen with spaces around it used as a dash.",
+        "typo-double-space": "Two or more spaces between words.",
+        "typo-ellipsis": "'...' written for an ellipsis.",
+        "typo-unbalanced-quote": "An opening or closing quote without its partner.",
+        "typo-unbalanced-bracket": "An opening or closing bracket without its partner.",
+    }),
+}

@@ -63,6 +63,7 @@ FIELDS: dict[str, Field] = {
     "cover": Field(str, False, "Cover image path; without it a cover is generated."),
     "chapters": Field(list, True, "Chapter files in reading order.", _string_list),
     "contributors": Field(list, True, "[[contributors]] tables: name, role, note."),
+    "check": Field(dict, False, "[check] table: warnings `book check` silences (ignore, files)."),
 }
 
 CONTRIBUTOR_FIELDS: dict[str, Field] = {

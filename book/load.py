@@ -13,7 +13,7 @@ from PIL import Image
 
 from .config import MANIFEST, parse_config
 from .errors import BookError, Collector, did_you_mean
-from .model import LICENCES, Asset, Metadata, Photo
+from .model import FIGURE_KINDS, LICENCES, Asset, Metadata, Photo
 from .paths import OutsideProject, media_type, resolve_inside
 from .tomlfile import TomlDoc, parse_toml
 
@@ -27,6 +27,7 @@ PHOTO_KEYS = {
     "source": "Where the original photograph appeared.",
     "licence": "Licence status: " + ", ".join(LICENCES) + ".",
     "subject": "Short subject phrase (printed on generated stand-ins).",
+    "kind": "photo (default), map, chart or illustration: sets the credit's wording.",
 }
 REQUIRED_PHOTO_KEYS = ("file", "caption", "credit", "alt", "licence")
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
@@ -118,6 +119,10 @@ def load_photos(root: Path) -> dict[str, Photo]:
             if key not in entry:
                 problems.add(PHOTO_MANIFEST, line, f"photo '{photo_id}' has no '{key}'", PHOTO_KEYS[key])
         licence = entry.get("licence")
+        kind = entry.get("kind", "photo")
+        if isinstance(kind, str) and kind not in FIGURE_KINDS:
+            problems.add(PHOTO_MANIFEST, doc.line("kind", photo_id), f"unknown kind '{kind}'",
+                         did_you_mean(kind, FIGURE_KINDS) or "use one of: " + ", ".join(FIGURE_KINDS))
         if isinstance(licence, str) and licence not in LICENCES:
             problems.add(PHOTO_MANIFEST, doc.line("licence", photo_id),
                          f"unknown licence status '{licence}'",
@@ -131,7 +136,8 @@ def load_photos(root: Path) -> dict[str, Photo]:
             photos[photo_id] = Photo(
                 id=photo_id, file="assets/" + entry["file"].lstrip("./"), caption=entry["caption"],
                 credit=entry["credit"], alt=entry["alt"], source=entry.get("source", ""),
-                licence=entry["licence"], subject=entry.get("subject", ""), line=line)
+                licence=entry["licence"], subject=entry.get("subject", ""), line=line,
+                kind=str(entry.get("kind", "photo")))
     problems.raise_if_any()
     return photos
 
@@ -213,3 +219,14 @@ def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[
         assets.append(Asset(rel, data, kind, width, height))
     problems.raise_if_any()
     return tuple(assets)
+
+
+def read_source(root: Path, rel: str) -> str:
+    """One project text file by its project-relative path, for `book check`, which lints
+    every source it can read even when the build stops at an earlier problem."""
+    try:
+        path = resolve_inside(root.resolve(), rel)
+    except OutsideProject:
+        raise BookError.at(rel, None, f"'{rel}' is outside the project",
+                           rule="file-unreadable") from None
+    return _read_text(path, rel, (rel, None))

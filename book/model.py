@@ -19,6 +19,7 @@ ROLES = {
     "designer": "bkd",
 }
 
+FIGURE_KINDS = ("photo", "map", "chart", "illustration")
 LICENCES = ("stand-in", "licensed", "public-domain", "cc-by", "cc-by-sa", "own")
 
 
@@ -71,6 +72,7 @@ class Photo:
     licence: str
     subject: str = ""
     line: int | None = None
+    kind: str = "photo"  # photo | map | chart | illustration
 
     @property
     def is_stand_in(self) -> bool:

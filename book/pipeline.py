@@ -44,14 +44,21 @@ def edition_from_env(version: str = "") -> Edition:
     return Edition(version=version, timestamp=timestamp)
 
 
-def load_book(root: Path, edition: Edition) -> Book:
-    """Everything up to the frozen Book; raises BookError listing every input problem."""
+def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
+    """Everything up to the frozen Book; raises BookError listing every input problem.
+    `memo` keeps parsed chapters by (path, text) so a long-running preview re-parses only
+    the chapters whose text changed."""
     sources = load_project(root)
     chapters, problems = [], []
     for path, text in sources.chapters:
         try:
             parse = parse_data_page if path.endswith(".toml") else parse_chapter
-            chapters.append(parse(path, text))
+            if memo is None:
+                chapters.append(parse(path, text))
+            else:
+                if (path, text) not in memo:
+                    memo[(path, text)] = parse(path, text)
+                chapters.append(memo[(path, text)])
         except BookError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -95,8 +95,10 @@ def _front_and_back(book: Book, date_text: str) -> tuple[list[Part], list[Part]]
     back: list[Part] = []
     chapters_by_id = {c.id: c for c in book.chapters}
     if book.figures:
-        back.append(Part("photo-credits", "credits", "Photo credits",
-                         str(_PARTS.photo_credits(book.figures, chapters_by_id))))
+        title = ("Photo credits" if all(f.photo.kind == "photo" for f in book.figures)
+                 else "Picture credits")
+        back.append(Part("photo-credits", "credits", title,
+                         str(_PARTS.photo_credits(title, book.figures, chapters_by_id))))
     back.append(Part("contributors", "contributors", "Contributors",
                      str(_PARTS.contributors(_contributor_groups(book)))))
     if book.revisions:

@@ -51,8 +51,8 @@ _CLOSERS = {close: open_ for open_, close in _PAIRS.items()}
 
 @dataclass(frozen=True)
 class _Prose:
-    """A run of prose from one block: its text, where each of its lines starts in the
-    file (0-based line, 0-based column), and whether it is a table cell."""
+    """A run of prose from one block, non-prose masked out, and where each of its lines
+    starts in the file (0-based line and column)."""
 
     text: str
     starts: tuple[tuple[int, int], ...]
@@ -104,10 +104,15 @@ def _prose(tokens: list[Token], source: list[str], offset: int) -> list[_Prose]:
     cursor: dict[int, int] = {}
     runs = []
     for token in tokens:
-        if token.type not in ("inline", "html_block") or not token.map or not token.content:
+        first = token.map[0] + offset if token.map else 0
+        if token.type == "fence" and token.info.split()[:1] == ["key-figures"]:
+            first += 1  # a key-figures box: its lines are prose under the opening fence
+        elif token.type not in ("inline", "html_block"):
             continue
-        starts = _locate(source, token.map[0] + offset, token.content, cursor)
-        masks = _MASKS if token.type == "inline" else [_RAW_TEXT] + _MASKS[1:4]
+        if not token.map or not token.content:
+            continue
+        starts = _locate(source, first, token.content, cursor)
+        masks = [_RAW_TEXT, *_MASKS[1:]] if token.type == "html_block" else _MASKS
         runs.append(_Prose(_mask(token.content, masks), starts))
     return runs
 

@@ -1,0 +1,46 @@
+"""Photo rules the build does not enforce: manifest entries never placed, and photos too
+small to print well. The print geometry mirrors book/theme/print.css (A5 page, 18 and
+16 mm side margins, photos at most 95 mm tall); a test keeps the two in step."""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import Problem
+from ..load import PHOTO_MANIFEST
+from ..model import Book, Photo
+from ..pdf import MIN_DPI
+
+COLUMN_MM = 148 - 18 - 16  # A5 width less both side margins
+MAX_HEIGHT_MM = 95
+MM_PER_INCH = 25.4
+
+
+def unused_photos(photos: dict[str, Photo], book: Book) -> list[Problem]:
+    """Manifest entries that no chapter places."""
+    placed = {figure.photo.id for figure in book.figures}
+    return [Problem(PHOTO_MANIFEST, photo.line, f"photo '{photo.id}' is never placed in a chapter",
+                    f"place it with '![](photo:{photo.id})' or remove it from the manifest",
+                    "photo-unused")
+            for photo in photos.values() if photo.id not in placed]
+
+
+def low_resolution(book: Book) -> list[Problem]:
+    """Placed photos with too few pixels to fill the text column (or the 95 mm height cap,
+    for tall ones) at MIN_DPI. Without layout this is the size the theme aims for."""
+    sizes = {asset.path: (asset.width, asset.height) for asset in book.assets}
+    problems = []
+    for figure in book.figures:
+        width, height = sizes.get(figure.photo.file, (0, 0))
+        if not width or not height:  # SVG: scales without loss
+            continue
+        print_mm = min(COLUMN_MM, MAX_HEIGHT_MM * width / height)
+        dpi = width / (print_mm / MM_PER_INCH)
+        if dpi < MIN_DPI:
+            needed = math.ceil(MIN_DPI * print_mm / MM_PER_INCH)
+            problems.append(Problem(
+                PHOTO_MANIFEST, figure.photo.line,
+                f"photo '{figure.photo.id}' is {width}×{height} px: at {print_mm:.0f} mm wide "
+                f"in print it would be {dpi:.0f} dpi, under {MIN_DPI}",
+                f"supply an image at least {needed} px wide", "photo-low-resolution"))
+    return problems

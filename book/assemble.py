@@ -39,11 +39,12 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
             if photo_id not in photos:
                 problems.add(chapter.path, line,
                              f"photo '{photo_id}' is not in {PHOTO_MANIFEST}",
-                             did_you_mean(photo_id, photos))
+                             did_you_mean(photo_id, photos), rule="photo-unknown")
             elif photo_id in placed:
                 problems.add(chapter.path, line,
                              f"photo '{photo_id}' is already placed in {placed[photo_id]}",
-                             "a photo can appear once; link to it with [text](photo:id)")
+                             "a photo can appear once; link to it with [text](photo:id)",
+                             rule="photo-placed-twice")
             else:
                 placed[photo_id] = chapter.path
                 figures.append(Figure(len(figures) + 1, photos[photo_id], chapter.id))
@@ -56,19 +57,20 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
                 if link.anchor not in figure_ids:
                     problems.add(chapter.path, link.line,
                                  f"link '{link.raw}' names a photo that is not placed in the book",
-                                 did_you_mean(link.anchor[4:], [i[4:] for i in figure_ids]))
+                                 did_you_mean(link.anchor[4:], [i[4:] for i in figure_ids]),
+                                 rule="link-photo-unplaced")
                 continue
             target = by_path.get(link.target_path)
             if target is None:
                 problems.add(chapter.path, link.line,
                              f"link '{link.raw}' points at '{link.target_path}', which is not a chapter of the book",
-                             did_you_mean(link.target_path, by_path))
+                             did_you_mean(link.target_path, by_path), rule="link-chapter-missing")
             elif link.anchor not in target.anchor_ids and link.anchor not in figure_ids:
                 known = [h.id.split("--", 1)[1] for h in target.headings]
                 wanted = link.anchor.split("--", 1)[-1]
                 problems.add(chapter.path, link.line,
                              f"link '{link.raw}': no heading '#{wanted}' in {target.path}",
-                             did_you_mean(wanted, known))
+                             did_you_mean(wanted, known), rule="link-fragment-missing")
     problems.raise_if_any()
     numbered = tuple(replace(c, number=i) for i, c in enumerate(chapters, start=1))
     return Book(root=root, meta=meta, chapters=numbered, figures=tuple(figures),

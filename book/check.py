@@ -13,10 +13,10 @@ from pathlib import Path
 
 from .config import MANIFEST
 from .errors import BookError, Problem, did_you_mean
-from .load import PHOTO_MANIFEST, load_photos, read_source
+from .load import PHOTO_MANIFEST, read_source
 from .pipeline import edition_from_env, load_book
 from .rules import ERROR, RULES, WARNING
-from .rules.photos import low_resolution, unused_photos
+from .rules.photos import low_resolution, placed_photos, unused_photos
 from .rules.typography import check_typography
 from .tomlfile import TomlDoc, parse_toml
 
@@ -67,9 +67,6 @@ class Report:
     def warnings(self) -> int:
         return sum(f.severity == WARNING for f in self.findings)
 
-    def failed(self, strict: bool) -> bool:
-        return bool(self.errors or (strict and self.warnings))
-
     def summary(self) -> str:
         if not self.findings:
             return f"no problems in {len(self.files)} files"
@@ -92,18 +89,21 @@ def _readable(root: Path, rel: str) -> str | None:
         return None
 
 
-def _manifest(root: Path) -> TomlDoc | None:
-    text = _readable(root, MANIFEST) if (root / MANIFEST).is_file() else None
+def _toml(root: Path, rel: str) -> TomlDoc | None:
+    """A manifest as parsed TOML, or None when it is absent or broken (the build says why)."""
+    text = _readable(root, rel) if (root / rel).is_file() else None
     try:
-        return parse_toml(MANIFEST, text) if text is not None else None
+        return parse_toml(rel, text) if text is not None else None
     except BookError:
         return None
 
 
-def _listed(doc: TomlDoc | None) -> list[str]:
+def _listed(root: Path, doc: TomlDoc | None) -> list[str]:
+    """The chapters book.toml lists; the files in chapters/ when it cannot say."""
     chapters = doc.data.get("chapters") if doc else None
-    return list(dict.fromkeys(c for c in chapters if isinstance(c, str))) if isinstance(
-        chapters, list) else []
+    if not isinstance(chapters, list):
+        return [p.relative_to(root).as_posix() for p in sorted(root.glob(CHAPTER_GLOB))]
+    return list(dict.fromkeys(c for c in chapters if isinstance(c, str)))
 
 
 def _unlisted(root: Path, doc: TomlDoc, listed: list[str]) -> list[Problem]:
@@ -123,14 +123,15 @@ def _rule_ids(doc: TomlDoc, value, line: int | None, problems: list[Problem]) ->
     good = set()
     for rule_id in value:
         where = doc.value_line(rule_id, "check") or line
+        col = doc.text_lines[where - 1].find(rule_id) + 1 if where else None
         rule = RULES.get(rule_id)
         if rule is None:
             problems.append(Problem(MANIFEST, where, f"unknown rule '{rule_id}'",
-                                    did_you_mean(rule_id, RULES), "check-config"))
+                                    did_you_mean(rule_id, RULES), "check-config", col))
         elif rule.severity == ERROR:
             problems.append(Problem(MANIFEST, where, f"rule '{rule_id}' cannot be silenced",
                                     "'book build' refuses this problem; fix it instead",
-                                    "check-config"))
+                                    "check-config", col))
         else:
             good.add(rule_id)
     return good
@@ -167,17 +168,18 @@ _QUOTED = re.compile(r"'([^']+)'")
 
 
 def _column(problem: Problem, lines: dict[str, list[str]]) -> int:
-    """The problem's column, else where the first thing its message quotes sits on its
-    line (a link target, a photo id, a key), else 1."""
-    if problem.col:
-        return problem.col
+    """The problem's column when it has one. In a chapter, else, where the first thing the
+    message (or hint) quotes sits on the line: a link target, a photo id, an image path;
+    in a TOML file, where the line's key or value starts; else 1."""
     text = lines.get(problem.path, [])
-    if problem.line and problem.line <= len(text):
-        for quoted in _QUOTED.findall(problem.message):
-            index = text[problem.line - 1].find(quoted)
-            if index >= 0:
-                return index + 1
-    return 1
+    if problem.col or not problem.line or problem.line > len(text):
+        return problem.col or 1
+    line = text[problem.line - 1]
+    if problem.path.endswith(".md"):
+        quoted = _QUOTED.findall(f"{problem.message} {problem.hint}")
+        found = (line.find(text) for text in quoted)
+        return next((index + 1 for index in found if index >= 0), 1)
+    return len(line) - len(line.lstrip()) + 1
 
 
 def _finding(problem: Problem, lines: dict[str, list[str]]) -> Finding:
@@ -194,20 +196,24 @@ def check_project(root: Path) -> Report:
     try:
         book = load_book(root, edition_from_env())
     except BookError as exc:
+        if any(p.rule == "manifest-not-found" for p in exc.problems):
+            raise  # not a book project: nothing to check
         problems.extend(exc.problems)
         book = None
-    doc = _manifest(root)
-    listed = _listed(doc)
+    doc, photos = _toml(root, MANIFEST), _toml(root, PHOTO_MANIFEST)
+    listed = _listed(root, doc)
     texts = {rel: _readable(root, rel) for rel in [MANIFEST, PHOTO_MANIFEST, *listed]
              if (root / rel).is_file()}
     sources = [rel for rel, text in texts.items() if text is not None]
-    for rel in listed:
-        if rel.endswith(".md") and texts.get(rel) is not None:
-            problems.extend(check_typography(rel, texts[rel]))
+    chapters = {rel: texts.get(rel) for rel in listed if rel.endswith(".md")}
+    for rel, text in chapters.items():
+        if text is not None:
+            problems.extend(check_typography(rel, text))
     if doc is not None:
         problems.extend(_unlisted(root, doc, listed))
+    if photos is not None and None not in chapters.values():
+        problems.extend(unused_photos(photos, set().union(*map(placed_photos, chapters.values()))))
     if book is not None:
-        problems.extend(unused_photos(load_photos(root), book))
         problems.extend(low_resolution(book))
     settings, config_problems = _settings(doc, sources)
     problems.extend(config_problems)

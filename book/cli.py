@@ -1,10 +1,15 @@
-"""The `book` command. Exit codes: 0 ok, 1 build failed, 2 bad input or usage, 130 interrupted."""
+"""The `book` command. Exit codes: 0 ok, 1 build failed, 2 bad input or usage, 3 warnings
+under --strict, 4 release or verify checks failed, 5 no edition to release, 6 dirty working
+tree, 7 stand-in photos, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from . import __version__
@@ -12,6 +17,35 @@ from .errors import BookError, BuildError
 from .pipeline import FORMATS, build, edition_from_env
 
 EXIT_OK, EXIT_BUILD, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_WARNINGS, EXIT_TERMINATED = 3, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the build is so that it unwinds like Ctrl-C: temporary files
+    are removed and the previous editions stay as they were."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _failure(exc: BaseException) -> tuple[str, int]:
+    """An unexpected exception as one error line (never a traceback; BOOK_DEBUG=1 shows
+    it): a refused fetch is bad input; a template error names the template and line."""
+    if type(exc).__name__ == "RefusedFetch":  # weasyprint's fatal fetch error, unlocated
+        return f"{getattr(exc, 'url', '')}: {exc}", EXIT_INPUT
+    where = ""
+    filename, lineno = getattr(exc, "filename", None), getattr(exc, "lineno", None)
+    if type(exc).__module__.startswith("jinja2") and filename and lineno:
+        where = f"{filename}:{lineno}: "
+    else:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+        if frames:
+            where = f"{frames[-1].filename}:{frames[-1].lineno}: "
+    for marker in ("/book/templates/",):
+        if marker in where:
+            where = "book/templates/" + where.split(marker, 1)[1]
+    return f"build failed: {where}{type(exc).__name__}: {exc}", EXIT_BUILD
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +61,30 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--archival", action="store_true",
                    help="write the PDF as PDF/A-3b instead of tagged PDF/UA-1")
     b.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    b.add_argument("--strict", action="store_true",
+                   help="exit 3 when the build gives warnings (the editions are still written)")
+    c = commands.add_parser("check", help="lint the sources without building")
+    c.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    c.add_argument("--strict", action="store_true", help="fail on warnings too")
+    c.add_argument("--format", choices=("text", "json"), default="text", dest="output",
+                   help="output format (default: text)")
+    s = commands.add_parser("serve", help="preview the web edition, rebuilt on every save")
+    s.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    s.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; "
+                   "0 picks a free one)")
+    s.add_argument("--pdf", action="store_true", help="also keep PROJECT/dist/<slug>.pdf rebuilt")
+    r = commands.add_parser("release", help="build, verify and publish a tagged edition "
+                            "(exit 4 checks failed, 5 no edition, 6 dirty tree, 7 stand-ins)")
+    r.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    r.add_argument("--out", type=Path, help="output folder (default: PROJECT/dist)")
+    r.add_argument("--edition", default="", help="edition (default: the vX.Y.Z tag on HEAD)")
+    r.add_argument("--allow-dirty", action="store_true", help="release uncommitted changes")
+    r.add_argument("--allow-stand-ins", action="store_true", help="release with stand-in photos")
+    r.add_argument("--json", action="store_true", help="print release.json on stdout")
+    r.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    v = commands.add_parser("verify", help="run the release checks on PDFs and EPUBs (exit 4 "
+                            "when one fails)")
+    v.add_argument("files", nargs="+", type=Path, help="PDF or EPUB files")
     return parser
 
 
@@ -35,19 +93,126 @@ def _size(n: int) -> str:
 
 
 def _out_dir(project: Path, out: Path | None) -> Path:
+    if out is None and (project / "dist").is_symlink():
+        raise BookError.at(str(project / "dist"), None, "the output folder is a symbolic link",
+                           "remove it, or pass --out with a dedicated folder")
     out_dir = (out or project / "dist").resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BookError.at(str(out_dir), None, "the output folder is a file",
+                           "pass --out with a folder")
     if out_dir == project.resolve() or (out_dir / ".git").exists():
         raise BookError.at(str(out_dir), None, "refusing to write editions into a project root "
                            "or a git checkout", "pass --out with a dedicated folder")
     return out_dir
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .check import check_project
+
+    try:
+        report = check_project(args.project)
+    except BookError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    if args.output == "json":
+        print(report.as_json())
+    else:
+        for finding in report.findings:
+            print(finding)
+        print(report.summary(), file=sys.stderr)
+    if report.errors:
+        return EXIT_INPUT
+    return EXIT_WARNINGS if args.strict and report.warnings else EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    say = lambda message: print(message, flush=True)  # noqa: E731
+    try:
+        pdf_out = _out_dir(args.project, None) if args.pdf else None
+        serve(args.project, args.port, edition_from_env(), say, pdf_out)
+    except BookError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:
+        print(f"error: cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .release import EXIT_GATE
+    from .verify import verify
+
+    results = verify(args.files)
+    for result in results:
+        for problem in result.problems:
+            print(f"{result.path}: {problem}", file=sys.stderr)
+        if result.passed:
+            print(f"{result.path}: ok ({result.tool}{' ' + result.version if result.version else ''})")
+    return EXIT_OK if all(r.passed for r in results) else EXIT_GATE
+
+
+def _release(args: argparse.Namespace, out_dir: Path, say) -> int:
+    """Refusals and failed checks have their own exit codes; build errors are _build's."""
+    import json
+
+    from .release import EXIT_GATE, GateFailed, Options, Refused, release
+
+    try:
+        summary = release(args.project, out_dir, Options(args.edition, args.allow_dirty,
+                                                         args.allow_stand_ins), say)
+    except Refused as exc:
+        for _, message in exc.reasons:
+            print(f"error: refused: {message}", file=sys.stderr)
+        return exc.code
+    except GateFailed as exc:
+        for result in exc.results:
+            for problem in result.problems:
+                print(f"error: {result.path.name}: {problem}", file=sys.stderr)
+        print(f"error: checks failed; nothing was written to {out_dir}", file=sys.stderr)
+        return EXIT_GATE
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    elif not args.quiet:
+        for item in summary["files"]:
+            print(f"{out_dir / item['name']}  {_size(item['size']):>8}  {item['sha256']}")
+        print(f"released edition {summary['edition']} of commit {summary['commit'][:12]}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "verify":
+        return _verify(args)
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     started = time.perf_counter()
     try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        return _build(args, say, started)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _build(args: argparse.Namespace, say, started: float) -> int:
+    try:
         out_dir = _out_dir(args.project, args.out)
+        if args.command == "release":
+            return _release(args, out_dir, say)
         report = build(args.project, out_dir, tuple(dict.fromkeys(args.formats or FORMATS)),
                        edition_from_env(args.edition), progress=say,
                        pdf_variant="pdf/a-3b" if args.archival else "pdf/ua-1")
@@ -58,12 +223,22 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as exc:
         print(f"error: build failed: {exc}", file=sys.stderr)
         return EXIT_BUILD
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print("terminated" if terminated else "interrupted", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except OSError as exc:
-        print(f"error: build failed: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: build failed: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_BUILD
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - one line, never a traceback
+        message, code = _failure(exc)
+        print(f"error: {message}", file=sys.stderr)
+        if os.environ.get("BOOK_DEBUG"):
+            traceback.print_exception(exc)
+        return code
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
@@ -71,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             pages = f"{item.pages} pages" if item.pages else ""
             print(f"{item.path}  {_size(item.size):>8}  {pages:>10}  {item.seconds:5.2f}s")
         print(f"built in {time.perf_counter() - started:.2f}s")
-    return EXIT_OK
+    return EXIT_WARNINGS if args.strict and report.warnings else EXIT_OK
 
 
 if __name__ == "__main__":

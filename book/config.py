@@ -81,24 +81,29 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
 
 def _check_table(doc: TomlDoc, data: dict, fields: dict[str, Field], problems: Collector,
                  table: str = "", index: int = 0, label: str = "") -> None:
+    misspelt: set[str] = set()
     for key, value in data.items():
         name = f"{label}{key}"
         if key not in fields:
+            hint = did_you_mean(key, fields)
+            misspelt.update(k for k in fields if hint == f"did you mean '{k}'?")
             problems.add(doc.path, doc.line(key, table, index), f"unknown key '{name}'",
-                         did_you_mean(key, fields))
+                         hint, rule="manifest-unknown-key")
             continue
         spec = fields[key]
         if not isinstance(value, spec.kind):
             problems.add(doc.path, doc.line(key, table, index),
-                         f"'{name}' must be {_type_name(spec.kind)}")
+                         f"'{name}' must be {_type_name(spec.kind)}", rule="manifest-bad-value")
             continue
         message = spec.check(value) if spec.check else ""
         if message:
-            problems.add(doc.path, doc.line(key, table, index), f"'{name}' {message}")
+            problems.add(doc.path, doc.line(key, table, index), f"'{name}' {message}",
+                         rule="manifest-bad-value")
     for key, spec in fields.items():
-        if spec.required and key not in data:
+        if spec.required and key not in data and key not in misspelt:
             line = doc.table_line(table, index) if table else None
-            problems.add(doc.path, line, f"missing required key '{label}{key}'", spec.doc)
+            problems.add(doc.path, line, f"missing required key '{label}{key}'", spec.doc,
+                         rule=f"contributor-missing-{key}" if label else "manifest-missing-key")
 
 
 def parse_config(doc: TomlDoc) -> Metadata:
@@ -110,7 +115,8 @@ def parse_config(doc: TomlDoc) -> Metadata:
     raw_contributors = data.get("contributors", [])
     for index, entry in enumerate(raw_contributors if isinstance(raw_contributors, list) else []):
         if not isinstance(entry, dict):
-            problems.add(doc.path, doc.line("contributors"), "each contributor must be a table")
+            problems.add(doc.path, doc.line("contributors"), "each contributor must be a table",
+                         rule="manifest-bad-value")
             continue
         _check_table(doc, entry, CONTRIBUTOR_FIELDS, problems, "contributors", index,
                      "contributors.")
@@ -118,24 +124,30 @@ def parse_config(doc: TomlDoc) -> Metadata:
         if isinstance(role, str) and role not in ROLES:
             problems.add(doc.path, doc.line("role", "contributors", index),
                          f"unknown contributor role '{role}'",
-                         did_you_mean(role, ROLES) or "use one of: " + ", ".join(ROLES))
+                         did_you_mean(role, ROLES) or "use one of: " + ", ".join(ROLES),
+                         rule="contributor-unknown-role")
         elif isinstance(entry.get("name"), str) and isinstance(role, str):
             contributors.append(Contributor(entry["name"], role, str(entry.get("note", ""))))
     if isinstance(raw_contributors, list) and not raw_contributors and "contributors" in data:
-        problems.add(doc.path, doc.line("contributors"), "at least one contributor is needed")
+        problems.add(doc.path, doc.line("contributors"), "at least one contributor is needed",
+                     rule="contributor-no-author")
     chapters = data.get("chapters", [])
     if isinstance(chapters, list):
-        seen: set[str] = set()
-        for path in chapters:
-            if isinstance(path, str) and path in seen:
-                problems.add(doc.path, doc.line("chapters"), f"chapter '{path}' is listed twice")
-            seen.add(path)
+        seen: dict[str, int] = {}
+        for path in (p for p in chapters if isinstance(p, str)):
+            seen[path] = seen.get(path, 0) + 1
+            if seen[path] > 1:  # point at the repeat itself
+                problems.add(doc.path, doc.value_line(path, "chapters", seen[path]),
+                             f"chapter '{path}' is listed twice",
+                             rule="manifest-chapter-twice")
         if not chapters:
-            problems.add(doc.path, doc.line("chapters"), "'chapters' is empty")
+            problems.add(doc.path, doc.line("chapters"), "'chapters' is empty",
+                         rule="manifest-bad-value")
     problems.raise_if_any()
     if not any(c.role == "author" for c in contributors):
         problems.add(doc.path, doc.table_line("contributors"),
-                     "no contributor has the role 'author'", "the book needs a creator")
+                     "no contributor has the role 'author'", "the book needs a creator",
+                     rule="contributor-no-author")
         problems.raise_if_any()
     return Metadata(
         title=data["title"],

@@ -90,6 +90,8 @@ def _metadata(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
                            {"id": "print-source"})
         ebook.add_metadata(None, "meta", "pagination",
                            {"refines": "#print-source", "property": "source-of"})
+    if book.edition.version:  # with the identifier and dcterms:modified, names the release
+        ebook.add_metadata(None, "meta", book.edition.version, {"property": "schema:version"})
     _accessibility(book, ebook, paginated)
 
 

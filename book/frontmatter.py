@@ -23,6 +23,12 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     seen: set = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be text, not a list or mapping",
+                key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key '{key}'", key_node.start_mark)
@@ -51,20 +57,30 @@ def split_front_matter(path: str, text: str) -> FrontMatter:
             break
     else:
         raise BookError.at(path, 1, "front matter opened with '---' is never closed",
-                           "add a line '---' after the front matter")
+                           "add a line '---' after the front matter", rule="front-matter-unclosed")
     yaml_text = "".join(lines[1:end])
     try:
         data = yaml.load(yaml_text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
-        raise BookError.at(path, line, f"front matter: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise BookError.at(path, 1, f"front matter: {exc}") from None
+        mark, hint = exc.problem_mark or exc.context_mark, ""
+        if exc.context_mark and mark and mark.index >= len(yaml_text.rstrip()):
+            # ran off the end: the mistake is where the unclosed quote or bracket opens
+            mark, hint = exc.context_mark, "a quote or bracket opened here is never closed"
+        line, col = (mark.line + 2, mark.column + 1) if mark else (1, None)
+        raise BookError.at(path, line, f"front matter: {exc.problem or exc.context}", hint,
+                           rule="front-matter-syntax", col=col) from None
+    except RecursionError:
+        raise BookError.at(path, 2, "front matter is nested too deeply",
+                           rule="front-matter-syntax") from None
+    except yaml.YAMLError as exc:  # a reader error: a character YAML does not accept
+        position = getattr(exc, "position", None)
+        line = yaml_text[:position].count("\n") + 2 if isinstance(position, int) else 1
+        raise BookError.at(path, line, f"front matter: {str(exc).splitlines()[0]}", rule="front-matter-syntax") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise BookError.at(path, 2, "front matter must be a mapping of keys to values")
+        raise BookError.at(path, 2, "front matter must be a mapping of keys to values",
+                           rule="front-matter-syntax")
     key_lines: dict[str, int] = {}
     node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
     if isinstance(node, yaml.MappingNode):
@@ -79,7 +95,9 @@ def validate_front_matter(path: str, fm: FrontMatter) -> None:
         line = fm.lines.get(str(key))
         if key not in FRONT_MATTER_KEYS:
             problems.add(path, line, f"unknown front matter key '{key}'",
-                         did_you_mean(str(key), FRONT_MATTER_KEYS))
+                         did_you_mean(str(key), FRONT_MATTER_KEYS),
+                         rule="front-matter-unknown-key")
         elif not isinstance(value, str) or not value.strip():
-            problems.add(path, line, f"front matter '{key}' must be non-empty text")
+            problems.add(path, line, f"front matter '{key}' must be non-empty text",
+                         rule="front-matter-type")
     problems.raise_if_any()

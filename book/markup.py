@@ -37,6 +37,9 @@ def markdown_engine() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "typographer": True})
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)
+    # Every link and image becomes a token, whatever its scheme (markdown-it would leave
+    # `file:` or `javascript:` ones as text): parse then refuses them with their line.
+    md.validateLink = lambda url: True
     return md
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import posixpath
-import re
 from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
@@ -17,7 +16,6 @@ from .markup import clean_html, markdown_engine, slugify
 from .model import Chapter, Footnote, Heading, Link, chapter_id, figure_id
 
 PHOTO_SCHEME = "photo:"
-_RAW_SRC = re.compile(r"""\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _MD = markdown_engine()
 
 
@@ -39,6 +37,27 @@ class _ChapterParser:
         self.links: list[Link] = []
         self.used_ids: set[str] = set()
         self.src_lines: dict[str, int] = {}
+        self.source: list[str] = []  # the chapter's lines, to place a reference exactly
+        self.refused = False  # an image was refused before sanitizing (nh3 may blank its src)
+
+    def where(self, needle: str, start: int, end: int) -> int:
+        """The first line in start..end holding `needle` (as written or decoded), else start."""
+        for number in range(start, min(end, len(self.source)) + 1):
+            text = self.source[number - 1]
+            if needle and (needle in text or unquote(needle) in text):
+                return number
+        return start
+
+    def refuse_outside(self, src: str, line: int, what: str = "image") -> bool:
+        """Refuse a reference with a scheme, an absolute path or nothing at all."""
+        if src and not urlsplit(src).scheme and not src.startswith(("/", "\\")):
+            return False
+        self.refused = True
+        shown = src if len(src) <= 80 else src[:77] + "..."
+        self.problems.add(self.path, line, f"{what} '{shown}' is not a file inside the project",
+                          "copy the image into the project and use a relative path",
+                          rule="image-outside-project")
+        return True
 
     def line_of(self, token: Token | None, fallback: int = 0) -> int:
         if token is not None and token.map:
@@ -104,10 +123,10 @@ class _ChapterParser:
                 f'<p class="key-figures-title">{html.escape(title)}</p><dl>{"".join(rows)}</dl></aside>\n')
 
     def walk(self, tokens: list[Token]) -> None:
-        block_line = self.offset + 1
+        block_line = block_end = self.offset + 1
         for index, tok in enumerate(tokens):
             if tok.map:
-                block_line = self.line_of(tok)
+                block_line, block_end = self.line_of(tok), tok.map[1] + self.offset
             if tok.type == "heading_open":
                 text = "".join(c.content for c in tokens[index + 1].children or []
                                if c.type in ("text", "code_inline"))
@@ -116,25 +135,48 @@ class _ChapterParser:
                 self.headings.append(Heading(int(tok.tag[1]), text, anchor))
             for child in tok.children or []:
                 if child.type == "image":
-                    self.image(child, block_line)
+                    src = str(child.attrGet("src") or "")
+                    self.image(child, self.where(src, block_line, block_end))
                 elif child.type == "link_open":
-                    self.link(child, block_line)
+                    href = str(child.attrGet("href") or "")
+                    self.link(child, self.where(href, block_line, block_end))
                 elif child.type == "html_inline":
-                    self.raw_html(child, block_line)
+                    self.raw_html(child, block_line, block_end)
             if tok.type == "html_block":
-                self.raw_html(tok, block_line)
+                self.raw_html(tok, block_line, block_end)
 
     def image(self, tok: Token, line: int) -> None:
         src = str(tok.attrGet("src") or "")
         if src.startswith(PHOTO_SCHEME):
             self.problems.add(self.path, line, "a photo must stand alone in its own paragraph",
-                              f"put '![]({src})' on a line of its own with blank lines around it")
+                              f"put '![]({src})' on a line of its own with blank lines around it",
+                              rule="photo-not-alone")
+            self.refused = True  # sanitizing blanks the photo: scheme; reported here
             return
-        self.src_lines.setdefault(src, line)
+        if not self.refuse_outside(src, line):
+            self.src_lines.setdefault(src, line)
 
-    def raw_html(self, tok: Token, line: int) -> None:
-        for src in _RAW_SRC.findall(tok.content):
-            self.src_lines.setdefault(html.unescape(src), line)
+    def raw_html(self, tok: Token, line: int, end: int | None = None) -> None:
+        """Record where raw <img src> are written; refuse those that are not project files
+        and raw <a href> that would reach an edition pointing at a file (links to chapters
+        are Markdown links; nh3 drops the href of disallowed schemes)."""
+        end = line if end is None else end
+        for element in fragments.parse(tok.content).iter("img", "a"):
+            attr = "src" if element.tag == "img" else "href"
+            value = element.get(attr)
+            if value is None and element.tag == "a":
+                continue
+            value = value or ""
+            at = self.where(value or f"<{element.tag}", line, end)
+            if element.tag == "img":
+                if not self.refuse_outside(value.strip(), at):
+                    self.src_lines.setdefault(value, at)
+                continue
+            parts = urlsplit(value.strip())
+            if not parts.scheme and (parts.path or parts.netloc):
+                self.problems.add(self.path, at, f"raw HTML link '{value}' points at a file",
+                                  "link to chapters with Markdown links: [text](chapter.md#id)",
+                                  rule="link-not-chapter")
 
     def local_images(self, body: str) -> str:
         """Check every image the sanitized body shows (Markdown or raw HTML) and point its
@@ -145,8 +187,10 @@ class _ChapterParser:
             src = img.get("src") or ""
             line = self.src_lines.get(src, self.offset + 1)
             if urlsplit(src).scheme or src.startswith(("/", "\\")) or not src:
-                self.problems.add(self.path, line, f"image '{src}' is not a file inside the project",
-                                  "copy the image into the project and use a relative path")
+                if not self.refused:  # else already reported where it was written
+                    self.problems.add(self.path, line, f"image '{src}' is not a file inside the project",
+                                      "copy the image into the project and use a relative path",
+                                      rule="image-outside-project")
                 continue
             target = self.resolve_local(src)
             self.images.append((target, line))
@@ -166,13 +210,14 @@ class _ChapterParser:
             return
         if parts.scheme or parts.netloc:
             self.problems.add(self.path, line, f"link '{href}' uses a scheme the book does not allow",
-                              "use http(s), mailto, or a chapter file")
+                              "use http(s), mailto, or a chapter file", rule="link-scheme")
             return
         if parts.path:
             target = self.resolve_local(parts.path)
             if not target.endswith(".md"):
                 self.problems.add(self.path, line, f"link '{href}' does not point at a chapter",
-                                  "link to a chapter's .md file, optionally with #heading")
+                                  "link to a chapter's .md file, optionally with #heading",
+                                  rule="link-not-chapter")
                 return
             target_cid = chapter_id(target)
         else:
@@ -207,6 +252,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
     validate_front_matter(path, fm)
     cid = chapter_id(path)
     parser = _ChapterParser(path, fm.body_offset, cid)
+    parser.source = text.splitlines()
     env: dict = {}
     tokens = _MD.parse(fm.body, env)
     title = str(fm.data.get("title", "")).strip()
@@ -214,7 +260,8 @@ def parse_chapter(path: str, text: str) -> Chapter:
         first = next((i for i, t in enumerate(tokens) if t.type == "heading_open"), None)
         if first is None:
             raise BookError.at(path, 1, "chapter has no title",
-                               "add 'title:' to the front matter or start with a '# Heading'")
+                               "add 'title:' to the front matter or start with a '# Heading'",
+                               rule="chapter-no-title")
         title = tokens[first + 1].content.strip()
         tokens = tokens[:first] + tokens[first + 3:]
     tokens = parser.photo_paragraphs(tokens)

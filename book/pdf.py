@@ -73,7 +73,7 @@ def layout(book: Book, rendition: Rendition):
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from .fetch import ProjectFetcher, RefusedFetch
+    from .fetch import ProjectFetcher, RefusedFetch, refusal
 
     class Fetcher(ProjectFetcher):
         def fetch(self, url: str, headers=None):
@@ -95,7 +95,7 @@ def layout(book: Book, rendition: Rendition):
                         url_fetcher=fetcher).render(stylesheets=sheets, font_config=fonts,
                                                     pdf_tags=True)
     except RefusedFetch as exc:
-        raise BuildError(str(exc)) from None
+        raise refusal(book, exc) from None  # an input error, located where it is written
     finally:
         logger.removeHandler(log)
     if log.messages:
@@ -152,6 +152,9 @@ def emit_pdf(book: Book, document, out_dir: Path, variant: str = "pdf/ua-1") -> 
     """Write a laid-out document; `variant` is 'pdf/ua-1' (tagged) or 'pdf/a-3b' (archival)."""
     identifier = hashlib.sha256(
         f"{book.meta.identifier}|{book.edition.version}".encode()).hexdigest()[:32].encode()
+    # Custom information keys, so the file alone tells which edition and commit it is.
+    document.metadata.custom.update({key: value for key, value in (
+        ("Edition", book.edition.version), ("Commit", book.edition.commit)) if value})
     data = document.write_pdf(pdf_variant=variant, pdf_identifier=identifier,
                               pdf_tags=True, custom_metadata=True)
     path = out_dir / f"{book.meta.slug}.pdf"

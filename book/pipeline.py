@@ -49,16 +49,14 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     `memo` keeps parsed chapters by (path, text) so a long-running preview re-parses only
     the chapters whose text changed."""
     sources = load_project(root)
+    memo = {} if memo is None else memo
     chapters, problems = [], []
     for path, text in sources.chapters:
         try:
             parse = parse_data_page if path.endswith(".toml") else parse_chapter
-            if memo is None:
-                chapters.append(parse(path, text))
-            else:
-                if (path, text) not in memo:
-                    memo[(path, text)] = parse(path, text)
-                chapters.append(memo[(path, text)])
+            if (path, text) not in memo:
+                memo[(path, text)] = parse(path, text)
+            chapters.append(memo[(path, text)])
         except BookError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -78,6 +76,12 @@ def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
     book = load_book(root, edition or edition_from_env())
     progress(f"loaded {len(book.chapters)} chapters, {len(book.figures)} figures "
              f"in {time.perf_counter() - started:.2f}s")
+    return emit_book(book, out_dir, formats, progress, pdf_variant)
+
+
+def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
+              progress=lambda message: None, pdf_variant: str = "pdf/ua-1") -> BuildReport:
+    """Write the editions of a loaded book: a release checks the Book before building it."""
     report = BuildReport(book)
     with output_lock(out_dir):
         _emit(book, formats, out_dir, report, progress, pdf_variant)

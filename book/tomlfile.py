@@ -28,12 +28,12 @@ class TomlDoc:
     table_lines: dict[tuple[str, int], int]
     text_lines: tuple[str, ...] = ()
 
-    def value_line(self, value: str, key: str) -> int | None:
-        """The line where a string value is written (e.g. one entry of a list), else `key`'s."""
-        for number, text in enumerate(self.text_lines, start=1):
-            if f'"{value}"' in text or f"'{value}'" in text:
-                return number
-        return self.line(key)
+    def value_line(self, value: str, key: str, nth: int = 1) -> int | None:
+        """The line where a string value is written the `nth` time (e.g. one entry of a
+        list), else `key`'s."""
+        lines = [number for number, text in enumerate(self.text_lines, start=1)
+                 if f'"{value}"' in text or f"'{value}'" in text]
+        return lines[nth - 1] if len(lines) >= nth else self.line(key)
 
     def line(self, key: str, table: str = "", index: int = 0) -> int | None:
         return self.lines.get((table, index, key)) or self.table_lines.get((table, index))
@@ -42,18 +42,33 @@ class TomlDoc:
         return self.table_lines.get((table, index))
 
 
+def _deepest_line(text: str) -> int:
+    """The line where bracket nesting first gets deep (for a value tomllib cannot nest)."""
+    depth = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        for char in line:
+            depth += 1 if char in "[{" else -1 if char in "]}" else 0
+            if depth > 100:
+                return number
+    return 1
+
+
 def parse_toml(path: str, text: str) -> TomlDoc:
     """Parse `text`; a syntax error becomes a BookError at the line tomllib reports."""
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise BookError.at(path, _deepest_line(text), "invalid TOML: arrays or tables nested "
+                           "too deeply", rule="toml-syntax") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
-        match = re.search(r"\(at line (\d+), column \d+\)", message)
-        line = int(match.group(1)) if match else None
+        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        line, col = (int(match.group(1)), int(match.group(2))) if match else (None, None)
         if line is None and "end of document" in message:
             line = max(1, len(text.splitlines()))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
-        raise BookError.at(path, line, f"invalid TOML: {message}") from None
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+        raise BookError.at(path, line, f"invalid TOML: {message}", rule="toml-syntax",
+                           col=col) from None
     lines: dict[tuple[str, int, str], int] = {}
     table_lines: dict[tuple[str, int], int] = {}
     counts: dict[str, int] = {}

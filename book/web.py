@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .model import Book, Rendition
+from .output import exchange
+from .paths import resolve_inside
 from .theme import FONTS, THEME
 
 
@@ -19,32 +21,42 @@ class WebResult:
     size: int
 
 
+def web_files(book: Book, rendition: Rendition) -> dict[str, bytes]:
+    """Every file of the web edition by its path inside the folder; `book serve` serves
+    this same dict from memory."""
+    files: dict[str, bytes] = {"index.html": rendition.html.encode("utf-8")}
+    for part in rendition.parts:
+        files[f"{part.id}.html"] = part.html.encode("utf-8")
+    css = "\n".join((THEME / n).read_text("utf-8") for n in ("base.css", "web.css"))
+    css += "\n".join(a.data.decode("utf-8") for a in book.extra_css)
+    files["book.css"] = css.encode("utf-8")
+    for font in sorted(FONTS.glob("*.ttf")):
+        files[f"fonts/{font.name}"] = font.read_bytes()
+    for asset in book.assets:
+        files[asset.path] = asset.data
+    return files
+
+
 def emit_web(book: Book, rendition: Rendition, out_dir: Path) -> WebResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{book.meta.slug}-web"
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=out_dir))
     staging.chmod(0o755)
     try:
-        files: dict[str, bytes] = {"index.html": rendition.html.encode("utf-8")}
-        for part in rendition.parts:
-            files[f"{part.id}.html"] = part.html.encode("utf-8")
-        css = "\n".join((THEME / n).read_text("utf-8") for n in ("base.css", "web.css"))
-        css += "\n".join(a.data.decode("utf-8") for a in book.extra_css)
-        files["book.css"] = css.encode("utf-8")
-        for font in sorted(FONTS.glob("*.ttf")):
-            files[f"fonts/{font.name}"] = font.read_bytes()
-        for asset in book.assets:
-            files[asset.path] = asset.data
+        files = web_files(book, rendition)
         for name, data in files.items():
-            target = staging / name
+            target = resolve_inside(staging, name)  # no file lands outside the edition
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        old = final.with_name(f".{final.name}.old")
-        if final.exists():
+        if final.is_dir() and not final.is_symlink() and exchange(staging, final):
+            shutil.rmtree(staging)  # it now holds the previous edition
+        else:  # two renames; a build killed between them is repaired by the next one
+            old = final.with_name(f".{final.name}.old")
+            if final.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                final.rename(old)
+            staging.rename(final)
             shutil.rmtree(old, ignore_errors=True)
-            final.rename(old)
-        staging.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

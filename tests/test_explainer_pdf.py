@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from conftest import EDITION, epoch_datetime, normalize, squash
+from conftest import (EDITION, epoch_datetime, normalize, note_call_pattern,
+                      note_text_pattern, squash)
 
 
 def top_level(pdf):
@@ -235,8 +236,8 @@ def test_footnotes_sit_on_the_page_of_their_call(explainer_pdf, explainer_src):
         first = openers[chapter.title]
         last = next((p for p in order if p > first), len(explainer_pdf.texts)) - 1
         for note in chapter.notes:
-            note_key = str(note.number) + normalize(note.text)[:80]
-            pages = [i for i, t in enumerate(explainer_pdf.norm) if note_key in t]
+            pages = [i for i, t in enumerate(explainer_pdf.norm)
+                     if note_text_pattern(note).search(t)]
             assert len(pages) == 1, (
                 f"{chapter.path} note [^{note.label}] ({note.number}) found on pages "
                 f"{[p + 1 for p in pages]}")
@@ -244,8 +245,7 @@ def test_footnotes_sit_on_the_page_of_their_call(explainer_pdf, explainer_src):
             assert first <= page <= last, (
                 f"{chapter.path} note {note.number} on page {page + 1}, outside the chapter "
                 f"(pages {first + 1}-{last + 1})")
-            call_key = normalize(" ".join(note.before_call.split()[-3:])) + str(note.number)
-            assert call_key in explainer_pdf.norm[page], (
+            assert note_call_pattern(note).search(explainer_pdf.norm[page]), (
                 f"{chapter.path} note {note.number} is on page {page + 1}, its call "
                 f"('…{' '.join(note.before_call.split()[-3:])}' + {note.number}) is not")
             notes_checked += 1

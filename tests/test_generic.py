@@ -5,9 +5,12 @@ from __future__ import annotations
 import posixpath
 from urllib.parse import urlsplit
 
+import pikepdf
 import pytest
+from lxml import etree
 
-from conftest import NS, epubcheck_summary, normalize, slug, squash
+from conftest import (HOSTILE, NS, EpubView, epubcheck_summary, normalize, note_call_pattern, note_text_pattern,
+                      slug, squash)
 
 REQUIRED_LINKS = {("chapters/one.md", "two.md", "shore-crabs"),
                   ("chapters/two.md", "one.md", "anemones")}
@@ -107,8 +110,66 @@ def test_mini_footnotes_share_the_page_of_their_call(mini_src, mini_pdf, chapter
     chapter = mini_src.chapters[chapter_index]
     assert chapter.notes
     for note in chapter.notes:
-        key = str(note.number) + normalize(note.text)[:80]
-        pages = [i for i, t in enumerate(mini_pdf.norm) if key in t]
+        pages = [i for i, t in enumerate(mini_pdf.norm) if note_text_pattern(note).search(t)]
         assert len(pages) == 1
-        call = normalize(" ".join(note.before_call.split()[-3:])) + str(note.number)
-        assert call in mini_pdf.norm[pages[0]]
+        assert note_call_pattern(note).search(mini_pdf.norm[pages[0]])
+
+
+# --------------------------------------------------------------------------- hostile markup
+
+DANGEROUS_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "base", "form"}
+
+
+def test_hostile_project_epubcheck_reports_nothing(epubcheck_reports):
+    counts, messages = epubcheck_summary(epubcheck_reports["hostile"])
+    assert counts == (0, 0, 0), f"EPUBCheck fatals/errors/warnings {counts}:\n{messages}"
+
+
+def test_hostile_markup_never_reaches_the_epub(session_builds):
+    source = (HOSTILE / "chapters" / "one.md").read_text("utf-8")
+    assert "<script>" in source and "onerror=" in source and "javascript:" in source
+    epub = EpubView(session_builds.hostile.epub)
+    problems = []
+    for name in epub.xhtml_names:
+        for element in epub.tree(name).iter():
+            if not isinstance(element.tag, str):
+                continue
+            tag = etree.QName(element).localname.lower()
+            if tag in DANGEROUS_TAGS:
+                problems.append(f"{name}: <{tag}>")
+            for attr, value in element.attrib.items():
+                local = etree.QName(attr).localname.lower()
+                if local.startswith("on"):
+                    problems.append(f"{name}: <{tag} {local}=…>")
+                if local in ("href", "src") and value.strip().lower().startswith(
+                        ("javascript:", "file:", "data:text/html")):
+                    problems.append(f"{name}: <{tag} {local}={value!r}>")
+    assert not problems, "\n".join(problems)
+
+
+def test_hostile_project_text_survives(session_builds):
+    """Legal but unusual input is kept: non-Latin scripts reach the EPUB text intact."""
+    source = (HOSTILE / "chapters" / "one.md").read_text("utf-8")
+    line = next(l for l in source.splitlines() if l.startswith("Non-Latin:"))
+    words = [w for w in line.split(":", 1)[1].split() if any(c.isalpha() for c in w)]
+    assert len(words) >= 4
+    epub = EpubView(session_builds.hostile.epub)
+    text = " ".join("".join(epub.tree(n).itertext()) for n in epub.chapter_docs())
+    for word in words:
+        assert word in text, word
+
+
+def test_hostile_pdf_has_no_actions_or_attachments(session_builds):
+    pdf = pikepdf.open(session_builds.hostile.pdf)
+    names = pdf.Root.get("/Names", {})
+    assert "/JavaScript" not in names and "/EmbeddedFiles" not in names
+    assert "/OpenAction" not in pdf.Root and "/AA" not in pdf.Root
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary):
+            continue
+        if str(obj.get("/S", "")) in ("/JavaScript", "/Launch", "/ImportData", "/SubmitForm"):
+            raise AssertionError(f"action {obj.S} in object {obj.objgen}")
+        if "/JS" in obj or "/AA" in obj:
+            raise AssertionError(f"script trigger in object {obj.objgen}")
+        uri = str(obj.get("/URI", ""))
+        assert not uri.lower().startswith(("javascript:", "file:")), uri

@@ -8,21 +8,33 @@ import math
 
 from ..errors import Problem
 from ..load import PHOTO_MANIFEST
-from ..model import Book, Photo
+from ..markup import markdown_engine
+from ..model import Book
 from ..pdf import MIN_DPI
+from ..tomlfile import TomlDoc
 
 COLUMN_MM = 148 - 18 - 16  # A5 width less both side margins
 MAX_HEIGHT_MM = 95
 MM_PER_INCH = 25.4
+PHOTO_SCHEME = "photo:"
+_MD = markdown_engine()
 
 
-def unused_photos(photos: dict[str, Photo], book: Book) -> list[Problem]:
+def placed_photos(text: str) -> set[str]:
+    """Photo ids a chapter's Markdown places (`![](photo:id)`), read from the source so
+    that a chapter the build cannot parse still counts."""
+    return {str(child.attrGet("src"))[len(PHOTO_SCHEME):]
+            for token in _MD.parse(text, {}) for child in token.children or []
+            if child.type == "image" and str(child.attrGet("src")).startswith(PHOTO_SCHEME)}
+
+
+def unused_photos(manifest: TomlDoc, placed: set[str]) -> list[Problem]:
     """Manifest entries that no chapter places."""
-    placed = {figure.photo.id for figure in book.figures}
-    return [Problem(PHOTO_MANIFEST, photo.line, f"photo '{photo.id}' is never placed in a chapter",
-                    f"place it with '![](photo:{photo.id})' or remove it from the manifest",
+    return [Problem(PHOTO_MANIFEST, manifest.table_line(photo_id),
+                    f"photo '{photo_id}' is never placed in a chapter",
+                    f"place it with '![](photo:{photo_id})' or remove it from the manifest",
                     "photo-unused")
-            for photo in photos.values() if photo.id not in placed]
+            for photo_id in manifest.data if photo_id not in placed]
 
 
 def low_resolution(book: Book) -> list[Problem]:

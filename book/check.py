@@ -56,6 +56,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class Report:
+    """What one run found, and which files it read."""
+
     findings: tuple[Finding, ...]
     files: tuple[str, ...]  # every source file that was checked
 
@@ -70,15 +72,18 @@ class Report:
     def summary(self) -> str:
         if not self.findings:
             return f"no problems in {len(self.files)} files"
-        noun = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
         where = len({f.path for f in self.findings})
-        return (f"{noun(self.errors, 'error')}, {noun(self.warnings, 'warning')} in "
-                f"{noun(where, 'file')} ({len(self.files)} checked)")
+        return (f"{_count(self.errors, 'error')}, {_count(self.warnings, 'warning')} in "
+                f"{_count(where, 'file')} ({len(self.files)} checked)")
 
     def as_json(self) -> str:
         return json.dumps({"findings": [asdict(f) for f in self.findings],
                            "errors": self.errors, "warnings": self.warnings,
                            "files": list(self.files)}, ensure_ascii=False, indent=2)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _readable(root: Path, rel: str) -> str | None:
@@ -89,12 +94,14 @@ def _readable(root: Path, rel: str) -> str | None:
         return None
 
 
-def _toml(root: Path, rel: str) -> TomlDoc | None:
-    """A manifest as parsed TOML, or None when it is absent or broken (the build says why)."""
+def _toml(root: Path, rel: str, problems: list[Problem]) -> TomlDoc | None:
+    """A manifest as parsed TOML, or None when it is absent or broken. Its syntax error is
+    the one the build gives, reported even when the build stopped before reading it."""
     text = _readable(root, rel) if (root / rel).is_file() else None
     try:
         return parse_toml(rel, text) if text is not None else None
-    except BookError:
+    except BookError as exc:
+        problems.extend(exc.problems)
         return None
 
 
@@ -171,10 +178,10 @@ def _column(problem: Problem, lines: dict[str, list[str]]) -> int:
     """The problem's column when it has one. In a chapter, else, where the first thing the
     message (or hint) quotes sits on the line: a link target, a photo id, an image path;
     in a TOML file, where the line's key or value starts; else 1."""
-    text = lines.get(problem.path, [])
-    if problem.col or not problem.line or problem.line > len(text):
+    source = lines.get(problem.path, [])
+    if problem.col or not problem.line or problem.line > len(source):
         return problem.col or 1
-    line = text[problem.line - 1]
+    line = source[problem.line - 1]
     if problem.path.endswith(".md"):
         quoted = _QUOTED.findall(f"{problem.message} {problem.hint}")
         found = (line.find(text) for text in quoted)
@@ -200,7 +207,7 @@ def check_project(root: Path) -> Report:
             raise  # not a book project: nothing to check
         problems.extend(exc.problems)
         book = None
-    doc, photos = _toml(root, MANIFEST), _toml(root, PHOTO_MANIFEST)
+    doc, photos = _toml(root, MANIFEST, problems), _toml(root, PHOTO_MANIFEST, problems)
     listed = _listed(root, doc)
     texts = {rel: _readable(root, rel) for rel in [MANIFEST, PHOTO_MANIFEST, *listed]
              if (root / rel).is_file()}

@@ -72,6 +72,7 @@ def link_terms(root: html.HtmlElement, terms: tuple[Term, ...], chapter_id: str,
                                           "id": ref_id, "title": _plain(by_id[term_id].definition)})
             if epub:
                 link.set("epub:type", "glossref")
+                link.set("role", "doc-glossref")
             link.text = match.group(0)
             pieces.append((text[last:match.start()], link))
             last = match.end()
@@ -114,8 +115,6 @@ def annotate(root: html.HtmlElement, uses: dict[str, list[tuple[str, str, str]]]
     for dl in root.iter("dl"):
         if "glossary" not in (dl.get("class") or ""):
             continue
-        if epub:
-            dl.set("epub:type", "glossary")
         for dt in dl.iter("dt"):
             dd = dt.getnext()
             if epub:

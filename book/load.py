@@ -310,10 +310,16 @@ def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[
                     with Image.open(io.BytesIO(data)) as image:
                         width, height = image.size
                         if width * height > MAX_IMAGE_PIXELS:
-                            raise ValueError("too many pixels")
+                            raise Image.DecompressionBombError(f"{width}×{height}")
                         image.verify()
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                problems.add(ref_path, ref_line, f"image '{rel}' cannot be read (more than "
+                             f"{MAX_IMAGE_PIXELS:,} pixels)", "scale it down",
+                             rule="image-unreadable")
+                continue
             except Exception as exc:  # Pillow raises many types for bad files
-                problems.add(ref_path, ref_line, f"image '{rel}' cannot be read ({exc})",
+                reason = "not a valid image" if "BytesIO" in str(exc) else str(exc)
+                problems.add(ref_path, ref_line, f"image '{rel}' cannot be read ({reason})",
                              rule="image-unreadable")
                 continue
         assets.append(Asset(rel, data, kind, width, height))

@@ -10,8 +10,9 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .errors import BuildError
 
@@ -52,8 +53,62 @@ def clean_stale(out_dir: Path) -> None:
                 entry.rename(final)
 
 
+_STAGED: ContextVar[list | None] = ContextVar("book_staged_outputs", default=None)
+
+
+def stage(commit: Callable[[], None], discard: Callable[[], None]) -> None:
+    """Put a finished output in place: now, or inside all_or_nothing() once every edition
+    of the build is ready (and never, discarded, if the build fails first)."""
+    staged = _STAGED.get()
+    if staged is not None:
+        staged.append((commit, discard))
+        return
+    try:
+        commit()
+    except BaseException:
+        discard()
+        raise
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """The editions written inside appear together when the block ends, or none does: a
+    build that fails on its last edition leaves the earlier ones as they were too."""
+    staged: list[tuple[Callable[[], None], Callable[[], None]]] = []
+    token = _STAGED.set(staged)
+    try:
+        yield
+    except BaseException:
+        for _, discard in staged:
+            discard()
+        raise
+    finally:
+        _STAGED.reset(token)
+    for index, (commit, _) in enumerate(staged):
+        try:
+            commit()
+        except BaseException:
+            for _, discard in staged[index:]:
+                discard()
+            raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, flush it to disk, then rename."""
+    """Write to a temporary file in the same folder, flush it to disk, then rename (at
+    once, or with the other editions at the end of all_or_nothing())."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -62,10 +117,15 @@ def atomic_write(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+    def commit() -> None:
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+
+    stage(commit, lambda: Path(tmp).unlink(missing_ok=True))
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from .errors import BookError
 from .changelog import parse_changelog
 from .load import CHANGELOG, load_project, read_assets
 from .model import Book, Edition
-from .output import output_lock
+from .output import all_or_nothing, output_lock
 from .datapages import parse_data_page
 from .parse import parse_chapter
 
@@ -83,7 +83,7 @@ def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
               progress=lambda message: None, pdf_variant: str = "pdf/ua-1") -> BuildReport:
     """Write the editions of a loaded book: a release checks the Book before building it."""
     report = BuildReport(book)
-    with output_lock(out_dir):
+    with output_lock(out_dir), all_or_nothing():  # every edition is replaced, or none
         _emit(book, formats, out_dir, report, progress, pdf_variant)
     return report
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from .errors import BookError
 from .gitinfo import GitError, checkout, dirty_paths
 from .load import PHOTO_MANIFEST
-from .model import Edition
+from .model import Book, Edition
 from .output import atomic_write, output_lock
-from .pipeline import FORMATS, emit_book, load_book
+from .pipeline import FORMATS, BuildReport, emit_book, load_book
 from .verify import Result, verify
 
 EXIT_GATE, EXIT_NO_EDITION, EXIT_DIRTY, EXIT_STAND_INS = 4, 5, 6, 7
@@ -114,8 +114,8 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
     dirty = dirty_paths(head.root, ignore=out_dir)
     if dirty and not options.allow_dirty:
         shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-        reasons.append((EXIT_DIRTY, f"the working tree has uncommitted changes ({shown}); "
-                                    "commit them or pass --allow-dirty"))
+        reasons.append((EXIT_DIRTY, f"the working tree differs from the commit ({shown}); "
+                                    "commit the changes or pass --allow-dirty"))
     commit = head.short + ("-dirty" if dirty else "")
     try:
         book = load_book(project, Edition(version, _source_date(head.timestamp), commit))
@@ -124,10 +124,11 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
             raise Refused(reasons) from None
         raise
     if book.stand_ins and not options.allow_stand_ins:
-        reasons += [(EXIT_STAND_INS, f"{PHOTO_MANIFEST}:{f.photo.line or 0}: figure {f.number} "
-                                     f"('{f.photo.id}') is a stand-in, not the photograph; "
-                                     "license the photograph or pass --allow-stand-ins")
-                    for f in book.stand_ins]
+        for fig in book.stand_ins:
+            where = f"{PHOTO_MANIFEST}:{fig.photo.line}" if fig.photo.line else PHOTO_MANIFEST
+            reasons.append((EXIT_STAND_INS, f"{where}: figure {fig.number} ('{fig.photo.id}') "
+                            "is a stand-in, not the photograph; license it or pass "
+                            "--allow-stand-ins"))
     if reasons:
         raise Refused(reasons)
     stem = f"{book.meta.slug}-{version}"
@@ -158,8 +159,9 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
     return summary
 
 
-def _summary(book, commit: str, dirty: tuple[str, ...], options: Options, report,
-             staging: Path, names: dict[str, str], results: list[Result]) -> dict:
+def _summary(book: Book, commit: str, dirty: tuple[str, ...], options: Options,
+             report: BuildReport, staging: Path, names: dict[str, str],
+             results: list[Result]) -> dict:
     """release.json: only what the source determines (no paths, no clock), so it
     reproduces along with the editions."""
     when = dt.datetime.fromtimestamp(book.edition.timestamp, tz=dt.timezone.utc)

@@ -6,6 +6,7 @@ edition: anything else, `..` and symlinks included, is a 404."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import traceback
@@ -117,8 +118,9 @@ class Preview:
                 self._failed([f"build failed: {exc}"])
                 return
             except Exception as exc:  # a bug, not bad input: keep serving, show it
-                traceback.print_exc()
-                self._failed([f"internal error: {type(exc).__name__}: {exc}"])
+                if os.environ.get("BOOK_DEBUG"):
+                    traceback.print_exc()
+                self._failed([f"build failed: {type(exc).__name__}: {exc}"])
                 return
             self._forget_old_texts()
             with self.changed:
@@ -130,7 +132,8 @@ class Preview:
                     else f"{len(names)} files" if names else "nothing changed")
             self.say(f"{'fixed; ' if recovered else ''}built in "
                      f"{time.perf_counter() - began:.2f}s: {what}")
-        self.on_good_build()
+        if names or recovered:
+            self.on_good_build()
 
     def _failed(self, errors: list[str]) -> None:
         for error in errors:
@@ -149,7 +152,8 @@ class Preview:
         """Folders to watch recursively: chapters/, assets/, styles/ and any other folder
         holding a chapter (the project root itself is watched on its own)."""
         folders = {self.root / "assets", self.root / "styles", self.root / "chapters"}
-        folders.update((self.root / path).parent for path, _ in self.memo)
+        with self.building:  # the memo changes while a rebuild runs
+            folders.update((self.root / path).parent for path, _ in self.memo)
         return sorted(f for f in folders
                       if f.is_dir() and self.root in f.resolve().parents)
 
@@ -174,16 +178,13 @@ class Preview:
             data = (text[:at] + script + text[at:] if at >= 0 else text + script).encode("utf-8")
         return HTTPStatus.OK, data
 
-    def wait(self, seen: int, timeout: float) -> str | None:
-        """The state once its version differs from `seen`, or None after `timeout`."""
+    def wait(self, seen: int, timeout: float) -> tuple[int, str] | None:
+        """(version, state as JSON) once the version differs from `seen`, or None after
+        `timeout`."""
         with self.changed:
             if self.changed.wait_for(lambda: self.site.version != seen, timeout):
-                return self.site.state()
+                return self.site.version, self.site.state()
         return None
-
-    def version(self) -> int:
-        with self.changed:
-            return self.site.version
 
 
 def file_name(raw_path: str) -> str | None:
@@ -234,11 +235,11 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
             seen = -1
             try:
                 while True:
-                    state = preview.wait(seen, KEEPALIVE_SECONDS)
-                    if state is None:
+                    news = preview.wait(seen, KEEPALIVE_SECONDS)
+                    if news is None:
                         self.wfile.write(b": keepalive\n\n")
                     else:
-                        seen = json.loads(state)["version"]
+                        seen, state = news
                         self.wfile.write(f"data: {state}\n\n".encode("utf-8"))
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
@@ -267,18 +268,22 @@ class Watcher:
             self.preview.rebuild()
 
     def _watch_folders(self) -> None:
-        """Watch the folders; when the chapter list moves to other folders, start over."""
+        """Watch the folders; start over when the set changes (a chapter in a new folder,
+        styles/ created) or a watched folder goes away."""
         while not self.stop.is_set():
             folders = self.preview.folders()
             if not folders:
                 self.stop.wait(1)
                 continue
-            for changes in watchfiles.watch(*folders, stop_event=self.stop, step=30,
-                                            rust_timeout=1000, yield_on_timeout=True):
-                if self.stop.is_set() or self.preview.folders() != folders:
-                    break
-                if changes:
-                    self.preview.rebuild()
+            try:
+                for changes in watchfiles.watch(*folders, stop_event=self.stop, step=30,
+                                                rust_timeout=1000, yield_on_timeout=True):
+                    if self.stop.is_set() or self.preview.folders() != folders:
+                        break
+                    if changes:
+                        self.preview.rebuild()
+            except (OSError, RuntimeError):  # a folder vanished mid-watch: look again
+                self.stop.wait(1)
 
 
 class PdfBuilder:
@@ -300,8 +305,8 @@ class PdfBuilder:
             began = time.perf_counter()
             try:
                 report = build(self.root, self.out_dir, ("pdf",), self.edition)
-            except (BookError, BuildError, OSError) as exc:
-                self.say(f"error: PDF not rebuilt: {exc}")
+            except Exception as exc:  # whatever it is, say so and keep the preview running
+                self.say(f"error: PDF not rebuilt: {type(exc).__name__}: {exc}")
                 continue
             for warning in report.warnings:
                 self.say(f"warning: {warning}")
@@ -315,7 +320,7 @@ def serve(root: Path, port: int, edition: Edition, say: Callable[[str], None],
     """Serve until interrupted; `say` prints one line to the terminal."""
     pdf = PdfBuilder(root, pdf_out, edition, say) if pdf_out else None
     preview = Preview(root, edition, say, pdf.request if pdf else lambda: None)
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(preview))
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(preview))  # fails when taken
     server.daemon_threads = True
     preview.rebuild()
     watcher = Watcher(preview)

@@ -157,14 +157,15 @@ class _EpubCheck:
 
     def result(self) -> Result:
         if self.proc is None:
-            return Result(self.path, "EPUBCheck", problems=(f"EPUBCheck cannot run: {self.missing}",))
+            return Result(self.path, "EPUBCheck",
+                          problems=(f"EPUBCheck cannot run: {self.missing}",))
         out, err = self.proc.communicate(timeout=600)
         try:
             report = json.loads(self.report.read_text("utf-8"))
         except (OSError, ValueError):
             lines = (err or out).strip().splitlines()
-            return Result(self.path, "EPUBCheck", problems=(
-                "EPUBCheck wrote no report: " + (lines[-1] if lines else f"exit {self.proc.returncode}"),))
+            last = lines[-1] if lines else f"exit {self.proc.returncode}"
+            return Result(self.path, "EPUBCheck", problems=(f"EPUBCheck wrote no report: {last}",))
         counts = {"fatals": 0, "errors": 0, "warnings": 0}
         problems = []
         for message in report.get("messages", []):

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .model import Book, Rendition
-from .output import exchange
-from .paths import resolve_inside
+from .output import exchange, stage
+from .errors import BuildError
 from .theme import FONTS, THEME
 
 
@@ -45,19 +45,25 @@ def emit_web(book: Book, rendition: Rendition, out_dir: Path) -> WebResult:
     try:
         files = web_files(book, rendition)
         for name, data in files.items():
-            target = resolve_inside(staging, name)  # no file lands outside the edition
+            target = staging / name
+            if staging.resolve() not in target.resolve().parents:  # never outside the edition
+                raise BuildError(f"web edition: refusing to write '{name}' outside its folder")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        if final.is_dir() and not final.is_symlink() and exchange(staging, final):
-            shutil.rmtree(staging)  # it now holds the previous edition
-        else:  # two renames; a build killed between them is repaired by the next one
-            old = final.with_name(f".{final.name}.old")
-            if final.exists():
-                shutil.rmtree(old, ignore_errors=True)
-                final.rename(old)
-            staging.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+    def swap() -> None:
+        if final.is_dir() and not final.is_symlink() and exchange(staging, final):
+            shutil.rmtree(staging)  # it now holds the previous edition
+            return
+        old = final.with_name(f".{final.name}.old")  # two renames; a build killed between
+        if final.exists():  # them is repaired by the next one (output.clean_stale)
+            shutil.rmtree(old, ignore_errors=True)
+            final.rename(old)
+        staging.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+
+    stage(swap, lambda: shutil.rmtree(staging, ignore_errors=True))
     return WebResult(final, sum(len(d) for d in files.values()))

@@ -167,3 +167,43 @@ def test_print_geometry_matches_the_theme():
     assert page, "print.css no longer opens with an A5 @page and four margins"
     assert COLUMN_MM == 148 - int(page[2]) - int(page[4])
     assert re.search(rf"figure\.photo img \{{[^}}]*max-height: {MAX_HEIGHT_MM}mm", css)
+
+
+TRICKY = """\
+---
+title: "Quotes" -- here...
+---
+
+-   A list item  
+    with a hard break, and `code "x" -- ...`.
+1.  Ordered, then [a link](http://example.com/a--b "it's") and <http://x.y/--...>.
+
+> A quote with a  double space and a <span title='a "b"'>tag</span>.
+
+<!-- a comment -- with "quotes" -->
+<div class="note">Raw "text" is prose.</div>
+
+```key-figures By the numbers
+3 -- 4 | things
+```
+
+Text[^a--b] and \\"escaped\\" quotes, 1990--91 and &quot;entities&quot;.
+
+[^a--b]: A note...
+"""
+
+
+def test_typography_looks_at_prose_only():
+    """List markers, hard breaks, code, link targets and titles, autolinks, tags and their
+    attributes, comments, escapes, footnote labels and front matter are not prose; a
+    key-figures box, a quotation, raw HTML text and footnotes are."""
+    from book.rules.typography import check_typography
+
+    found = sorted((p.line, p.col, p.rule) for p in check_typography("t.md", TRICKY))
+    assert found == [
+        (9, 17, "typo-double-space"),
+        (12, 23, "typo-straight-quote"), (12, 28, "typo-straight-quote"),
+        (15, 3, "typo-double-hyphen"),
+        (18, 41, "typo-double-hyphen"),
+        (20, 16, "typo-ellipsis"),
+    ]

@@ -205,12 +205,15 @@ def test_image_over_the_byte_cap(tmp_path, monkeypatch):
 
     project = tmp_path / "project"
     shutil.copytree(MINI, project)
-    monkeypatch.setattr(book.load, "MAX_IMAGE_BYTES", 1024)  # snail.png is larger
+    (project / "assets" / "snail.png").write_bytes(  # 2 MiB of padding after the picture
+        (project / "assets" / "snail.png").read_bytes() + bytes(2 << 20))
+    monkeypatch.setattr(book.load, "MAX_IMAGE_BYTES", 1 << 20)
     code, _, stderr = run_main(["build", str(project), "--out", str(tmp_path / "out"),
                                 "--format", "html", "--quiet"])
     line = first_line_of(project / TWO, "snail.png")
     assert code == 2
-    assert one_error(stderr).startswith(f"error: {TWO}:{line}: image 'assets/snail.png' is larger")
+    assert one_error(stderr).startswith(
+        f"error: {TWO}:{line}: image 'assets/snail.png' is larger than 1 MiB")
 
 
 # ---------------------------------------------------------------- the builder's templates

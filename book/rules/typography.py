@@ -38,7 +38,7 @@ _SIMPLE = [
      "use an em dash (—)"),
     ("typo-double-hyphen", re.compile(r"(?<!-)(?:--|-{4,})(?!-)"), "'--' written for a dash",
      "use an en dash (–) for ranges, an em dash (—) in a sentence"),
-    ("typo-spaced-hyphen", re.compile(r"(?<=\S[ \t])[ \t]*-(?=[ \t]+\S)"),
+    ("typo-spaced-hyphen", re.compile(r"(?<=\S)[ \t]+(-)(?=[ \t]+\S)"),
      "spaced hyphen used as a dash", "use an em dash (—), or an en dash (–) with spaces"),
     ("typo-double-space", re.compile(r"(?<=\S)[ \t]{2,}(?=\S)"), "more than one space between "
      "words", "use a single space"),
@@ -186,7 +186,7 @@ def check_typography(path: str, text: str) -> list[Problem]:
     for run in _prose(tokens, source, offset):
         for rule, pattern, message, hint in _SIMPLE:
             for match in pattern.finditer(run.text):
-                line, col = run.where(match.start())
+                line, col = run.where(match.start(pattern.groups))  # the hyphen, if grouped
                 problems.append(Problem(path, line, message, hint, rule, col))
         problems.extend(_balance(path, run))
     return problems

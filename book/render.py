@@ -43,7 +43,7 @@ def _note_body(note: Footnote) -> Markup:
 
 
 def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bool,
-                  href_for, src_for, uses: dict) -> str:
+                  href_for, uses: dict) -> str:
     """Fill figure slots, link glossary terms, place footnotes and rewrite links for one
     edition; `xhtml` also adds the epub:type semantics EPUB readers act on."""
     root = fragments.parse(chapter.body)
@@ -72,10 +72,6 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
             anchor.set("epub:type", "noteref")
         if href.startswith("#"):
             anchor.set("href", href_for(href[1:]))
-    for image in root.iter("img"):
-        src = image.get("src") or ""
-        if not src.startswith(("http:", "https:", "data:")):
-            image.set("src", src_for(src))
     return fragments.inner(root, xhtml=xhtml)
 
 
@@ -116,21 +112,20 @@ def render_print(book: Book) -> Rendition:
     """One HTML document for WeasyPrint: front matter, contents, chapters, back matter."""
     front, back = _front_and_back(book, _date_text(book))
     uses = glossary.term_uses(book, fragments.parse)
-    chapters = [Part(c.id, "chapter", c.title, str(_PARTS.chapter(c, Markup(_chapter_body(
-        book, c, inline_notes=True, xhtml=False, href_for=lambda a: f"#{a}", src_for=str, uses=uses)), [], False)))
-        for c in book.chapters]
+    chapters = []
+    for c in book.chapters:
+        body = _chapter_body(book, c, inline_notes=True, xhtml=False,
+                             href_for=lambda anchor: f"#{anchor}", uses=uses)
+        chapters.append(Part(c.id, "chapter", c.title,
+                             str(_PARTS.chapter(c, Markup(body), [], False))))
     entries = [TocEntry("chapter", p.title, f"#{p.id}") for p in chapters]
     entries += [TocEntry("backmatter", p.title, f"#{p.id}") for p in back]
     toc = Part("contents", "toc", "Contents", str(_PARTS.contents(entries)))
     parts = tuple(front + [toc] + chapters + back)
-    html = _document(book, parts, "print")
+    html = _ENV.get_template("print.html.j2").render(
+        meta=book.meta, parts=parts, body_class="print",
+        iso_datetime=build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ"))
     return Rendition("pdf", parts, html)
-
-
-def _document(book: Book, parts: tuple[Part, ...], body_class: str) -> str:
-    return _ENV.get_template("print.html.j2").render(
-        meta=book.meta, parts=parts,
-        iso_datetime=build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ"), body_class=body_class)
 
 
 def _text_slots(element):
@@ -217,7 +212,7 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
     chapters = []
     for c in book.chapters:
         body = _chapter_body(book, c, inline_notes=False, xhtml=xhtml,
-                             href_for=href_for_from(c.id), src_for=str, uses=uses)
+                             href_for=href_for_from(c.id), uses=uses)
         notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number, "body": _note_body(n)}
                  for n in c.footnotes]
         chapters.append(Part(c.id, "chapter", c.title,

@@ -14,9 +14,7 @@ from lxml import html as lxml_html
 
 from conftest import EXPLAINER, REPO, cli, normalize
 
-SOURCE_DIR = REPO.parent / "shared" / "source"
-SOURCE_TEXT = (SOURCE_DIR / "explainer-source.txt").read_text("utf-8")
-SOURCE_README = (SOURCE_DIR / "README.md").read_text("utf-8")
+SOURCE_DIR = REPO.parent / "shared" / "source"  # CI clones the repo beside shared/
 TIMELINE = tomllib.loads((EXPLAINER / "chapters" / "timeline.toml").read_text("utf-8"))
 GLOSSARY = tomllib.loads((EXPLAINER / "chapters" / "glossary.toml").read_text("utf-8"))
 DATE_WORDS = re.compile(r"\b(\d{4}|January|February|March|April|May|June|July|August|September|"
@@ -24,10 +22,13 @@ DATE_WORDS = re.compile(r"\b(\d{4}|January|February|March|April|May|June|July|Au
                         r"Saturday|Sunday)\b")
 
 
-def _in_source(token: str) -> bool:
-    """The source text, or its README's statement of the offensive's dates (19 and 20
-    September 2023), which the text itself gives only as Tuesday and Wednesday."""
-    return token in SOURCE_TEXT or token in SOURCE_README
+@pytest.fixture(scope="module")
+def source() -> tuple[str, str]:
+    """The source reporting and its README, which states the offensive's dates (19 and 20
+    September 2023) that the text itself gives only as Tuesday and Wednesday."""
+    text, readme = SOURCE_DIR / "explainer-source.txt", SOURCE_DIR / "README.md"
+    assert text.is_file(), f"the source reporting is not at {text}"
+    return text.read_text("utf-8"), readme.read_text("utf-8")
 
 
 def test_timeline_runs_from_1923_to_the_ceasefire():
@@ -37,13 +38,14 @@ def test_timeline_runs_from_1923_to_the_ceasefire():
 
 
 @pytest.mark.parametrize("event", TIMELINE["events"], ids=lambda e: e["date"])
-def test_every_timeline_date_is_one_the_source_gives(event):
+def test_every_timeline_date_is_one_the_source_gives(event, source):
+    text, readme = source
     tokens = DATE_WORDS.findall(event["date"])
     assert tokens, f"no date in {event['date']!r}"
-    missing = [t for t in tokens if not _in_source(t)]
+    missing = [t for t in tokens if t not in text and t not in readme]
     assert not missing, f"{event['date']!r}: {missing} not in the source reporting"
     for day in re.findall(r"\b(\d{1,2}),", event["date"]):
-        assert f"{day} September 2023" in SOURCE_README, day
+        assert f"{day} September 2023" in readme, day
 
 
 def _key_figures() -> list[tuple[str, str]]:
@@ -54,14 +56,14 @@ def _key_figures() -> list[tuple[str, str]]:
             for line in block.group(1).splitlines() if line.strip()]
 
 
-def test_every_key_figure_appears_in_the_source():
+def test_every_key_figure_appears_in_the_source(source):
     figures = _key_figures()
     assert len(figures) >= 5
     for value, label in figures:
         numbers = re.findall(r"\d[\d,]*|nine", value + " " + label)
         assert numbers, value
         for number in numbers:
-            assert number in SOURCE_TEXT, f"{number!r} ({value} | {label}) is not in the source"
+            assert number in source[0], f"{number!r} ({value} | {label}) is not in the source"
 
 
 def test_key_figures_box_is_printed(explainer_pdf):

@@ -10,11 +10,12 @@ import signal
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cache
 from .errors import BookError, BuildError
-from .pipeline import FORMATS, build, edition_from_env
+from .options import FORMATS, edition_from_env
 
 EXIT_OK, EXIT_BUILD, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_WARNINGS, EXIT_TERMINATED = 3, 143
@@ -61,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--archival", action="store_true",
                    help="write the PDF as PDF/A-3b instead of tagged PDF/UA-1")
     b.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    b.add_argument("--clean", action="store_true",
+                   help="rebuild even when nothing changed since the last build")
     b.add_argument("--strict", action="store_true",
                    help="exit 3 when the build gives warnings (the editions are still written)")
     c = commands.add_parser("check", help="lint the sources without building")
@@ -202,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread: leave signals alone
         previous = None
     try:
-        return _build(args, say, started)
+        with warnings.catch_warnings():
+            if not os.environ.get("BOOK_DEBUG"):  # libraries' Python warnings (EbookLib
+                warnings.simplefilter("ignore")  # warns before it raises) are not problems
+            return _build(args, say, started)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -213,9 +219,23 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
         out_dir = _out_dir(args.project, args.out)
         if args.command == "release":
             return _release(args, out_dir, say)
-        report = build(args.project, out_dir, tuple(dict.fromkeys(args.formats or FORMATS)),
-                       edition_from_env(args.edition), progress=say,
-                       pdf_variant="pdf/a-3b" if args.archival else "pdf/ua-1")
+        formats = tuple(dict.fromkeys(args.formats or FORMATS))
+        stamp = cache.fingerprint(args.project, out_dir, {
+            "formats": formats, "edition": args.edition, "archival": args.archival})
+        record = None if args.clean else cache.still_built(args.project, out_dir, stamp)
+        if record is not None:
+            for warning in record["warnings"]:
+                print(f"warning: {warning}", file=sys.stderr)
+            if not args.quiet:
+                print(f"up to date: nothing changed since the last build "
+                      f"({time.perf_counter() - started:.2f}s)")
+            return EXIT_WARNINGS if args.strict and record["warnings"] else EXIT_OK
+        from .pipeline import build
+
+        report = build(args.project, out_dir, formats, edition_from_env(args.edition),
+                       progress=say, pdf_variant="pdf/a-3b" if args.archival else "pdf/ua-1")
+        cache.remember(args.project, out_dir, stamp, [w.path for w in report.written],
+                       report.warnings)
     except BookError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)

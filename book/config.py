@@ -140,7 +140,7 @@ def parse_config(doc: TomlDoc) -> Metadata:
                 problems.add(doc.path, doc.value_line(path, "chapters", seen[path]),
                              f"chapter '{path}' is listed twice",
                              rule="manifest-chapter-twice")
-        if not chapters:
+        if not chapters and "chapters" in data:  # (a missing key is reported as such)
             problems.add(doc.path, doc.line("chapters"), "'chapters' is empty",
                          rule="manifest-bad-value")
     problems.raise_if_any()

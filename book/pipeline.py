@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +11,11 @@ from .errors import BookError
 from .changelog import parse_changelog
 from .load import CHANGELOG, load_project, read_assets
 from .model import Book, Edition
+from .options import FORMATS, edition_from_env
 from .output import all_or_nothing, output_lock
 from .datapages import parse_data_page
 from .parse import parse_chapter
 
-FORMATS = ("pdf", "epub", "html")
 
 
 @dataclass
@@ -35,13 +34,6 @@ class BuildReport:
     book: Book
     written: list[Written] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def edition_from_env(version: str = "") -> Edition:
-    """Dates come from SOURCE_DATE_EPOCH when it is set, so builds reproduce."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    timestamp = int(epoch) if epoch.isdigit() else int(time.time())
-    return Edition(version=version, timestamp=timestamp)
 
 
 def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:

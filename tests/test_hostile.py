@@ -36,14 +36,22 @@ SVG_IMAGE = "![an SVG drawing](../assets/hostile.svg)"
 
 # --------------------------------------------------------------------------- helpers
 
+BOOKKEEPING = (".book.lock", ".book-cache")  # the build lock, the no-op rebuild's record
+
+
+def _ours(folder: Path, path: Path) -> bool:
+    return path.relative_to(folder).parts[0] not in BOOKKEEPING
+
+
 def digests(folder: Path) -> dict[str, str]:
-    """sha256 of every file under `folder` (the lock file aside), by relative path."""
+    """sha256 of every file under `folder` (bookkeeping aside), by relative path."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".book.lock"}
+            for p in sorted(folder.rglob("*")) if p.is_file() and _ours(folder, p)}
 
 
 def entries(folder: Path) -> set[str]:
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")} - {".book.lock"}
+    """Every file and folder under `folder` (bookkeeping aside)."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if _ours(folder, p)}
 
 
 def run_main(args: list[str]) -> tuple[int, str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import yaml
@@ -47,10 +48,17 @@ class FrontMatter:
     body_offset: int  # lines before the Markdown body starts
 
 
+def _line(yaml_text: str, index: int) -> int:
+    """The file line of a character of the front matter (YAML also breaks lines at \x85
+    and \u2028, which editors do not: count from the character's index instead)."""
+    before = yaml_text[:index]
+    return before.count("\n") + before.count("\r") - before.count("\r\n") + 2
+
+
 def split_front_matter(path: str, text: str) -> FrontMatter:
     """Separate `---` YAML front matter from the body, keeping line numbers right."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].rstrip() != "---":
+    lines = io.StringIO(text, newline="").readlines()  # \n, \r\n, \r: lines as editors and
+    if not lines or lines[0].rstrip() != "---":  # markdown-it count them (not \u2028 & co)
         return FrontMatter({}, {}, text, 0)
     for end in range(1, len(lines)):
         if lines[end].rstrip() in ("---", "..."):
@@ -66,7 +74,7 @@ def split_front_matter(path: str, text: str) -> FrontMatter:
         if exc.context_mark and mark and mark.index >= len(yaml_text.rstrip()):
             # ran off the end: the mistake is where the unclosed quote or bracket opens
             mark, hint = exc.context_mark, "a quote or bracket opened here is never closed"
-        line, col = (mark.line + 2, mark.column + 1) if mark else (1, None)
+        line, col = (_line(yaml_text, mark.index), mark.column + 1) if mark else (1, None)
         raise BookError.at(path, line, f"front matter: {exc.problem or exc.context}", hint,
                            rule="front-matter-syntax", col=col) from None
     except RecursionError:
@@ -74,7 +82,7 @@ def split_front_matter(path: str, text: str) -> FrontMatter:
                            rule="front-matter-syntax") from None
     except yaml.YAMLError as exc:  # a reader error: a character YAML does not accept
         position = getattr(exc, "position", None)
-        line = yaml_text[:position].count("\n") + 2 if isinstance(position, int) else 1
+        line = _line(yaml_text, position) if isinstance(position, int) else 1
         raise BookError.at(path, line, f"front matter: {str(exc).splitlines()[0]}", rule="front-matter-syntax") from None
     if data is None:
         data = {}
@@ -85,7 +93,7 @@ def split_front_matter(path: str, text: str) -> FrontMatter:
     node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
     if isinstance(node, yaml.MappingNode):
         for key_node, _ in node.value:
-            key_lines[str(key_node.value)] = key_node.start_mark.line + 2
+            key_lines[str(key_node.value)] = _line(yaml_text, key_node.start_mark.index)
     return FrontMatter(data, key_lines, "".join(lines[end + 1:]), end + 1)
 
 

@@ -252,7 +252,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
     validate_front_matter(path, fm)
     cid = chapter_id(path)
     parser = _ChapterParser(path, fm.body_offset, cid)
-    parser.source = text.splitlines()
+    parser.source = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     env: dict = {}
     tokens = _MD.parse(fm.body, env)
     title = str(fm.data.get("title", "")).strip()

@@ -143,6 +143,8 @@ CASES = [
      (TWO, "broken.png"), "cannot be read"),
     ("md-image-pixel-bomb", [(TWO, "", "![huge](../assets/huge.png)")],
      (TWO, "huge.png"), "cannot be read"),
+    ("md-image-over-the-pixel-cap", [(TWO, "", "![big](../assets/big.png)")],
+     (TWO, "big.png"), "more than 60,000,000 pixels"),
     ("md-svg-not-xml", [(TWO, "", "![bad drawing](../assets/bad.svg)")],
      (TWO, "bad.svg"), "not well-formed XML"),
     ("md-no-title", [(TWO, "# Crabs and snails\n", "Crabs and snails\n")] + [
@@ -152,7 +154,8 @@ CASES = [
 ]
 EXTRA_FILES = {
     "assets/broken.png": b"\x89PNG\r\n\x1a\nthis is not a picture",
-    "assets/huge.png": png_header(100_000, 100_000),
+    "assets/huge.png": png_header(100_000, 100_000),  # past Pillow's own bomb limit
+    "assets/big.png": png_header(9_000, 8_000),  # under Pillow's limit, over the builder's
     "assets/bad.svg": b"<svg xmlns='http://www.w3.org/2000/svg'><rect></svg>",
 }
 
@@ -258,3 +261,30 @@ def test_template_error_names_template_and_line(tmp_path, broken_template, text,
     assert error.startswith(f"error: build failed: {path}:{line}: "), error
     assert fragment in error, error
     assert not (tmp_path / "out" / "tide-pools-web").exists()
+
+
+# ---------------------------------------------------------------- line endings
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])
+@pytest.mark.parametrize("old, new, needle, fragment", [
+    ("short_title: Tides", "short_title: Tides\ntitle: Again", "title: Again", "duplicate key"),
+    ("![](photo:anemone)", "![](photo:anemon)", "photo:anemon)", "not in assets/photos.toml"),
+    ("in and waits as a glossy red bead.", 'in and waits <img src="/etc/passwd"> as a bead.',
+     "/etc/passwd", "not a file inside the project"),
+], ids=["front-matter", "markdown", "raw-html-in-a-paragraph"])
+def test_lines_are_counted_as_editors_count_them(tmp_path, newline, old, new, needle, fragment):
+    """Windows (CRLF) and old Mac (CR) line endings, and a line separator (U+2028) or NEL
+    inside a paragraph, do not shift the line an error names."""
+    project = tmp_path / "project"
+    shutil.copytree(MINI, project)
+    chapter = project / ONE
+    text = chapter.read_text("utf-8").replace(old, new).replace(
+        "Twice a day", "Twice\u2028a\x85day")
+    assert new in text
+    chapter.write_bytes(text.replace("\n", newline).encode("utf-8"))
+    line = next(n for n, l in enumerate(text.split("\n"), 1) if needle in l)
+    code, _, stderr = run_main(["build", str(project), "--out", str(tmp_path / "out"),
+                                "--format", "html", "--quiet"])
+    error = one_error(stderr)
+    assert code == 2
+    assert error.startswith(f"error: {ONE}:{line}: ") and fragment in error, error

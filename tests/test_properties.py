@@ -118,7 +118,7 @@ def blocks(chaos: int):
                              "[^x]: orphan note", "<!-- comment", "---", "<table><tr><td>cell"]),
         ]
     if chaos >= 2:
-        good.append(words)
+        good += [words, st.text("ab <>&[]()!#*_`|\\-:\r\n\t\x0c\x85\u2028\x00\ufeff", max_size=40)]
     return st.one_of(*good)
 
 
@@ -144,7 +144,10 @@ def chapter(draw, chaos: int) -> str:
     front = draw(front_matter(chaos)) or ""
     heading = "# " + draw(plain) if not front or draw(st.booleans()) else ""
     body = draw(st.lists(blocks(chaos), max_size=6))
-    return front + (heading + "\n\n" if heading else "") + "\n\n".join(body) + "\n"
+    text = front + (heading + "\n\n" if heading else "") + "\n\n".join(body) + "\n"
+    if chaos >= 2 and draw(st.integers(0, 5)) == 0:  # CRLF or CR line endings
+        text = text.replace("\n", draw(st.sampled_from(["\r\n", "\r"])))
+    return text
 
 
 def toml_value(value) -> str:
@@ -251,7 +254,10 @@ def test_any_input_builds_or_fails_with_located_errors(drawn):
         else:
             (project / "assets" / "photos.toml").write_text(photos, "utf-8")
         for path, text in zip(CHAPTER_FILES, chapters):
-            (project / path).write_text(text, "utf-8")
+            data = text.encode("utf-8", "surrogatepass")
+            if chaos >= 2 and len(data) % 7 == 0:  # now and then, a byte that is not UTF-8
+                data = data[: len(data) // 2] + b"\xff" + data[len(data) // 2:]
+            (project / path).write_bytes(data)
         out = work / "out"
         files = {p.relative_to(project).as_posix(): p.read_bytes()
                  for p in project.rglob("*") if p.is_file()}

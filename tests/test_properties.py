@@ -235,7 +235,7 @@ ALLOWED_READS = [Path(book.__file__).resolve().parent, Path(sys.prefix).resolve(
                  Path(sys.base_prefix).resolve()]
 
 
-@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 400 if EXPLORE else 120)),
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 400 if EXPLORE else 200)),
           deadline=None, database=None,
           derandomize=not EXPLORE, suppress_health_check=list(HealthCheck))
 @given(drawn=projects())

@@ -31,6 +31,7 @@ def wanted_assets(meta: Metadata, chapters: tuple[Chapter, ...],
 def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: dict[str, Photo],
              assets: tuple[Asset, ...], styles: tuple[Asset, ...], edition: Edition,
              revisions: tuple[Revision, ...] = ()) -> Book:
+    """The one Book every renderer reads; raises every dangling photo or link together."""
     problems = Collector()
     figures: list[Figure] = []
     placed: dict[str, str] = {}
@@ -65,7 +66,7 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
                 problems.add(chapter.path, link.line,
                              f"link '{link.raw}' points at '{link.target_path}', which is not a chapter of the book",
                              did_you_mean(link.target_path, by_path), rule="link-chapter-missing")
-            elif link.anchor not in target.anchor_ids and link.anchor not in figure_ids:
+            elif link.anchor not in target.anchor_ids:
                 known = [h.id.split("--", 1)[1] for h in target.headings]
                 wanted = link.anchor.split("--", 1)[-1]
                 problems.add(chapter.path, link.line,

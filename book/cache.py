@@ -1,8 +1,9 @@
 """The no-op rebuild: when nothing the editions depend on has changed and the editions in
 the output folder are still the ones the last build wrote, there is nothing to do.
 
-The fingerprint covers every file of the project (but the output folder and hidden or cache
-folders), the builder's own code, templates and theme, the options and SOURCE_DATE_EPOCH.
+The fingerprint covers every file of the project (but the output folder and the version
+control, virtual environment and cache folders of SKIP_DIRS, which no build reads), the
+builder's own code, templates and theme, the options and SOURCE_DATE_EPOCH.
 The record lives in the output folder's `.book-cache/` and lists each output file's sha256, so an edited,
 deleted or half-written output is rebuilt, never served stale."""
 
@@ -11,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from pathlib import Path
 
 from . import __version__
 from .output import atomic_write
 
 CACHE_DIR = ".book-cache"
-SKIP_DIRS = {"__pycache__", "node_modules", "dist"}
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", ".cache", CACHE_DIR, ".pytest_cache", ".hypothesis",
+             "__pycache__", "node_modules"}
 BUILDER = Path(__file__).resolve().parent
 
 
@@ -26,9 +27,9 @@ def _files(folder: Path, exclude: Path | None) -> list[Path]:
     found = []
     for base, dirs, names in os.walk(folder):
         here = Path(base)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS
                          and (exclude is None or (here / d).resolve() != exclude))
-        found.extend(here / n for n in sorted(names) if not n.startswith("."))
+        found.extend(here / n for n in sorted(names))
     return found
 
 
@@ -55,7 +56,7 @@ def fingerprint(root: Path, out_dir: Path, options: dict) -> str:
     return h.hexdigest()
 
 
-def _record_path(root: Path, out_dir: Path) -> Path:
+def _record_path(out_dir: Path) -> Path:
     key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
     # In the output folder: a build writes nowhere else (and never into the project);
     # keyed by the folder's path, so a copied folder does not pass for the original.
@@ -72,10 +73,10 @@ def outputs_of(paths: list[Path]) -> dict[str, str]:
     return digests
 
 
-def still_built(root: Path, out_dir: Path, print_: str) -> dict | None:
+def still_built(out_dir: Path, print_: str) -> dict | None:
     """The last build's record when the fingerprint matches and its outputs are intact."""
     try:
-        record = json.loads(_record_path(root, out_dir).read_text("utf-8"))
+        record = json.loads(_record_path(out_dir).read_text("utf-8"))
     except (OSError, ValueError):
         return None
     if record.get("fingerprint") != print_:
@@ -88,7 +89,8 @@ def still_built(root: Path, out_dir: Path, print_: str) -> dict | None:
     return record
 
 
-def remember(root: Path, out_dir: Path, print_: str, paths: list[Path], warnings: list[str]) -> None:
+def remember(out_dir: Path, print_: str, paths: list[Path], warnings: list[str]) -> None:
+    """Record a finished build: its fingerprint, and each output's sha256 and warnings."""
     record = {"fingerprint": print_, "paths": [str(p) for p in paths],
               "outputs": outputs_of(paths), "warnings": warnings}
-    atomic_write(_record_path(root, out_dir), json.dumps(record, indent=1).encode())
+    atomic_write(_record_path(out_dir), json.dumps(record, indent=1).encode())

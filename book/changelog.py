@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 
-from markdown_it import MarkdownIt
-
 from .errors import BookError
+from .markup import render_inline
 from .model import Revision
 
 _VERSION = re.compile(r"^\[?(?P<version>[^\]\s]+)\]?(?:\s+-\s+(?P<date>\d{4}-\d{2}-\d{2}))?\s*$")
-_INLINE = MarkdownIt("commonmark", {"typographer": True, "html": False}).enable(["replacements", "smartquotes"])
 
 
 def parse_changelog(path: str, text: str) -> tuple[Revision, ...]:
@@ -39,5 +37,5 @@ def parse_changelog(path: str, text: str) -> tuple[Revision, ...]:
             items = current["sections"].setdefault(kind, [])
             items.append(re.sub(r"^\s*[-*]\s+", "", line).strip())
     return tuple(Revision(r["version"], r["date"], tuple(
-        (k, tuple(_INLINE.renderInline(i) for i in v)) for k, v in r["sections"].items()))
+        (k, tuple(render_inline(i) for i in v)) for k, v in r["sections"].items()))
         for r in revisions)

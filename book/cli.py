@@ -30,7 +30,7 @@ def _on_sigterm(signum, frame):
     raise Terminated()
 
 
-def _failure(exc: BaseException) -> tuple[str, int]:
+def _failure(exc: BaseException, command: str = "build") -> tuple[str, int]:
     """An unexpected exception as one error line (never a traceback; BOOK_DEBUG=1 shows
     it): a refused fetch is bad input; a template error names the template and line."""
     if type(exc).__name__ == "RefusedFetch":  # weasyprint's fatal fetch error, unlocated
@@ -43,10 +43,31 @@ def _failure(exc: BaseException) -> tuple[str, int]:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
         if frames:
             where = f"{frames[-1].filename}:{frames[-1].lineno}: "
-    for marker in ("/book/templates/",):
-        if marker in where:
-            where = "book/templates/" + where.split(marker, 1)[1]
-    return f"build failed: {where}{type(exc).__name__}: {exc}", EXIT_BUILD
+    if "/book/templates/" in where:
+        where = "book/templates/" + where.split("/book/templates/", 1)[1]
+    return f"{command} failed: {where}{type(exc).__name__}: {exc}", EXIT_BUILD
+
+
+def _unexpected(exc: BaseException, command: str) -> int:
+    """Print what _failure makes of an exception no handler expected; return its exit code."""
+    message, code = _failure(exc, command)
+    print(f"error: {message}", file=sys.stderr)
+    if os.environ.get("BOOK_DEBUG"):
+        traceback.print_exception(exc)
+    return code
+
+
+def _guarded(command: str, run) -> int:
+    """Run `check`, `serve` or `verify` so that no exception ends in a traceback."""
+    try:
+        return run()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - one line, never a traceback
+        return _unexpected(exc, command)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -192,12 +213,9 @@ def _release(args: argparse.Namespace, out_dir: Path, say) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "check":
-        return _check(args)
-    if args.command == "serve":
-        return _serve(args)
-    if args.command == "verify":
-        return _verify(args)
+    if args.command in ("check", "serve", "verify"):
+        run = {"check": _check, "serve": _serve, "verify": _verify}[args.command]
+        return _guarded(args.command, lambda: run(args))
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     started = time.perf_counter()
     try:
@@ -219,10 +237,11 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
         out_dir = _out_dir(args.project, args.out)
         if args.command == "release":
             return _release(args, out_dir, say)
+        edition = edition_from_env(args.edition)  # a malformed SOURCE_DATE_EPOCH stops here
         formats = tuple(dict.fromkeys(args.formats or FORMATS))
         stamp = cache.fingerprint(args.project, out_dir, {
             "formats": formats, "edition": args.edition, "archival": args.archival})
-        record = None if args.clean else cache.still_built(args.project, out_dir, stamp)
+        record = None if args.clean else cache.still_built(out_dir, stamp)
         if record is not None:
             for warning in record["warnings"]:
                 print(f"warning: {warning}", file=sys.stderr)
@@ -232,10 +251,9 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
             return EXIT_WARNINGS if args.strict and record["warnings"] else EXIT_OK
         from .pipeline import build
 
-        report = build(args.project, out_dir, formats, edition_from_env(args.edition),
+        report = build(args.project, out_dir, formats, edition,
                        progress=say, pdf_variant="pdf/a-3b" if args.archival else "pdf/ua-1")
-        cache.remember(args.project, out_dir, stamp, [w.path for w in report.written],
-                       report.warnings)
+        cache.remember(out_dir, stamp, [w.path for w in report.written], report.warnings)
     except BookError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -254,11 +272,7 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
     except (SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - one line, never a traceback
-        message, code = _failure(exc)
-        print(f"error: {message}", file=sys.stderr)
-        if os.environ.get("BOOK_DEBUG"):
-            traceback.print_exception(exc)
-        return code
+        return _unexpected(exc, "build")
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import Collector, did_you_mean
-from .model import ROLES, Contributor, Metadata
+from .model import ROLES, Contributor, Metadata, chapter_id, clashing_id
 from .tomlfile import TomlDoc
 
 MANIFEST = "book.toml"
@@ -106,6 +106,23 @@ def _check_table(doc: TomlDoc, data: dict, fields: dict[str, Field], problems: C
                          rule=f"contributor-missing-{key}" if label else "manifest-missing-key")
 
 
+def _check_chapter_ids(doc: TomlDoc, chapters: list, problems: Collector) -> None:
+    """Each chapter's file stem becomes its id in every edition (anchors, EPUB file names),
+    so two chapters may not share one, nor take one the builder gives its own parts."""
+    owners: dict[str, str] = {}
+    for path in dict.fromkeys(p for p in chapters if isinstance(p, str)):
+        cid = chapter_id(path)
+        if cid in owners:
+            problems.add(doc.path, doc.value_line(path, "chapters"),
+                         f"chapter '{path}' gets the id '{cid}', as '{owners[cid]}' does",
+                         "rename one of the files", rule="manifest-chapter-id")
+        elif clashing_id(cid):
+            problems.add(doc.path, doc.value_line(path, "chapters"),
+                         f"chapter '{path}' gets the id '{cid}', which the builder uses itself",
+                         "rename the file", rule="manifest-chapter-id")
+        owners.setdefault(cid, path)
+
+
 def parse_config(doc: TomlDoc) -> Metadata:
     """Validate a parsed book.toml and build the metadata; all problems raise together."""
     problems = Collector()
@@ -140,6 +157,7 @@ def parse_config(doc: TomlDoc) -> Metadata:
                 problems.add(doc.path, doc.value_line(path, "chapters", seen[path]),
                              f"chapter '{path}' is listed twice",
                              rule="manifest-chapter-twice")
+        _check_chapter_ids(doc, chapters, problems)
         if not chapters and "chapters" in data:  # (a missing key is reported as such)
             problems.add(doc.path, doc.line("chapters"), "'chapters' is empty",
                          rule="manifest-bad-value")

@@ -26,6 +26,7 @@ def _centered(draw: ImageDraw.ImageDraw, y: int, lines: list[str], font, fill) -
 
 
 def make_cover(meta: Metadata, fonts: Path) -> bytes:
+    """A PNG cover from the metadata alone, so a book without a cover image still has one."""
     image = Image.new("RGB", SIZE, GROUND)
     draw = ImageDraw.Draw(image)
     title = ImageFont.truetype(str(fonts / "SourceSerifPro-Semibold.ttf"), 150)

@@ -7,10 +7,8 @@ from __future__ import annotations
 import posixpath
 from html import escape
 
-from markdown_it import MarkdownIt
-
 from .errors import BookError, Collector, did_you_mean
-from .markup import slugify
+from .markup import render_inline, slugify
 from .model import Chapter, Link, Term, chapter_id
 from .tomlfile import TomlDoc, parse_toml
 
@@ -21,36 +19,37 @@ EVENT_KEYS = {"date": "When (as the source gives it)", "title": "What happened, 
               "note": "One sentence", "link": "Optional chapter link, e.g. 02-x.md#heading"}
 TERM_KEYS = {"term": "The term", "definition": "A short definition",
              "also": "Other forms that count as a use (list)"}
-_INLINE = MarkdownIt("commonmark", {"typographer": True, "html": False}).enable(
-    ["replacements", "smartquotes"])
-
-
-def _inline(text: str) -> str:
-    return _INLINE.renderInline(text)
 
 
 def _check_entries(doc: TomlDoc, table: str, keys: dict[str, str], required: tuple[str, ...],
                    problems: Collector) -> list[dict]:
+    """The entries of `table` fit to build the page from; each one that is not a table, or
+    has a wrong, unknown or missing value, is reported and left out."""
     entries = doc.data.get(table, [])
     if not isinstance(entries, list) or not entries:
         problems.add(doc.path, doc.line(table), f"the page needs at least one [[{table}]] entry")
         return []
     good = []
     for index, entry in enumerate(entries):
-        where = doc.table_line(table, index)
+        where = doc.table_line(table, index) or doc.line(table)  # (an inline array: its key)
+        if not isinstance(entry, dict):
+            problems.add(doc.path, where, f"each '{table}' entry must be a table",
+                         f"write it as [[{table}]]")
+            continue
+        before = len(problems.problems)
         for key, value in entry.items():
+            line = doc.line(key, table, index) or where
             if key not in keys:
-                problems.add(doc.path, doc.line(key, table, index), f"unknown key '{key}' in [[{table}]]",
+                problems.add(doc.path, line, f"unknown key '{key}' in [[{table}]]",
                              did_you_mean(key, keys))
             elif key == "also":
                 if not (isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)):
-                    problems.add(doc.path, doc.line(key, table, index), "'also' must be a list of text")
+                    problems.add(doc.path, line, "'also' must be a list of text")
             elif not isinstance(value, str) or not value.strip():
-                problems.add(doc.path, doc.line(key, table, index), f"'{key}' must be non-empty text")
-        missing = [k for k in required if k not in entry]
-        for key in missing:
+                problems.add(doc.path, line, f"'{key}' must be non-empty text")
+        for key in (k for k in required if k not in entry):
             problems.add(doc.path, where, f"[[{table}]] entry has no '{key}'", keys[key])
-        if not missing:
+        if len(problems.problems) == before:
             good.append({**entry, "_line": where or 0})
     return good
 
@@ -70,7 +69,9 @@ def parse_data_page(path: str, text: str) -> Chapter:
         problems.add(path, doc.line("title") or 1, "the page needs a 'title'")
     cid = chapter_id(path)
     intro = doc.data.get("intro", "")
-    body = f'<p class="intro">{_inline(intro)}</p>\n' if isinstance(intro, str) and intro else ""
+    if not isinstance(intro, str):
+        problems.add(path, doc.line("intro"), "'intro' must be text")
+    body = f'<p class="intro">{render_inline(intro)}</p>\n' if isinstance(intro, str) and intro else ""
     links: list[Link] = []
     terms: list[Term] = []
     if kind == "timeline":
@@ -86,16 +87,19 @@ def parse_data_page(path: str, text: str) -> Chapter:
                 links.append(Link(event["_line"], target_path, anchor, event["link"]))
                 more = f' <a class="timeline-link" href="#{escape(anchor)}">More</a>'
             items.append(f'<li><p class="timeline-date">{escape(event["date"])}</p>'
-                         f'<p class="timeline-title">{_inline(event["title"])}</p>'
-                         f'<p class="timeline-note">{_inline(event["note"])}{more}</p></li>')
+                         f'<p class="timeline-title">{render_inline(event["title"])}</p>'
+                         f'<p class="timeline-note">{render_inline(event["note"])}{more}</p></li>')
         body += '<ol class="timeline">\n' + "\n".join(items) + "\n</ol>\n"
     else:
         entries = _check_entries(doc, "terms", TERM_KEYS, ("term", "definition"), problems)
         rows = []
-        for entry in sorted(entries, key=lambda e: e["term"].casefold()):
+        for entry in sorted(entries, key=lambda e: (e["term"].casefold(), e["_line"])):
             term_id = f"{cid}--{slugify(entry['term'])}"
+            if any(t.id == term_id for t in terms):  # one id, one definition
+                problems.add(path, entry["_line"], f"the term '{entry['term']}' is defined twice")
+                continue
             forms = tuple(dict.fromkeys([entry["term"], *entry.get("also", [])]))
-            definition = _inline(entry["definition"])
+            definition = render_inline(entry["definition"])
             terms.append(Term(term_id, entry["term"], forms, definition))
             rows.append(f'<dt id="{term_id}">{escape(entry["term"])}</dt>\n'
                         f'<dd>{definition}</dd>')

@@ -23,7 +23,6 @@ from .theme import FONTS, THEME
 
 CSS_NAME = "book.css"
 EPUB_NS = "http://www.idpf.org/2007/ops"
-LANDMARKS = {"chapter": "bodymatter", "credits": "credits", "contributors": "credits"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,8 @@ def _accessibility(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
         ebook.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
     ebook.add_metadata(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
     features = ["tableOfContents", "readingOrder", "structuralNavigation"]
-    if has_images and _all_images_have_alt(book):
+    described = has_images and _all_images_have_alt(book)
+    if described:
         features.append("alternativeText")
     if paginated:
         features += ["pageBreakMarkers", "pageNavigation"]
@@ -48,7 +48,7 @@ def _accessibility(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
         ebook.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     ebook.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
     summary = "Text with headings, a navigable table of contents and footnotes linked both ways."
-    if has_images:
+    if described:
         summary += " Every image has a text alternative; captions and credits are in the text."
     ebook.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
     ebook.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA",
@@ -150,6 +150,7 @@ def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition,
 
 
 def build_epub(book: Book, rendition: Rendition) -> bytes:
+    """The EPUB's bytes, made in memory so that nothing is written until they are whole."""
     ebook = epub.EpubBook()
     _metadata(book, ebook, bool(rendition.pages))
     style = _stylesheet(book)
@@ -185,7 +186,7 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     ebook.spine = ["cover"] + front + [nav] + rest
     ebook.guide = [{"type": "cover", "href": "cover.xhtml", "title": "Cover"},
                    {"type": "toc", "href": "nav.xhtml", "title": "Contents"}]
-    first_chapter = next(p for p, _ in documents if p.kind == "chapter")
+    first_chapter = next((p for p, _ in documents if p.kind == "chapter"), documents[0][0])
     ebook.guide.append({"type": "text", "href": f"{first_chapter.id}.xhtml", "title": "Start"})
     credits = next((p for p, _ in documents if p.kind == "credits"), None)
     if credits:
@@ -205,6 +206,7 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
 
 
 def emit_epub(book: Book, rendition: Rendition, out_dir: Path) -> EpubResult:
+    """Write `<slug>.epub` atomically, so a failed build leaves the previous one."""
     data = build_epub(book, rendition)
     path = out_dir / f"{book.meta.slug}.epub"
     atomic_write(path, data)

@@ -36,6 +36,7 @@ class BookError(Exception):
     @classmethod
     def at(cls, path: str | Path, line: int | None, message: str, hint: str = "",
            rule: str = "", col: int | None = None) -> "BookError":
+        """One problem, for input that cannot be read any further."""
         return cls([Problem(str(path), line, message, hint, rule, col)])
 
 

@@ -1,7 +1,9 @@
 """Small lxml helpers for renderers: parse an HTML fragment into a tree they can rewrite,
-and serialize it back as HTML or XHTML."""
+walk its text, and serialize it back as HTML or XHTML."""
 
 from __future__ import annotations
+
+from typing import Iterator
 
 from lxml import etree, html
 
@@ -22,9 +24,15 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def fragment_elements(markup: str) -> list[html.HtmlElement]:
-    """Parse markup holding elements only (template output) into a list of elements."""
-    return list(parse(markup))
+def text_slots(element: html.HtmlElement) -> Iterator[tuple[html.HtmlElement, str]]:
+    """Every text run inside `element` in reading order, as (element, 'text'|'tail'): where
+    glossary links and page-break markers go in without disturbing the markup around them."""
+    if isinstance(element.tag, str) and element.text:
+        yield element, "text"
+    for child in element:
+        yield from text_slots(child)
+        if child.tail:
+            yield child, "tail"
 
 
 PHRASING = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "del", "dfn", "em", "i", "ins",

@@ -98,6 +98,7 @@ def split_front_matter(path: str, text: str) -> FrontMatter:
 
 
 def validate_front_matter(path: str, fm: FrontMatter) -> None:
+    """Refuse unknown keys and non-text values, all at once, each at its own line."""
     problems = Collector()
     for key, value in fm.data.items():
         line = fm.lines.get(str(key))

@@ -7,6 +7,7 @@ import re
 
 from lxml import html
 
+from . import fragments
 from .model import Book, Term
 
 SKIP = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "figcaption", "dt"}
@@ -35,16 +36,6 @@ def _skipped(element) -> bool:
     return False
 
 
-def _slots(element):
-    if element.text:
-        yield element, "text"
-    for child in element:
-        if isinstance(child.tag, str):
-            yield from _slots(child)
-        if child.tail:
-            yield child, "tail"
-
-
 def link_terms(root: html.HtmlElement, terms: tuple[Term, ...], chapter_id: str,
                epub: bool) -> dict[str, str]:
     """Wrap the first use of each term in a link to its definition; returns term id → the
@@ -55,7 +46,7 @@ def link_terms(root: html.HtmlElement, terms: tuple[Term, ...], chapter_id: str,
     pattern, ids = compiled
     by_id = {t.id: t for t in terms}
     linked: dict[str, str] = {}
-    for element, slot in list(_slots(root)):
+    for element, slot in list(fragments.text_slots(root)):
         container = element if slot == "text" else element.getparent()
         if _skipped(container):
             continue
@@ -117,11 +108,13 @@ def annotate(root: html.HtmlElement, uses: dict[str, list[tuple[str, str, str]]]
             continue
         for dt in dl.iter("dt"):
             dd = dt.getnext()
+            if dd is None or dd.tag != "dd":
+                continue
             if epub:
                 dt.set("epub:type", "glossterm")
                 dd.set("epub:type", "glossdef")
             refs = uses.get(dt.get("id") or "", [])
-            if not refs or dd is None:
+            if not refs:
                 continue
             span = root.makeelement("span", {"class": "glossary-uses"})
             label = ("Page " if len(refs) == 1 else "Pages ") if page_numbers else "Used in: "

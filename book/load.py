@@ -8,6 +8,7 @@ import posixpath
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from lxml import etree
 from PIL import Image
@@ -97,7 +98,7 @@ def load_project(root: Path) -> Sources:
             continue
         chapters.append((rel, _read_text(path, rel, (rel, None))))
     if meta.cover:
-        _check_image_path(root, meta.cover, meta.cover, MANIFEST, doc.line("cover"), problems)
+        _image_file(root, meta.cover, meta.cover, MANIFEST, doc.line("cover"), problems)
     problems.raise_if_any()
     changelog_path = root / CHANGELOG
     changelog = (_read_text(_inside_or_refuse(root, CHANGELOG), CHANGELOG, (CHANGELOG, None))
@@ -116,30 +117,31 @@ def _inside_or_refuse(root: Path, rel: str) -> Path:
                            "replace the link with the file itself") from None
 
 
-def _check_image_path(root: Path, shown: str, rel: str, ref_path: str, ref_line: int | None,
-                      problems: Collector) -> bool:
-    """Refuse an image named in a manifest (the cover, a photo's file) unless it is a
-    relative path to an existing file of an allowed type inside the project."""
+def _image_file(root: Path, shown: str, rel: str, ref_path: str, ref_line: int | None,
+                problems: Collector) -> Path | None:
+    """The file of an image the book names (`rel`, project-relative; `shown` as written),
+    or None after reporting why it may not be used: not a relative path to an existing
+    PNG, JPEG, GIF or SVG file inside the project."""
     if "://" in shown or shown.startswith(("/", "\\")) or ":" in shown.split("/")[0]:
         problems.add(ref_path, ref_line, f"image '{shown}' is not a file inside the project",
                      "copy the image into the project and give a relative path",
                      rule="image-outside-project")
-        return False
+        return None
     try:
         path = resolve_inside(root, rel)
     except OutsideProject:
         problems.add(ref_path, ref_line, f"image '{shown}' is outside the project",
                      rule="image-outside-project")
-        return False
+        return None
     if media_type(rel) not in IMAGE_TYPES:
         problems.add(ref_path, ref_line, f"image '{shown}' is not PNG, JPEG, GIF or SVG",
                      rule="image-type")
-        return False
+        return None
     if not path.is_file():
         problems.add(ref_path, ref_line, f"image file '{shown}' does not exist",
                      rule="photo-file-missing" if ref_path == PHOTO_MANIFEST else "image-missing")
-        return False
-    return True
+        return None
+    return path
 
 
 def load_photos(root: Path) -> dict[str, Photo]:
@@ -189,9 +191,10 @@ def load_photos(root: Path) -> dict[str, Photo]:
                          "describe what the image shows instead", rule="photo-alt-is-caption")
         file = entry.get("file")
         if isinstance(file, str) and file.strip():
-            file = posixpath.normpath("assets/" + file)
-            if not _check_image_path(root, entry["file"], file, PHOTO_MANIFEST,
-                                     doc.line("file", photo_id), problems):
+            # Decoded once, here: the editions use it as the figure's image URL.
+            file = posixpath.normpath("assets/" + unquote(file))
+            if _image_file(root, entry["file"], file, PHOTO_MANIFEST,
+                           doc.line("file", photo_id), problems) is None:
                 continue
         if all(isinstance(entry.get(k), str) for k in REQUIRED_PHOTO_KEYS):
             photos[photo_id] = Photo(
@@ -274,22 +277,10 @@ def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[
     problems = Collector()
     assets: list[Asset] = []
     for rel, (ref_path, ref_line) in sorted(wanted.items()):
-        try:
-            path = resolve_inside(root, rel)
-        except OutsideProject:
-            problems.add(ref_path, ref_line, f"image '{rel}' is outside the project",
-                         rule="image-outside-project")
+        path = _image_file(root, rel, rel, ref_path, ref_line, problems)
+        if path is None:
             continue
         kind = media_type(rel)
-        if kind not in IMAGE_TYPES:
-            problems.add(ref_path, ref_line, f"image '{rel}' is not PNG, JPEG, GIF or SVG",
-                         rule="image-type")
-            continue
-        if not path.is_file():
-            problems.add(ref_path, ref_line, f"image file '{rel}' does not exist",
-                         rule=("photo-file-missing" if ref_path == PHOTO_MANIFEST
-                               else "image-missing"))
-            continue
         with open(path, "rb") as handle:  # never more than the cap (+1 to notice excess)
             data = handle.read(MAX_IMAGE_BYTES + 1)
         if len(data) > MAX_IMAGE_BYTES:

@@ -1,10 +1,11 @@
-"""Markdown and HTML primitives shared by parse: the Markdown engine, heading slugs and the
-raw-HTML allow-list. Kept apart so parse reads as the chapter-level flow."""
+"""Markdown and HTML primitives shared by the parsers: the Markdown engines, heading slugs
+and the raw-HTML allow-list. Kept apart so parse reads as the chapter-level flow."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -41,6 +42,23 @@ def markdown_engine() -> MarkdownIt:
     # `file:` or `javascript:` ones as text): parse then refuses them with their line.
     md.validateLink = lambda url: True
     return md
+
+
+def _inline_engine() -> MarkdownIt:
+    """Inline Markdown for text kept in data files, which no chapter check sees: no images,
+    no raw HTML, and links only to http(s) and mailto URLs (any other stays plain text)."""
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md.enable(["replacements", "smartquotes"]).disable("image")
+    md.validateLink = lambda url: urlsplit(url).scheme in URL_SCHEMES
+    return md
+
+
+_INLINE = _inline_engine()
+
+
+def render_inline(text: str) -> str:
+    """One line of a timeline, glossary or changelog as clean inline HTML."""
+    return clean_html(_INLINE.renderInline(text))
 
 
 def clean_html(html: str) -> str:

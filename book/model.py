@@ -6,6 +6,7 @@ model and returns new values; nothing mutates a Book after assemble builds it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +157,7 @@ class Chapter:
 
 
 def figure_id(photo_id: str) -> str:
+    """The anchor of a placed photo, shared by every edition and by `photo:` links."""
     return f"fig-{photo_id}"
 
 
@@ -202,12 +204,6 @@ class Book:
     extra_css: tuple[Asset, ...] = ()
     revisions: tuple[Revision, ...] = ()
 
-    def chapter_of(self, anchor: str) -> Chapter | None:
-        for chapter in self.chapters:
-            if anchor in chapter.anchor_ids:
-                return chapter
-        return None
-
     @property
     def terms(self) -> tuple[Term, ...]:
         return tuple(t for c in self.chapters for t in c.terms)
@@ -215,6 +211,24 @@ class Book:
     @property
     def stand_ins(self) -> tuple[Figure, ...]:
         return tuple(f for f in self.figures if f.photo.is_stand_in)
+
+
+# Ids the builder gives its own parts and files: front and back matter (title-page,
+# colophon, contents, photo-credits, contributors, revision-history, and their headings),
+# the web edition's index page, and EbookLib's cover, nav, NCX and stylesheet items.
+GENERATED_IDS = frozenset({
+    "title-page", "colophon", "contents", "contents-title", "photo-credits",
+    "photo-credits-title", "contributors", "contributors-title", "revision-history",
+    "revision-history-title", "index", "cover", "cover-img", "nav", "toc", "ncx", "style",
+    "page-list", "print-source",
+})
+_NUMBERED_IDS = re.compile(r"(img|page|contributor)-\d+|font-.+")  # EPUB items, page breaks
+
+
+def clashing_id(cid: str) -> bool:
+    """Whether a chapter id would collide with an id the builder makes: a generated part,
+    an EPUB item or page break, or an anchor inside a chapter (`<chapter>--<heading>`)."""
+    return cid in GENERATED_IDS or bool(_NUMBERED_IDS.fullmatch(cid)) or "--" in cid
 
 
 def chapter_id(path: str) -> str:

@@ -6,13 +6,27 @@ from __future__ import annotations
 import os
 import time
 
+from .errors import BookError
 from .model import Edition
 
 FORMATS = ("pdf", "epub", "html")
+LAST_SECOND = 4354819198  # 2107-12-31T23:59:58Z: the last time a zip entry can carry
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH as seconds, None when unset; a malformed value is refused, never
+    replaced by the clock, since the caller asked for reproducible dates."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) > LAST_SECOND:
+        raise BookError.at("SOURCE_DATE_EPOCH", None,
+                           f"must be a whole number of seconds, not '{text}'",
+                           "seconds since 1970 up to 2107, e.g. git log -1 --format=%ct")
+    return int(text)
 
 
 def edition_from_env(version: str = "") -> Edition:
     """Dates come from SOURCE_DATE_EPOCH when it is set, so builds reproduce."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    timestamp = int(epoch) if epoch.isdigit() else int(time.time())
-    return Edition(version=version, timestamp=timestamp)
+    epoch = source_date_epoch()
+    return Edition(version=version, timestamp=int(time.time()) if epoch is None else epoch)

@@ -23,6 +23,12 @@ def _inline(text: str) -> str:
     return _MD.renderInline(text)
 
 
+def _heading_text(inline: Token) -> str:
+    """A heading's text as rendered (typographic quotes, no Markdown marks): its id and,
+    for the first heading, the chapter title come from it."""
+    return "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+
+
 class _ChapterParser:
     """Walks one chapter's tokens, rewriting what the book needs and recording references."""
 
@@ -73,7 +79,8 @@ class _ChapterParser:
         return candidate
 
     def resolve_local(self, target: str) -> str:
-        """A link or image path relative to this chapter → project-relative POSIX path."""
+        """A link or image path relative to this chapter → project-relative POSIX path,
+        percent-decoded here and only here (paths.resolve_inside takes it as it is)."""
         base = posixpath.dirname(self.path)
         return posixpath.normpath(posixpath.join(base, unquote(target)))
 
@@ -128,8 +135,7 @@ class _ChapterParser:
             if tok.map:
                 block_line, block_end = self.line_of(tok), tok.map[1] + self.offset
             if tok.type == "heading_open":
-                text = "".join(c.content for c in tokens[index + 1].children or []
-                               if c.type in ("text", "code_inline"))
+                text = _heading_text(tokens[index + 1])
                 anchor = self.unique_id(slugify(text))
                 tok.attrSet("id", anchor)
                 self.headings.append(Heading(int(tok.tag[1]), text, anchor))
@@ -223,9 +229,7 @@ class _ChapterParser:
         else:
             target, target_cid = self.path, self.cid
         frag = unquote(parts.fragment)
-        anchor = f"{target_cid}--{frag}" if frag else target_cid
-        if frag.startswith("fig-"):
-            anchor = frag
+        anchor = f"{target_cid}--{frag}" if frag else target_cid  # figures: photo: links
         self.links.append(Link(line, target, anchor, href))
         tok.attrSet("href", f"#{anchor}")
 
@@ -262,7 +266,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
             raise BookError.at(path, 1, "chapter has no title",
                                "add 'title:' to the front matter or start with a '# Heading'",
                                rule="chapter-no-title")
-        title = tokens[first + 1].content.strip()
+        title = _heading_text(tokens[first + 1]).strip()
         tokens = tokens[:first] + tokens[first + 3:]
     tokens = parser.photo_paragraphs(tokens)
     parser.key_figures(tokens)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote
 
 MEDIA_TYPES = {
     ".png": "image/png",
@@ -25,13 +24,12 @@ class OutsideProject(ValueError):
 
 
 def resolve_inside(root: Path, relative: str) -> Path:
-    """Resolve `relative` (POSIX, maybe percent-encoded) under `root`, following symlinks,
-    and refuse anything that lands outside it."""
-    text = unquote(relative)
-    pure = PurePosixPath(text)
-    if pure.is_absolute() or "\\" in text or "\x00" in text:
+    """Resolve `relative` (a POSIX path, already decoded: a URL is decoded once, by whoever
+    reads it) under `root`, following symlinks, and refuse anything that lands outside it."""
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or "\\" in relative or "\x00" in relative:
         raise OutsideProject(relative)
-    if posixpath.normpath(text).split("/")[0] == "..":  # even if it comes back in by name:
+    if posixpath.normpath(relative).split("/")[0] == "..":  # even if it comes back in by name:
         raise OutsideProject(relative)  # the path is reused inside the editions
     base = root.resolve()
     target = (base / pure).resolve()
@@ -41,6 +39,7 @@ def resolve_inside(root: Path, relative: str) -> Path:
 
 
 def media_type(path: str) -> str | None:
+    """The media type the editions declare for a file, by its extension (None: not one)."""
     return MEDIA_TYPES.get(PurePosixPath(path).suffix.lower())
 
 

@@ -23,6 +23,7 @@ from .errors import BookError
 from .gitinfo import GitError, checkout, dirty_paths
 from .load import PHOTO_MANIFEST
 from .model import Book, Edition
+from .options import source_date_epoch
 from .output import atomic_write, output_lock
 from .pipeline import FORMATS, BuildReport, emit_book, load_book
 from .verify import Result, verify
@@ -73,8 +74,8 @@ def _edition_label(requested: str, tagged: tuple[str, ...]) -> tuple[str, list[t
 
 def _source_date(commit_time: int) -> int:
     """SOURCE_DATE_EPOCH when the caller set it, else the commit's time: never the clock."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(epoch) if epoch.isdigit() else commit_time
+    epoch = source_date_epoch()
+    return commit_time if epoch is None else epoch
 
 
 def _zip_folder(folder: Path, top: str, timestamp: int) -> bytes:
@@ -110,6 +111,7 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
         head = checkout(project)
     except GitError as exc:
         raise Refused([(EXIT_NO_EDITION, f"{exc}; a release is built from a git commit")]) from None
+    when = _source_date(head.timestamp)
     version, reasons = _edition_label(options.edition, head.versions)
     dirty = dirty_paths(head.root, ignore=out_dir)
     if dirty and not options.allow_dirty:
@@ -118,7 +120,7 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
                                     "commit the changes or pass --allow-dirty"))
     commit = head.short + ("-dirty" if dirty else "")
     try:
-        book = load_book(project, Edition(version, _source_date(head.timestamp), commit))
+        book = load_book(project, Edition(version, when, commit))
     except BookError:
         if reasons:
             raise Refused(reasons) from None
@@ -152,6 +154,9 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
             sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in summary["files"])
             atomic_write(staging / SUMS, sums.encode())
             atomic_write(staging / RECORD, (json.dumps(summary, indent=2) + "\n").encode())
+            # The editions first, their record last: a kill between two renames can leave
+            # new editions beside the old record (which `sha256sum -c` then refuses), never
+            # a new record beside old editions.
             for name in [*names.values(), SUMS, RECORD]:
                 os.replace(staging / name, out_dir / name)
         finally:

@@ -33,6 +33,7 @@ class TocEntry:
 
 
 def build_date(book: Book) -> dt.datetime:
+    """The edition's date as UTC: every date an edition prints or records comes from it."""
     return dt.datetime.fromtimestamp(book.edition.timestamp, tz=dt.timezone.utc)
 
 
@@ -128,16 +129,6 @@ def render_print(book: Book) -> Rendition:
     return Rendition("pdf", parts, html)
 
 
-def _text_slots(element):
-    """Every text run inside `element` in reading order, as (element, 'text'|'tail')."""
-    if isinstance(element.tag, str) and element.text:
-        yield element, "text"
-    for child in element:
-        yield from _text_slots(child)
-        if child.tail:
-            yield child, "tail"
-
-
 def _place_mark(section, blocks: list, mark: PageMark) -> None:
     """Insert an EPUB page-break marker where the print page `mark` starts; `blocks` are
     the section's top-level elements as they were before any marker went in."""
@@ -153,7 +144,7 @@ def _place_mark(section, blocks: list, mark: PageMark) -> None:
         if sum(map(len, words)) < 6:
             break
         pattern = re.compile(r"\s+".join(map(re.escape, words)))
-        for element, slot in _text_slots(block):
+        for element, slot in fragments.text_slots(block):
             text = getattr(element, slot)
             found = pattern.search(text)
             if not found:

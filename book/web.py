@@ -38,6 +38,7 @@ def web_files(book: Book, rendition: Rendition) -> dict[str, bytes]:
 
 
 def emit_web(book: Book, rendition: Rendition, out_dir: Path) -> WebResult:
+    """Write `<slug>-web/` beside the old folder and swap it in once every file is there."""
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{book.meta.slug}-web"
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=out_dir))

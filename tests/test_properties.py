@@ -12,6 +12,7 @@ HYPOTHESIS_EXAMPLES=n sets how many).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -21,7 +22,6 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -231,6 +231,7 @@ ERROR = re.compile(r"^error: (?P<path>.+?)(?::(?P<line>\d+))?: (?P<message>.+)$"
 UNLOCATED = ("missing required key",)  # a key that is not there has no line
 EXPLORE = bool(os.environ.get("HYPOTHESIS_EXPLORE"))
 BASE = Path(tempfile.mkdtemp(prefix="book-properties-"))
+atexit.register(shutil.rmtree, BASE, True)
 ALLOWED_READS = [Path(book.__file__).resolve().parent, Path(sys.prefix).resolve(),
                  Path(sys.base_prefix).resolve()]
 

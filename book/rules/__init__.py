@@ -36,6 +36,8 @@ RULES: dict[str, Rule] = {
         "manifest-chapter-twice": "A chapter is listed twice in book.toml.",
         "manifest-chapter-missing": "A chapter listed in book.toml does not exist.",
         "manifest-chapter-outside": "A chapter listed in book.toml is outside the project.",
+        "manifest-chapter-id": "A chapter's file name gives the same id as another chapter's, "
+                               "or one the builder uses for its own pages.",
         "contributor-missing-name": "A [[contributors]] entry has no name.",
         "contributor-missing-role": "A [[contributors]] entry has no role.",
         "contributor-unknown-role": "A contributor's role is not one the builder knows.",

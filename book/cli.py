@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__, cache
 from .errors import BookError, BuildError
 from .options import FORMATS, edition_from_env
+from .progress import Progress, size_text, summary, table
 
 EXIT_OK, EXIT_BUILD, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_WARNINGS, EXIT_TERMINATED = 3, 143
@@ -83,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--archival", action="store_true",
                    help="write the PDF as PDF/A-3b instead of tagged PDF/UA-1")
     b.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    b.add_argument("--json", action="store_true",
+                   help="print one JSON summary on stdout (files, sizes, pages, times, warnings)")
     b.add_argument("--clean", action="store_true",
                    help="rebuild even when nothing changed since the last build")
     b.add_argument("--strict", action="store_true",
@@ -110,10 +113,6 @@ def _parser() -> argparse.ArgumentParser:
                             "when one fails)")
     v.add_argument("files", nargs="+", type=Path, help="PDF or EPUB files")
     return parser
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
 def _out_dir(project: Path, out: Path | None) -> Path:
@@ -206,7 +205,7 @@ def _release(args: argparse.Namespace, out_dir: Path, say) -> int:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
         for item in summary["files"]:
-            print(f"{out_dir / item['name']}  {_size(item['size']):>8}  {item['sha256']}")
+            print(f"{out_dir / item['name']}  {size_text(item['size']):>8}  {item['sha256']}")
         print(f"released edition {summary['edition']} of commit {summary['commit'][:12]}")
     return EXIT_OK
 
@@ -245,14 +244,21 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
         if record is not None:
             for warning in record["warnings"]:
                 print(f"warning: {warning}", file=sys.stderr)
-            if not args.quiet:
+            if args.json:
+                print(summary([], record["warnings"], time.perf_counter() - started, True))
+            elif not args.quiet:
                 print(f"up to date: nothing changed since the last build "
                       f"({time.perf_counter() - started:.2f}s)")
             return EXIT_WARNINGS if args.strict and record["warnings"] else EXIT_OK
         from .pipeline import build
 
-        report = build(args.project, out_dir, formats, edition,
-                       progress=say, pdf_variant="pdf/a-3b" if args.archival else "pdf/ua-1")
+        steps = 1 + len(formats) + (1 if {"pdf", "epub"} & set(formats) else 0)
+        progress = Progress.for_stream(sys.stderr, steps, args.quiet or args.json)
+        try:
+            report = build(args.project, out_dir, formats, edition, progress=progress,
+                           pdf_variant="pdf/a-3b" if args.archival else "pdf/ua-1")
+        finally:
+            progress.finish()
         cache.remember(out_dir, stamp, [w.path for w in report.written], report.warnings)
     except BookError as exc:
         for problem in exc.problems:
@@ -275,11 +281,10 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
         return _unexpected(exc, "build")
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if not args.quiet:
-        for item in report.written:
-            pages = f"{item.pages} pages" if item.pages else ""
-            print(f"{item.path}  {_size(item.size):>8}  {pages:>10}  {item.seconds:5.2f}s")
-        print(f"built in {time.perf_counter() - started:.2f}s")
+    if args.json:
+        print(summary(report.written, report.warnings, time.perf_counter() - started, False))
+    elif not args.quiet:
+        print(table(report.written, time.perf_counter() - started))
     return EXIT_WARNINGS if args.strict and report.warnings else EXIT_OK
 
 

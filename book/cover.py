@@ -33,10 +33,11 @@ def make_cover(meta: Metadata, fonts: Path) -> bytes:
     subtitle = ImageFont.truetype(str(fonts / "SourceSerifPro-It.ttf"), 70)
     small = ImageFont.truetype(str(fonts / "SourceSansPro-Semibold.ttf"), 56)
     draw.rectangle((120, 120, SIZE[0] - 120, SIZE[1] - 120), outline=ACCENT, width=6)
-    y = _centered(draw, 620, textwrap.wrap(meta.title, 16), title, INK)
+    y = _centered(draw, 620, textwrap.wrap(meta.title, 16, break_on_hyphens=False), title, INK)
     draw.line((SIZE[0] // 2 - 160, y + 40, SIZE[0] // 2 + 160, y + 40), fill=ACCENT, width=6)
     if meta.subtitle:
-        _centered(draw, y + 130, textwrap.wrap(meta.subtitle, 34), subtitle, INK)
+        lines = textwrap.wrap(meta.subtitle, 34, break_on_hyphens=False)
+        _centered(draw, y + 130, lines, subtitle, INK)
     _centered(draw, SIZE[1] - 360, [meta.publisher.upper()], small, ACCENT)
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)

@@ -9,6 +9,7 @@ import io
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 from ebooklib import epub
@@ -149,6 +150,19 @@ def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition,
     return out.getvalue()
 
 
+def _cover_page(book: Book, image: str, style: epub.EpubItem) -> epub.EpubHtml:
+    """EbookLib's own cover page says only "Cover"; a reader deserves the cover's words."""
+    meta = book.meta
+    alt = f"Cover: {meta.title}" + (f". {meta.subtitle}" if meta.subtitle else "") + \
+        f". {meta.publisher}."
+    page = epub.EpubHtml(uid="cover", file_name="cover.xhtml", title="Cover",
+                         lang=meta.language)
+    page.content = (f'<section epub:type="cover" class="cover"><img src="{escape(image)}" '
+                    f'alt="{escape(alt)}" role="doc-cover"/></section>').encode("utf-8")
+    page.add_item(style)
+    return page
+
+
 def build_epub(book: Book, rendition: Rendition) -> bytes:
     """The EPUB's bytes, made in memory so that nothing is written until they are whole."""
     ebook = epub.EpubBook()
@@ -163,7 +177,8 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
         cover_name, cover_bytes = "cover" + Path(cover_asset.path).suffix, cover_asset.data
     else:
         cover_name, cover_bytes = "cover.png", make_cover(book.meta, FONTS)
-    ebook.set_cover(cover_name, cover_bytes)
+    ebook.set_cover(cover_name, cover_bytes, create_page=False)
+    ebook.add_item(_cover_page(book, cover_name, style))
     for asset in book.assets:
         if asset.path != book.meta.cover:
             ebook.add_item(epub.EpubItem(uid=f"img-{len(ebook.items)}", file_name=asset.path,

@@ -116,3 +116,13 @@ def test_accessibility_metadata_is_computed(explainer_epub):
 def test_access_modes_follow_the_content(mini_epub):
     """The mini book has images, so it is visual too; the mode follows the content."""
     assert set(mini_epub.meta("schema:accessMode")) == {"textual", "visual"}
+
+
+def test_cover_page_reads_out_the_cover(explainer_epub, explainer_src):
+    """The generated cover's text alternative carries what the cover shows."""
+    cover = next(i["name"] for i in explainer_epub.manifest.values()
+                 if i["name"].endswith("cover.xhtml"))
+    images = explainer_epub.tree(cover).xpath("//xhtml:img", namespaces=NS)
+    assert len(images) == 1
+    alt = images[0].get("alt")
+    assert explainer_src.meta["title"] in alt and explainer_src.meta["publisher"] in alt

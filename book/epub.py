@@ -87,7 +87,8 @@ def _metadata(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
     if meta.based_on:
         ebook.add_metadata("DC", "source", meta.based_on)
     if paginated:
-        ebook.add_metadata("DC", "source", f"{meta.title}, print edition ({meta.slug}.pdf)",
+        edition = f", edition {book.edition.version}" if book.edition.version else ""
+        ebook.add_metadata("DC", "source", f"{meta.title}, print edition (PDF{edition})",
                            {"id": "print-source"})
         ebook.add_metadata(None, "meta", "pagination",
                            {"refines": "#print-source", "property": "source-of"})

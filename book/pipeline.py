@@ -86,11 +86,11 @@ def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildRepo
     page-list from it."""
     document = marks = None
     if "pdf" in formats or "epub" in formats:
-        from .pdf import layout, page_marks
+        from .layout import paginate, page_marks
         from .render import render_print
         began = time.perf_counter()
         rendition = render_print(book)
-        document = layout(book, rendition)
+        document = paginate(book, rendition)
         marks = page_marks(document, {p.id for p in rendition.parts})
         progress(f"laid out {len(document.pages)} pages in {time.perf_counter() - began:.2f}s")
     for fmt in formats:

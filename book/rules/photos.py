@@ -10,7 +10,7 @@ from ..errors import Problem
 from ..load import PHOTO_MANIFEST
 from ..markup import markdown_engine
 from ..model import Book
-from ..pdf import MIN_DPI
+from ..layout import MIN_DPI
 from ..tomlfile import TomlDoc
 
 COLUMN_MM = 148 - 18 - 16  # A5 width less both side margins

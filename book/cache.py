@@ -4,8 +4,8 @@ the output folder are still the ones the last build wrote, there is nothing to d
 The fingerprint covers every file of the project (but the output folder and the version
 control, virtual environment and cache folders of SKIP_DIRS, which no build reads), the
 builder's own code, templates and theme, the options and SOURCE_DATE_EPOCH.
-The record lives in the output folder's `.book-cache/` and lists each output file's sha256, so an edited,
-deleted or half-written output is rebuilt, never served stale."""
+The record lives in the output folder's `.book-cache/` and lists each output file's sha256,
+so an edited, deleted or half-written output is rebuilt, never served stale."""
 
 from __future__ import annotations
 

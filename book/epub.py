@@ -20,7 +20,7 @@ from .errors import BuildError
 from .model import Book, Rendition
 from .output import atomic_write
 from .render import build_date
-from .theme import FONTS, THEME
+from .theme import FONTS, faces_for, stylesheet
 
 CSS_NAME = "book.css"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -98,7 +98,7 @@ def _metadata(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
 
 
 def _stylesheet(book: Book) -> epub.EpubItem:
-    css = "\n".join((THEME / n).read_text("utf-8") for n in ("base.css", "epub.css"))
+    css = stylesheet("epub", book)
     css += "\n".join(a.data.decode("utf-8") for a in book.extra_css)
     return epub.EpubItem(uid="style", file_name=CSS_NAME, media_type="text/css",
                          content=css.encode("utf-8"))
@@ -170,7 +170,8 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     _metadata(book, ebook, bool(rendition.pages))
     style = _stylesheet(book)
     ebook.add_item(style)
-    for font in sorted(FONTS.glob("*.ttf")):
+    for face in faces_for(book):
+        font = FONTS / face.file
         ebook.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
                                      media_type="font/ttf", content=font.read_bytes()))
     cover_asset = next((a for a in book.assets if a.path == book.meta.cover), None)

@@ -9,7 +9,7 @@ import logging
 
 from .errors import BuildError
 from .model import Book, PageMark, Rendition
-from .theme import THEME
+from .theme import THEME, stylesheet
 
 MIN_DPI = 150
 # WeasyPrint names each image in the PDF after its URL, so the project is served under this
@@ -72,8 +72,8 @@ def paginate(book: Book, rendition: Rendition):
 
     fetcher = Fetcher([book.root, THEME])
     fonts = FontConfiguration()
-    sheets = [CSS(filename=str(THEME / name), url_fetcher=fetcher, font_config=fonts)
-              for name in ("base.css", "print.css")]
+    sheets = [CSS(string=stylesheet("print", book), base_url=str(THEME) + "/",
+                  url_fetcher=fetcher, font_config=fonts)]
     sheets += [CSS(string=css.data.decode("utf-8"), base_url=PROJECT_URL + css.path,
                    url_fetcher=fetcher, font_config=fonts) for css in book.extra_css]
     log = _ErrorLog()

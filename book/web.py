@@ -12,7 +12,7 @@ from pathlib import Path
 from .model import Book, Rendition
 from .output import exchange, stage
 from .errors import BuildError
-from .theme import FONTS, THEME
+from .theme import FONTS, faces_for, stylesheet
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,10 @@ def web_files(book: Book, rendition: Rendition) -> dict[str, bytes]:
     files: dict[str, bytes] = {"index.html": rendition.html.encode("utf-8")}
     for part in rendition.parts:
         files[f"{part.id}.html"] = part.html.encode("utf-8")
-    css = "\n".join((THEME / n).read_text("utf-8") for n in ("base.css", "web.css"))
-    css += "\n".join(a.data.decode("utf-8") for a in book.extra_css)
+    css = stylesheet("web", book) + "\n".join(a.data.decode("utf-8") for a in book.extra_css)
     files["book.css"] = css.encode("utf-8")
-    for font in sorted(FONTS.glob("*.ttf")):
-        files[f"fonts/{font.name}"] = font.read_bytes()
+    for face in faces_for(book):
+        files[f"fonts/{face.file}"] = (FONTS / face.file).read_bytes()
     for asset in book.assets:
         files[asset.path] = asset.data
     return files

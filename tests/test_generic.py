@@ -173,3 +173,21 @@ def test_hostile_pdf_has_no_actions_or_attachments(session_builds):
             raise AssertionError(f"script trigger in object {obj.objgen}")
         uri = str(obj.get("/URI", ""))
         assert not uri.lower().startswith(("javascript:", "file:")), uri
+
+
+def test_hostile_pdf_sets_every_script_in_shipped_fonts(session_builds):
+    """Armenian, Arabic and code come from the theme's own Noto faces, never from fonts the
+    machine happens to have."""
+    import pikepdf
+
+    from book.theme import FACES
+
+    shipped = {face.family.replace(" ", "-") for face in FACES}
+    used = set()
+    with pikepdf.open(session_builds.hostile.pdf) as pdf:
+        for page in pdf.pages:
+            for font in page.Resources.get("/Font", {}).values():
+                name = str(font.BaseFont).lstrip("/").split("+")[-1]
+                used.add(next((s for s in shipped if name.startswith(s)), name))
+    assert {"Noto-Serif-Armenian", "Noto-Mono", "Noto-Naskh-Arabic"} <= used
+    assert used <= shipped, used - shipped

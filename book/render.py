@@ -53,7 +53,7 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
     elif chapter.kind == "glossary":
         glossary.annotate(root, uses, page_numbers=inline_notes, epub=xhtml)
     figures = {f.id: f for f in book.figures if f.chapter_id == chapter.id}
-    for slot in root.iter("figure"):
+    for slot in list(root.iter("figure")):
         if "photo" in (slot.get("class") or "").split() and slot.get("id") in figures:
             fig = figures[slot.get("id")]
             new = fragments.parse(str(_PARTS.figure(fig, fig.photo.file)))[0]

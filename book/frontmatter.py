@@ -16,28 +16,23 @@ FRONT_MATTER_KEYS = {
 }
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: set = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be text, not a list or mapping",
-                key_node.start_mark) from None
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}'", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def _refuse_bad_keys(node: yaml.Node | None) -> None:
+    """yaml.safe_load keeps the last of two equal keys without a word; find duplicates (and
+    keys that are lists or mappings) in the composed tree first, with their position."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[tuple[str, str]] = set()
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be text, not a list or mapping", key_node.start_mark)
+            if (key_node.tag, key_node.value) in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key_node.value}'", key_node.start_mark)
+            seen.add((key_node.tag, key_node.value))
+            _refuse_bad_keys(value_node)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_bad_keys(item)
 
 
 @dataclass(frozen=True)
@@ -68,7 +63,9 @@ def split_front_matter(path: str, text: str) -> FrontMatter:
                            "add a line '---' after the front matter", rule="front-matter-unclosed")
     yaml_text = "".join(lines[1:end])
     try:
-        data = yaml.load(yaml_text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+        _refuse_bad_keys(node)
+        data = yaml.safe_load(yaml_text)
     except yaml.MarkedYAMLError as exc:
         mark, hint = exc.problem_mark or exc.context_mark, ""
         if exc.context_mark and mark and mark.index >= len(yaml_text.rstrip()):
@@ -83,14 +80,14 @@ def split_front_matter(path: str, text: str) -> FrontMatter:
     except yaml.YAMLError as exc:  # a reader error: a character YAML does not accept
         position = getattr(exc, "position", None)
         line = _line(yaml_text, position) if isinstance(position, int) else 1
-        raise BookError.at(path, line, f"front matter: {str(exc).splitlines()[0]}", rule="front-matter-syntax") from None
+        raise BookError.at(path, line, f"front matter: {str(exc).splitlines()[0]}",
+                           rule="front-matter-syntax") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise BookError.at(path, 2, "front matter must be a mapping of keys to values",
                            rule="front-matter-syntax")
     key_lines: dict[str, int] = {}
-    node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
     if isinstance(node, yaml.MappingNode):
         for key_node, _ in node.value:
             key_lines[str(key_node.value)] = _line(yaml_text, key_node.start_mark.index)

@@ -9,7 +9,7 @@ import re
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Iterator
@@ -94,16 +94,15 @@ def all_or_nothing() -> Iterator[None]:
 
 
 def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable. Best effort: some filesystems cannot open or sync a folder,
+    and the rename itself is already atomic there."""
     try:
         descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return
-    try:
+    with suppress(OSError):
         os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+    os.close(descriptor)
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -204,8 +204,8 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "book-serve"
 
-        def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet terminal
-            pass
+        def log_message(self, format: str, *args) -> None:  # noqa: A002
+            """Requests are not logged: the terminal is for build errors."""
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             if urlsplit(self.path).path == EVENTS:

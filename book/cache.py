@@ -44,6 +44,14 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def builder_digest() -> str:
+    """One hash of the builder's own code, templates, theme and fonts."""
+    h = hashlib.sha256()
+    for path in _files(BUILDER, None):
+        h.update(f"{path.relative_to(BUILDER).as_posix()}\0{_digest(path)}".encode())
+    return h.hexdigest()
+
+
 def fingerprint(root: Path, out_dir: Path, options: dict) -> str:
     """One hash of everything a build reads, plus the options that shape its output."""
     h = hashlib.sha256(json.dumps({"version": __version__, **options,

@@ -87,7 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true",
                    help="print one JSON summary on stdout (files, sizes, pages, times, warnings)")
     b.add_argument("--clean", action="store_true",
-                   help="rebuild even when nothing changed since the last build")
+                   help="rebuild everything, ignoring what earlier builds left in the cache")
+    b.add_argument("--layout", choices=("auto", "single", "chunked"), default="auto",
+                   help="lay the PDF out as one document, or chapter by chapter in parallel "
+                        "worker processes with a cache (default: auto, chunked unless the "
+                        "project's CSS needs the whole book at once)")
+    b.add_argument("--jobs", type=int, default=0,
+                   help="worker processes for the chunked layout (default: one per core)")
     b.add_argument("--strict", action="store_true",
                    help="exit 3 when the build gives warnings (the editions are still written)")
     c = commands.add_parser("check", help="lint the sources without building")
@@ -239,7 +245,8 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
         edition = edition_from_env(args.edition)  # a malformed SOURCE_DATE_EPOCH stops here
         formats = tuple(dict.fromkeys(args.formats or FORMATS))
         stamp = cache.fingerprint(args.project, out_dir, {
-            "formats": formats, "edition": args.edition, "archival": args.archival})
+            "formats": formats, "edition": args.edition, "archival": args.archival,
+            "layout": args.layout})
         record = None if args.clean else cache.still_built(out_dir, stamp)
         if record is not None:
             for warning in record["warnings"]:
@@ -250,13 +257,15 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
                 print(f"up to date: nothing changed since the last build "
                       f"({time.perf_counter() - started:.2f}s)")
             return EXIT_WARNINGS if args.strict and record["warnings"] else EXIT_OK
-        from .pipeline import build
+        from .pipeline import LayoutOptions, build
 
         steps = 1 + len(formats) + (1 if {"pdf", "epub"} & set(formats) else 0)
         progress = Progress.for_stream(sys.stderr, steps, args.quiet or args.json)
         try:
+            layout = LayoutOptions(args.layout, args.jobs, not args.clean,
+                                   "pdf/a-3b" if args.archival else "pdf/ua-1")
             report = build(args.project, out_dir, formats, edition, progress=progress,
-                           pdf_variant="pdf/a-3b" if args.archival else "pdf/ua-1")
+                           layout=layout)
         finally:
             progress.finish()
         cache.remember(out_dir, stamp, [w.path for w in report.written], report.warnings)

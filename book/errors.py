@@ -33,6 +33,10 @@ class BookError(Exception):
         self.problems = sorted(problems, key=lambda p: (p.path, p.line or 0))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):
+        # Rebuilt from its problems when it crosses from a layout worker to the parent.
+        return (BookError, (self.problems,))
+
     @classmethod
     def at(cls, path: str | Path, line: int | None, message: str, hint: str = "",
            rule: str = "", col: int | None = None) -> "BookError":

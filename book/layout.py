@@ -23,14 +23,15 @@ def _boxes(box):
         yield from _boxes(child)
 
 
-def resolution_warnings(book: Book, document) -> tuple[str, ...]:
-    """Images that print under MIN_DPI at the size the layout gave them."""
+def resolution_warnings(book: Book, document, first_page: int = 1) -> tuple[str, ...]:
+    """Images that print under MIN_DPI at the size the layout gave them; the document's
+    first page is page `first_page` of the book."""
     from weasyprint.formatting_structure.boxes import ReplacedBox
 
     assets = {a.path: a for a in book.assets}
     photos = {f.photo.file: f.photo for f in book.figures}
     warnings = []
-    for number, page in enumerate(document.pages, start=1):
+    for number, page in enumerate(document.pages, start=first_page):
         for box in _boxes(page._page_box):
             src = box.element.get("src") if isinstance(box, ReplacedBox) else None
             asset = assets.get(src or "")
@@ -105,11 +106,12 @@ def _first_content(box, chain: list):
     return None
 
 
-def page_marks(document, part_ids: set[str]) -> tuple[PageMark, ...]:
+def page_marks(document, part_ids: set[str], first_page: int = 1) -> tuple[PageMark, ...]:
     """Where each page of the laid-out print edition starts. Pages with no content of
-    their own (blanks) share the next page's place."""
+    their own (blanks) share the next page's place. The document's first page is page
+    `first_page` of the book."""
     marks: list[PageMark | None] = []
-    for number, page in enumerate(document.pages, start=1):
+    for number, page in enumerate(document.pages, start=first_page):
         found = _first_content(page._page_box.children[0], []) if page._page_box.children else None
         mark = None
         if found:
@@ -127,8 +129,8 @@ def page_marks(document, part_ids: set[str]) -> tuple[PageMark, ...]:
         marks.append(mark)
     resolved: list[PageMark] = []
     following: PageMark | None = None
-    for number in range(len(marks), 0, -1):
-        mark = marks[number - 1]
+    for number in range(len(marks) + first_page - 1, first_page - 1, -1):
+        mark = marks[number - first_page]
         if mark is None and following is not None:
             mark = PageMark(str(number), following.part, following.block, following.text)
         if mark is not None:

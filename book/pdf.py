@@ -22,15 +22,20 @@ class PdfResult:
     warnings: tuple[str, ...] = ()
 
 
-def emit_pdf(book: Book, document, out_dir: Path, variant: str = "pdf/ua-1") -> PdfResult:
-    """Write a laid-out document; `variant` is 'pdf/ua-1' (tagged) or 'pdf/a-3b' (archival)."""
+def pdf_bytes(book: Book, document, variant: str = "pdf/ua-1") -> bytes:
+    """A laid-out document as PDF; `variant` is 'pdf/ua-1' (tagged) or 'pdf/a-3b' (archival)."""
     identifier = hashlib.sha256(
         f"{book.meta.identifier}|{book.edition.version}".encode()).hexdigest()[:32].encode()
     # Custom information keys, so the file alone tells which edition and commit it is.
     document.metadata.custom.update({key: value for key, value in (
         ("Edition", book.edition.version), ("Commit", book.edition.commit)) if value})
-    data = document.write_pdf(pdf_variant=variant, pdf_identifier=identifier,
-                              pdf_tags=True, custom_metadata=True)
+    return document.write_pdf(pdf_variant=variant, pdf_identifier=identifier,
+                               pdf_tags=True, custom_metadata=True)
+
+
+def emit_pdf(book: Book, document, out_dir: Path, variant: str = "pdf/ua-1") -> PdfResult:
+    """Write a laid-out document (see pdf_bytes)."""
+    data = pdf_bytes(book, document, variant)
     path = out_dir / f"{book.meta.slug}.pdf"
     atomic_write(path, data)
     return PdfResult(path, len(document.pages), len(data), resolution_warnings(book, document))

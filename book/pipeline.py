@@ -60,51 +60,70 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
                     sources.styles, edition, revisions)
 
 
+@dataclass(frozen=True)
+class LayoutOptions:
+    """How the print edition is laid out: 'single' (one WeasyPrint document), 'chunked'
+    (chunks in `jobs` worker processes, stitched; see book/parallel.py) or 'auto'; `cache`
+    False ignores the chunks kept from earlier builds (--clean)."""
+
+    mode: str = "auto"
+    jobs: int = 0  # 0: one per core
+    cache: bool = True
+    variant: str = "pdf/ua-1"  # or 'pdf/a-3b' (archival)
+
+
 def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
           edition: Edition | None = None, progress=lambda message: None,
-          pdf_variant: str = "pdf/ua-1") -> BuildReport:
+          layout: LayoutOptions = LayoutOptions()) -> BuildReport:
     """Build the requested editions; each is written atomically or not at all."""
     started = time.perf_counter()
     book = load_book(root, edition or edition_from_env())
     progress(f"loaded {len(book.chapters)} chapters, {len(book.figures)} figures "
              f"in {time.perf_counter() - started:.2f}s")
-    return emit_book(book, out_dir, formats, progress, pdf_variant)
+    return emit_book(book, out_dir, formats, progress, layout)
 
 
 def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
-              progress=lambda message: None, pdf_variant: str = "pdf/ua-1") -> BuildReport:
+              progress=lambda message: None,
+              layout: LayoutOptions = LayoutOptions()) -> BuildReport:
     """Write the editions of a loaded book: a release checks the Book before building it."""
     report = BuildReport(book)
     with output_lock(out_dir), all_or_nothing():  # every edition is replaced, or none
-        _emit(book, formats, out_dir, report, progress, pdf_variant)
+        _emit(book, formats, out_dir, report, progress, layout)
     return report
 
 
+def chunked_layout_allowed(book: Book) -> bool:
+    """Chunks cannot see each other's strings or counters: a project stylesheet that uses
+    them (target-counter, string-set, counter(pages)) needs the single-document layout."""
+    css = b" ".join(sheet.data for sheet in book.extra_css)
+    return not any(word in css for word in (b"target-counter", b"string-set", b"pages)"))
+
+
 def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildReport,
-          progress, pdf_variant: str) -> None:
-    """Lay the print edition out once: the PDF is written from it and the EPUB takes its
-    page-list from it."""
-    document = marks = None
-    if "pdf" in formats or "epub" in formats:
-        from .layout import paginate, page_marks
-        from .render import render_print
+          progress, layout: LayoutOptions) -> None:
+    """Lay the print edition out once when the PDF is built: the PDF is written from it
+    and the EPUB built with it takes its page-list from it. An EPUB built alone has no
+    print edition to refer to, hence no page-list."""
+    printed = None
+    if "pdf" in formats:
+        from .printing import lay_out_print
         began = time.perf_counter()
-        rendition = render_print(book)
-        document = paginate(book, rendition)
-        marks = page_marks(document, {p.id for p in rendition.parts})
-        progress(f"laid out {len(document.pages)} pages in {time.perf_counter() - began:.2f}s")
+        chunked = layout.mode == "chunked" or (layout.mode == "auto"
+                                               and chunked_layout_allowed(book))
+        printed = lay_out_print(book, out_dir, layout, chunked, progress)
+        progress(f"laid out {printed.pages} pages in {time.perf_counter() - began:.2f}s")
     for fmt in formats:
         began = time.perf_counter()
         if fmt == "pdf":
-            from .pdf import emit_pdf
-            result = emit_pdf(book, document, out_dir, pdf_variant)
+            result = printed.write(out_dir)
             report.written.append(Written("pdf", result.path, result.size,
                                           time.perf_counter() - began, result.pages))
             report.warnings.extend(result.warnings)
         elif fmt == "epub":
             from .epub import emit_epub
             from .render import render_epub
-            result = emit_epub(book, render_epub(book, marks), out_dir)
+            result = emit_epub(book, render_epub(book, printed.marks if printed else ()), out_dir)
             report.written.append(Written("epub", result.path, result.size,
                                           time.perf_counter() - began))
         elif fmt == "html":

@@ -1,0 +1,81 @@
+"""Split the print rendition into chunks that can be laid out apart: the front matter, each
+chapter, and the back matter. Worker processes lay chunks out in parallel and an unchanged
+chunk comes back from the cache; the stitcher joins their PDFs.
+
+Every chunk starts on a recto, as it does in the whole book, so a chunk lays out the same
+wherever it falls. The only thing it cannot know alone is where another chunk's anchors
+land: a page reference across chunks (contents, picture credits, glossary) carries the page
+number as `data-page` (print-chunks.css prints it in place of target-counter), and its href
+points at LINK_BASE, which the stitcher turns back into a link to the named destination."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from . import fragments
+from .model import Part, Rendition
+
+LINK_BASE = "https://book.invalid/#"  # reserved domain (RFC 2606): never a real address
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One separately laid-out piece of the print edition."""
+
+    index: int
+    part_ids: tuple[str, ...]
+    html: str
+    refs: tuple[tuple[str, int], ...]  # (anchor in another chunk, page number printed)
+
+    @property
+    def key(self) -> str:
+        """The chunk's content hash (its HTML holds every page number it prints)."""
+        return hashlib.sha256(self.html.encode()).hexdigest()
+
+
+def _groups(parts: tuple[Part, ...]) -> list[tuple[Part, ...]]:
+    """Front matter, then one chunk per chapter or data page, then the back matter."""
+    chapters = [i for i, p in enumerate(parts) if p.kind == "chapter"]
+    if not chapters:
+        return [parts]
+    first, last = chapters[0], chapters[-1]
+    groups = [parts[:first]] if first else []
+    groups += [(p,) for p in parts[first:last + 1]]
+    if last + 1 < len(parts):
+        groups.append(parts[last + 1:])
+    return groups
+
+
+def _shell(html: str) -> tuple[str, str]:
+    """The document around the parts: everything up to the end of <body ...>, and after."""
+    start = html.index(">", html.index("<body")) + 1
+    return html[:start] + "\n", html[html.rindex("</body>"):]
+
+
+def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
+    """The chunks of a print rendition; `pages` gives the page of every anchor known so far
+    (an unknown one prints 0 until the next round)."""
+    groups = _groups(rendition.parts)
+    trees = [[fragments.parse(p.html) for p in group] for group in groups]
+    owner: dict[str, int] = {}
+    for index, roots in enumerate(trees):
+        for root in roots:
+            for element in root.iter():
+                if isinstance(element.tag, str) and element.get("id"):
+                    owner[element.get("id")] = index
+    head, tail = _shell(rendition.html)
+    chunks = []
+    for index, (group, roots) in enumerate(zip(groups, trees)):
+        refs: dict[str, int] = {}
+        for root in roots:
+            for anchor in root.iter("a"):
+                target = (anchor.get("href") or "")[1:]
+                if (anchor.get("href") or "").startswith("#") and owner.get(target, index) != index:
+                    refs[target] = pages.get(target, 0)
+                    anchor.set("href", LINK_BASE + target)
+                    anchor.set("data-page", str(refs[target]))
+        body = "\n".join(fragments.inner(root) for root in roots)
+        chunks.append(Chunk(index, tuple(p.id for p in group), head + body + "\n" + tail,
+                            tuple(sorted(refs.items()))))
+    return tuple(chunks)

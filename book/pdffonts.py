@@ -1,0 +1,234 @@
+"""One embedded copy of each font face in a PDF joined from separately rendered chunks.
+
+WeasyPrint subsets every face anew for each chunk it renders, so a book concatenated from
+chapter PDFs carries one font program per face per chapter. merge_fonts re-subsets each
+theme face once, from the original file, to the union of the glyphs the chunks use. Glyph
+ids are retained by both subsetters, so content streams, /W widths and /ToUnicode maps stay
+valid unchanged and only the font dictionaries need rewriting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pikepdf
+from fontTools import subset
+from fontTools.ttLib import TTFont, TTLibError
+
+_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
+
+# One claim is ("w", glyph id) -> width or ("u", code) -> UTF-16BE hex of its text.
+Claims = dict[tuple[str, int], int | Decimal | bytes]
+
+
+@dataclass
+class _Bucket:
+    """Type0 fonts of one face that can become one font object: they agree on every
+    width and Unicode mapping they share. claims is None for a font that must stay alone
+    (a custom /Encoding or a /ToUnicode this module does not parse)."""
+
+    fonts: list[pikepdf.Dictionary]
+    claims: Claims | None = field(default_factory=dict)
+
+
+def merge_fonts(pdf: pikepdf.Pdf, font_files: Iterable[Path]) -> None:
+    """Embed each face that matches one of font_files (by PostScript name) once, in place.
+
+    Every CIDFont of such a face gets one shared FontDescriptor and font program, subset
+    from the original file to the union of the glyphs in their /W arrays; Type0 fonts whose
+    widths and Unicode maps agree are merged into one, with the union of both. Faces that
+    match no file are left as they are."""
+    sources: dict[str, Path] = {}
+    for path in sorted(font_files):
+        sources.setdefault(_postscript_name(TTFont(path, lazy=True)), path)
+    slots = list(_font_slots(pdf))
+    seen: set[tuple[int, int]] = set()
+    faces: dict[str, list[pikepdf.Dictionary]] = {}
+    for fonts, key in slots:
+        font = fonts[key]
+        if font.is_indirect and font.objgen not in seen:
+            seen.add(font.objgen)
+            name = _face_name(font)
+            if name in sources:
+                faces.setdefault(name, []).append(font)
+    replace: dict[tuple[int, int], pikepdf.Dictionary] = {}
+    for name, fonts_of_face in faces.items():
+        _share_font_program(pdf, name, sources[name], fonts_of_face)
+        for bucket in _buckets(fonts_of_face):
+            head = bucket.fonts[0]
+            if len(bucket.fonts) > 1:
+                _write_claims(pdf, head, bucket.claims)
+            replace.update((font.objgen, head) for font in bucket.fonts[1:])
+    for fonts, key in slots:
+        if fonts[key].objgen in replace:
+            fonts[key] = replace[fonts[key].objgen]
+
+
+def _font_slots(pdf: pikepdf.Pdf) -> Iterator[tuple[pikepdf.Dictionary, pikepdf.Name]]:
+    """(/Font resource dictionary, key) of every font used by pages and, recursively, by
+    their form XObjects and patterns, in document order: keys are sorted because pikepdf
+    dictionaries have no stable order."""
+    seen: set[tuple[int, int]] = set()
+
+    def walk(holder: pikepdf.Object) -> Iterator[tuple[pikepdf.Dictionary, pikepdf.Name]]:
+        if holder.objgen in seen:
+            return
+        seen.add(holder.objgen)
+        resources = holder.get("/Resources")
+        if resources is None:
+            return
+        fonts = resources.get("/Font")
+        for key in sorted(fonts.keys()) if fonts is not None else ():
+            yield fonts, pikepdf.Name(key)
+        for group in ("/XObject", "/Pattern"):
+            objects = resources.get(group)
+            for key in sorted(objects.keys()) if objects is not None else ():
+                if objects[key].is_indirect:
+                    yield from walk(objects[key])
+
+    for page in pdf.pages:
+        yield from walk(page.obj)
+
+
+def _face_name(font: pikepdf.Dictionary) -> str | None:
+    """PostScript name of the program embedded by a Type0 font, read from the program
+    itself: WeasyPrint names fonts after the CSS family, not the face."""
+    if font.get("/Subtype") != "/Type0":
+        return None
+    cid_font = font.DescendantFonts[0]
+    if cid_font.get("/CIDToGIDMap", "/Identity") != "/Identity":
+        return None  # glyph ids are not the CIDs of /W
+    descriptor = cid_font.get("/FontDescriptor", {})
+    programs = [descriptor[key] for key in ("/FontFile2", "/FontFile3") if key in descriptor]
+    if not programs:
+        return None
+    try:
+        return _postscript_name(TTFont(io.BytesIO(programs[0].read_bytes()), lazy=True))
+    except (TTLibError, KeyError):  # not an sfnt (bare CFF) or no name table
+        return None
+
+
+def _postscript_name(font: TTFont) -> str:
+    return font["name"].getDebugName(6)
+
+
+def _widths(cid_font: pikepdf.Dictionary) -> dict[int, int | Decimal]:
+    """A CIDFont's /W array as glyph id -> width (CIDToGIDMap is /Identity)."""
+    items, widths, i = list(cid_font.get("/W", [])), {}, 0
+    while i < len(items):
+        first = int(items[i])
+        if isinstance(items[i + 1], pikepdf.Array):
+            widths.update((first + n, width) for n, width in enumerate(items[i + 1]))
+            i += 2
+        else:
+            widths.update((cid, items[i + 2]) for cid in range(first, int(items[i + 1]) + 1))
+            i += 3
+    return widths
+
+
+def _share_font_program(pdf: pikepdf.Pdf, name: str, source: Path,
+                        fonts: list[pikepdf.Dictionary]) -> None:
+    """Point every CIDFont of a face at the first one's FontDescriptor, now holding the
+    face subset once to the union of all their glyphs, under a name derived from them."""
+    cid_fonts = [font.DescendantFonts[0] for font in fonts]
+    glyphs = sorted(set().union(*(_widths(cid_font) for cid_font in cid_fonts)))
+    digest = hashlib.sha256(f"{name}:{glyphs}".encode()).digest()
+    base_name = pikepdf.Name("/" + "".join(chr(65 + b % 26) for b in digest[:6]) + "+" + name)
+    descriptors = [cid_font.FontDescriptor for cid_font in cid_fonts]
+    shared = descriptors[0]
+    key = "/FontFile2" if "/FontFile2" in shared else "/FontFile3"
+    data = _subset(source, glyphs)
+    extra = {"Length1": len(data)} if key == "/FontFile2" else {"Subtype": pikepdf.Name.OpenType}
+    shared[key] = pdf.make_stream(zlib.compress(data, 9), Filter=pikepdf.Name.FlateDecode, **extra)
+    shared.FontName = base_name
+    boxes = [list(descriptor.FontBBox) for descriptor in descriptors]
+    shared.FontBBox = [min(b[0] for b in boxes), min(b[1] for b in boxes),
+                       max(b[2] for b in boxes), max(b[3] for b in boxes)]
+    flags = int(shared.Flags)
+    for descriptor in descriptors:
+        flags &= int(descriptor.Flags)  # FixedPitch holds only if it held in every chunk
+    shared.Flags = flags
+    if "/CIDSet" in shared:
+        del shared["/CIDSet"]  # it listed one chunk's glyphs only
+    for font, cid_font in zip(fonts, cid_fonts):
+        font.BaseFont = cid_font.BaseFont = base_name
+        cid_font.FontDescriptor = shared
+
+
+def _subset(source: Path, glyphs: list[int]) -> bytes:
+    """The source face reduced to glyphs, with glyph ids kept, as WeasyPrint's fontTools
+    fallback does; the timestamp is kept so equal input gives equal bytes."""
+    options = subset.Options(
+        retain_gids=True, passthrough_tables=True, ignore_missing_glyphs=True,
+        hinting=False, desubroutinize=True, notdef_outline=True)
+    options.drop_tables += ["GSUB", "GPOS", "SVG"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(gids=glyphs)
+    font = TTFont(source, recalcTimestamp=False)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def _claims(font: pikepdf.Dictionary) -> Claims | None:
+    """Widths and Unicode mappings a Type0 font relies on, or None if it cannot share."""
+    to_unicode = font.get("/ToUnicode")
+    if font.get("/Encoding") != "/Identity-H" or to_unicode is None:
+        return None
+    data = to_unicode.read_bytes()
+    if b"bfrange" in data:
+        return None
+    claims: Claims = {("w", gid): width for gid, width in _widths(font.DescendantFonts[0]).items()}
+    for block in _BFCHAR.findall(data):
+        claims.update((("u", int(code, 16)), text.lower()) for code, text in _PAIR.findall(block))
+    return claims
+
+
+def _buckets(fonts: list[pikepdf.Dictionary]) -> list[_Bucket]:
+    """Fonts of one face grouped greedily, in document order, into the first bucket they
+    agree with: a glyph reached from two characters (a space and a no-break space, say)
+    maps to whichever the chunk met first, and its width is rounded at the first size met."""
+    buckets: list[_Bucket] = []
+    for font in fonts:
+        claims = _claims(font)
+        for bucket in buckets if claims is not None else ():
+            if bucket.claims is not None and all(
+                    bucket.claims.get(key, value) == value for key, value in claims.items()):
+                bucket.fonts.append(font)
+                bucket.claims.update(claims)
+                break
+        else:
+            buckets.append(_Bucket([font], claims))
+    return buckets
+
+
+def _write_claims(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, claims: Claims) -> None:
+    """Give a merged Type0 font the /W array and /ToUnicode CMap of all its chunks."""
+    widths = {gid: value for (kind, gid), value in sorted(claims.items()) if kind == "w"}
+    w: list = []
+    for gid in widths:
+        if gid - 1 not in widths:
+            w += [gid, []]
+        w[-1].append(widths[gid])
+    font.DescendantFonts[0].W = pikepdf.Array(w)
+    texts = [(code, text) for (kind, code), text in sorted(claims.items()) if kind == "u"]
+    lines = [b"/CIDInit /ProcSet findresource begin", b"12 dict begin", b"begincmap",
+             b"/CIDSystemInfo", b"<< /Registry (Adobe)", b"/Ordering (UCS)", b"/Supplement 0",
+             b">> def", b"/CMapName /Adobe-Identity-UCS def", b"/CMapType 2 def",
+             b"1 begincodespacerange", b"<0000> <ffff>", b"endcodespacerange"]
+    for start in range(0, len(texts), 100):  # at most 100 entries per block
+        batch = texts[start:start + 100]
+        lines += [b"%d beginbfchar" % len(batch),
+                  *(b"<%04x> <%s>" % (code, text) for code, text in batch), b"endbfchar"]
+    lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    font.ToUnicode = pdf.make_stream(zlib.compress(b"\n".join(lines), 9),
+                                     Filter=pikepdf.Name.FlateDecode)

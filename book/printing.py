@@ -1,0 +1,62 @@
+"""The print edition laid out, by either path, behind one face: its page count, where each
+page starts (the EPUB's page-list) and a way to write the PDF.
+
+- single: one WeasyPrint document for the whole book (layout.paginate).
+- chunked: chunks laid out in worker processes and cached (parallel.py), then joined
+  (stitch.py). Both give the same pages, numbers, outline, links and tags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .model import Book, PageMark
+from .output import atomic_write
+from .pdf import PdfResult
+
+
+@dataclass(frozen=True)
+class Printed:
+    pages: int
+    marks: tuple[PageMark, ...]
+    write: Callable[[Path], PdfResult]
+
+
+def lay_out_print(book: Book, out_dir: Path, options, chunked: bool, progress) -> Printed:
+    from .render import render_print
+
+    rendition = render_print(book)
+    if not chunked:
+        from .layout import page_marks, paginate
+        from .pdf import emit_pdf
+
+        document = paginate(book, rendition)
+        return Printed(len(document.pages), page_marks(document, {p.id for p in rendition.parts}),
+                       lambda folder: emit_pdf(book, document, folder, options.variant))
+    from .cache import builder_digest
+    from .parallel import ChunkCache, context_key, default_jobs, lay_out
+
+    cache = ChunkCache(out_dir, context_key(book, options.variant, builder_digest()),
+                       options.cache)
+    laid = lay_out(book, rendition, cache, options.variant, options.jobs or default_jobs(),
+                   progress)
+    marks: list[PageMark] = []
+    end = 0
+    for entry in laid:
+        first = entry.marks[0] if entry.marks else None
+        marks += [PageMark(str(blank), first.part, first.block, first.text)
+                  for blank in range(end + 1, entry.offset + 1) if first]
+        marks += entry.marks
+        end = entry.end
+
+    def write(folder: Path) -> PdfResult:
+        from .stitch import stitch
+        from .theme import FACES, FONTS
+
+        data = stitch(laid, [FONTS / face.file for face in FACES])
+        path = folder / f"{book.meta.slug}.pdf"
+        atomic_write(path, data)
+        return PdfResult(path, end, len(data), tuple(w for e in laid for w in e.warnings))
+
+    return Printed(end, tuple(marks), write)

@@ -1,0 +1,163 @@
+"""Join the chunk PDFs (book/parallel.py) into the book's PDF: pages in order with a blank
+verso wherever a chunk ends on a recto, one outline, one table of named destinations with
+the links between chunks pointing into it, one structure tree with its parent tree
+renumbered (the PDF/UA tags), and each font embedded once.
+
+The first chunk (the front matter) is the base: its catalog, metadata (XMP, information
+dictionary, language, PDF/UA or PDF/A identification) and trailer are the book's."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
+
+from .chunking import LINK_BASE
+from .parallel import Laid
+from .pdffonts import merge_fonts
+
+
+def _pairs(array) -> list:
+    items = list(array)
+    return [(items[i], items[i + 1]) for i in range(0, len(items), 2)]
+
+
+def _copier(pdf: pikepdf.Pdf):
+    """copy_foreign for any object: direct arrays and dictionaries are rebuilt around their
+    copied indirect members (pikepdf copies indirect objects only)."""
+    def copy(obj):
+        if isinstance(obj, (Array, Dictionary)) and not obj.is_indirect:
+            if isinstance(obj, Array):
+                return Array([copy(item) for item in obj])
+            return Dictionary({key: copy(value) for key, value in obj.items()})
+        if isinstance(obj, (Array, Dictionary, pikepdf.Stream)):
+            return pdf.copy_foreign(obj)
+        return obj
+    return copy
+
+
+def _document_element(pdf: pikepdf.Pdf):
+    kids = pdf.Root.StructTreeRoot.K
+    return kids[0] if isinstance(kids, Array) else kids
+
+
+class _Book:
+    """The PDF being assembled, and the tables merged into it chunk by chunk."""
+
+    def __init__(self, base: pikepdf.Pdf) -> None:
+        self.pdf = base
+        root = base.Root.StructTreeRoot
+        self.parents = [(int(k), v) for k, v in _pairs(root.ParentTree.Nums)]
+        self.document = _document_element(base)
+        self.names = self._dests(base, lambda obj: obj)
+        self.outline_items = self._outline_items(base, lambda obj: obj)
+
+    @staticmethod
+    def _dests(pdf: pikepdf.Pdf, copy) -> list:
+        if "/Names" not in pdf.Root or "/Dests" not in pdf.Root.Names:
+            return []
+        return [(str(name), copy(dest)) for name, dest
+                in pikepdf.NameTree(pdf.Root.Names.Dests).items()]
+
+    @staticmethod
+    def _outline_items(pdf: pikepdf.Pdf, copy) -> list:
+        if "/Outlines" not in pdf.Root or "/First" not in pdf.Root.Outlines:
+            return []
+        items, item = [], copy(pdf.Root.Outlines).First
+        while True:
+            items.append(item)
+            if "/Next" not in item:
+                return items
+            item = item.Next
+
+    def blank_page(self) -> None:
+        """A blank verso, the size of the pages around it."""
+        last = self.pdf.pages[-1].obj
+        self.pdf.add_blank_page()
+        page = self.pdf.pages[-1].obj
+        for box in ("/MediaBox", "/TrimBox", "/BleedBox"):
+            if box in last:
+                page[box] = Array(list(last[box]))
+
+    def append(self, chunk: pikepdf.Pdf) -> None:
+        first = len(self.pdf.pages)
+        with warnings.catch_warnings():  # named destinations are merged by hand below
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            self.pdf.pages.extend(chunk.pages)
+        shift = max((k for k, _ in self.parents), default=-1) + 1
+        for page in self.pdf.pages[first:]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + shift
+            for annot in page.obj.get("/Annots", []):
+                if "/StructParent" in annot:
+                    annot.StructParent = int(annot.StructParent) + shift
+        copy = _copier(self.pdf)
+        self.parents += [(int(k) + shift, copy(v))
+                         for k, v in _pairs(chunk.Root.StructTreeRoot.ParentTree.Nums)]
+        for kid in copy(_document_element(chunk)).K:
+            if isinstance(kid, Dictionary):
+                kid.P = self.document
+            self.document.K.append(kid)
+        self.names += self._dests(chunk, copy)
+        self.outline_items += self._outline_items(chunk, copy)
+
+    def finish(self) -> None:
+        """Write the merged tables back and turn cross-chunk links into GoTo links."""
+        pdf = self.pdf
+        pdf.Root.StructTreeRoot.ParentTree = pdf.make_indirect(Dictionary(
+            Nums=Array([x for k, v in sorted(self.parents, key=lambda p: p[0]) for x in (k, v)])))
+        pdf.Root.StructTreeRoot.ParentTreeNextKey = max(k for k, _ in self.parents) + 1
+        names = sorted(dict(self.names).items())
+        if names:
+            if "/Names" not in pdf.Root:
+                pdf.Root.Names = Dictionary()
+            pdf.Root.Names.Dests = pdf.make_indirect(Dictionary(
+                Names=Array([x for name, dest in names for x in (String(name), dest)])))
+        if self.outline_items:
+            outlines = pdf.Root.Outlines
+            for before, item in zip([None] + self.outline_items, self.outline_items + [None]):
+                if item is not None:
+                    item.Parent = outlines
+                    if before is not None:
+                        item.Prev = before
+                    elif "/Prev" in item:
+                        del item.Prev
+                if before is not None:
+                    if item is not None:
+                        before.Next = item
+                    elif "/Next" in before:
+                        del before.Next
+            outlines.First, outlines.Last = self.outline_items[0], self.outline_items[-1]
+            outlines.Count = sum(1 + max(0, int(i.get("/Count", 0))) for i in self.outline_items)
+        known = {name for name, _ in names}
+        for page in pdf.pages:
+            for annot in page.obj.get("/Annots", []):
+                action = annot.get("/A")
+                uri = str(action.get("/URI", "")) if action is not None else ""
+                if uri.startswith(LINK_BASE) and uri[len(LINK_BASE):] in known:
+                    del annot.A
+                    annot.Dest = String(uri[len(LINK_BASE):])
+
+
+def stitch(laid: list[Laid], font_files: list[Path]) -> bytes:
+    """The book's PDF from its chunks, laid out in book order."""
+    book = _Book(pikepdf.open(laid[0].pdf))
+    end = laid[0].end
+    opened = []
+    for entry in laid[1:]:
+        for _ in range(entry.offset - end):
+            book.blank_page()
+        chunk = pikepdf.open(entry.pdf)
+        opened.append(chunk)
+        book.append(chunk)
+        end = entry.end
+    book.finish()
+    merge_fonts(book.pdf, font_files)
+    out = io.BytesIO()
+    book.pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    for chunk in opened:
+        chunk.close()
+    return out.getvalue()

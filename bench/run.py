@@ -1,9 +1,12 @@
 """Time this builder against pandoc on the same content, side by side in one run.
 
-For each book it measures, in fresh output folders: `book build` (PDF + EPUB, cold), the
-no-op rebuild, and pandoc producing the EPUB and the PDF through `--pdf-engine=weasyprint`
-with the same CSS. Wall time, CPU time (user + system of the child processes) and peak
-memory (max RSS) for each, then the ratios.
+For each book (the explainer at the repo root and, with --large, a generated large book) it
+measures pandoc (EPUB; PDF through `--pdf-engine=weasyprint` with the same CSS), then
+`book build` cold (--clean, fresh output folder) with `--layout single` and `chunked`, the
+no-op rebuild, and rebuilds after editing one chapter in the middle of the book. Each row
+gives wall time, CPU time (user + system of the whole process tree, from wait4), the max RSS
+of the biggest single process (wait4) and the peak of the tree's summed RSS (sampled from
+/proc every 20 ms), and the ratio to a baseline row.
 
     python bench/run.py [--large] [--chapters N]
 
@@ -14,10 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 THEME = ROOT / "book" / "theme"
+SAMPLE_EVERY = 0.02  # seconds between samples of the process tree's RSS
+PROGRESS = re.compile(r"laid out (\d+) of (\d+) chunks \(round (\d+)\)")
 
 
 @dataclass
@@ -32,19 +40,73 @@ class Run:
     label: str
     wall: float
     cpu: float
-    rss_mb: float
+    rss_mb: float  # max RSS of the biggest single process (wait4)
+    tree_mb: float  # peak of the summed VmRSS of the process and all its descendants
+    stderr: str = ""
+    error: str = ""  # set when the command failed: its exit code and last stderr line
+
+
+@dataclass
+class Row:
+    run: Run
+    base: Run | None = None
+    note: str = ""
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Summed VmRSS (kB) of `pid` and all its descendants; processes that vanish count 0."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def measure(label: str, argv: list[str], env: dict | None = None) -> Run:
-    """Run one command in a child process; wall, CPU and peak RSS from wait4."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, **(env or {})})
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{label} failed: {' '.join(argv)}\n{proc.stderr.read().decode()}")
-    return Run(label, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    """Run one command; wall, CPU and max RSS from wait4, the tree's peak RSS by sampling."""
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err,
+                                env={**os.environ, **(env or {})})
+        peak, done = [0], threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], tree_rss_kb(proc.pid))
+                done.wait(SAMPLE_EVERY)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    error = ""
+    if proc.returncode != 0:  # reported in the table, so one failure does not hide the rest
+        print(f"{label} failed: {' '.join(argv)}\n{stderr}", file=sys.stderr)
+        last = (stderr.strip().splitlines() or [""])[-1].replace("|", "\\|")
+        error = f"FAILED (exit {proc.returncode}): {last}"
+    return Run(label, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+               peak[0] / 1024, stderr, error)
+
+
+def chunks_laid_out(stderr: str) -> str:
+    """'3+1 of 8' from the progress lines: chunks laid out in each round, of the total."""
+    rounds = PROGRESS.findall(stderr)
+    if not rounds:
+        return "none"
+    return f"{'+'.join(n for n, _, _ in rounds)} of {rounds[-1][1]}"
 
 
 def pandoc_input(project: Path, work: Path) -> Path:
@@ -72,7 +134,51 @@ def pandoc_input(project: Path, work: Path) -> Path:
     return out
 
 
-def bench(project: Path, label: str) -> list[tuple[str, Run, Run | None]]:
+def middle_chapter(project: Path) -> Path:
+    """The Markdown chapter in the middle of the book."""
+    import tomllib
+
+    chapters = [c for c in tomllib.loads((project / "book.toml").read_text("utf-8"))["chapters"]
+                if c.endswith(".md")]
+    return project / chapters[len(chapters) // 2]
+
+
+def edit_words(chapter: Path) -> None:
+    """Swap two pairs of plain words in the paragraph nearest the middle: same length, same
+    characters, different text."""
+    blocks = chapter.read_text("utf-8").split("\n\n")
+    prose = [i for i, b in enumerate(blocks) if b[:1].isalpha()]
+    i = min(prose, key=lambda j: abs(j - len(blocks) // 2))
+    words = blocks[i].split(" ")
+    plain = [k for k, w in enumerate(words) if w.isalpha() and len(w) > 3]
+    mid = len(plain) // 2
+    for a, b in ((plain[mid - 2], plain[mid - 1]), (plain[mid], plain[mid + 1])):
+        words[a], words[b] = words[b], words[a]
+    blocks[i] = " ".join(words)
+    chapter.write_text("\n\n".join(blocks), "utf-8")
+
+
+def add_paragraphs(chapter: Path, count: int = 8) -> None:
+    """Add `count` paragraphs of about 120 words each in the middle of the chapter."""
+    from make_large import paragraph
+
+    rng = random.Random(1)
+    blocks = chapter.read_text("utf-8").split("\n\n")
+    middle = len(blocks) // 2
+    blocks[middle:middle] = [paragraph(rng, 120) for _ in range(count)]
+    chapter.write_text("\n\n".join(blocks), "utf-8")
+
+
+def pandoc_css(work: Path) -> Path:
+    """The theme's print CSS as one file, with font URLs made absolute."""
+    css = work / "print.css"
+    css.write_text((THEME / "base.css").read_text("utf-8").replace('url("fonts/', f'url("{THEME}/fonts/')
+                   + (THEME / "print.css").read_text("utf-8"), "utf-8")
+    return css
+
+
+def bench(project: Path, label: str) -> list[Row]:
+    """Every measurement for one book, in temporary folders (the project is copied first)."""
     import pypandoc
 
     pandoc = pypandoc.get_pandoc_path()
@@ -81,51 +187,82 @@ def bench(project: Path, label: str) -> list[tuple[str, Run, Run | None]]:
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
-        source = pandoc_input(project, work)
-        css = work / "print.css"
-        css.write_text((THEME / "base.css").read_text("utf-8").replace('url("fonts/', f'url("{THEME}/fonts/')
-                       + (THEME / "print.css").read_text("utf-8"), "utf-8")
-        ours = measure(f"{label}: book build (PDF+EPUB, cold)",
-                       [book, "build", str(project), "--out", str(work / "ours"),
-                        "--format", "pdf", "--format", "epub", "--quiet"], env)
-        noop = measure(f"{label}: book build (no-op rebuild)",
-                       [book, "build", str(project), "--out", str(work / "ours"),
-                        "--format", "pdf", "--format", "epub", "--quiet"], env)
+        source, css = pandoc_input(project, work), pandoc_css(work)
+        src = work / "project"
+        shutil.copytree(project, src, ignore=shutil.ignore_patterns(
+            ".*", "dist", "book", "bench", "tests", "scripts", "*.egg-info", "__pycache__"))
+
+        def ours(name: str, out: str, *options: str) -> Run:
+            return measure(f"{label}: ours {name}",
+                           [book, "build", str(src), "--out", str(work / out), *options], env)
+
+        both, pdf, epub = ("--format", "pdf", "--format", "epub"), ("--format", "pdf"), ("--format", "epub")
         p_epub = measure(f"{label}: pandoc EPUB", [pandoc, str(source), "-o", str(work / "p.epub"),
                                                     "--resource-path", str(project)], env)
         p_pdf = measure(f"{label}: pandoc PDF (weasyprint)",
                         [pandoc, str(source), "-o", str(work / "p.pdf"), "--pdf-engine=weasyprint",
                          "--css", str(css), "--resource-path", str(project)], env)
-        both = Run(f"{label}: pandoc PDF+EPUB", p_epub.wall + p_pdf.wall, p_epub.cpu + p_pdf.cpu,
-                   max(p_epub.rss_mb, p_pdf.rss_mb))
-        return [("cold build vs pandoc PDF+EPUB", ours, both),
-                ("no-op rebuild vs cold build", noop, ours),
-                ("pandoc EPUB", p_epub, None), ("pandoc PDF", p_pdf, None)]
+        p_both = Run(f"{label}: pandoc PDF+EPUB (sum)", p_epub.wall + p_pdf.wall,
+                     p_epub.cpu + p_pdf.cpu, max(p_epub.rss_mb, p_pdf.rss_mb),
+                     max(p_epub.tree_mb, p_pdf.tree_mb), error=p_epub.error or p_pdf.error)
+        rows = [Row(p_epub), Row(p_pdf), Row(p_both)]
+
+        single = ours("PDF+EPUB, single, cold", "single", *both, "--layout", "single", "--clean")
+        chunked = ours("PDF+EPUB, chunked, cold", "chunked", *both, "--layout", "chunked", "--clean")
+        rows += [Row(single, p_both), Row(chunked, p_both, chunks_laid_out(chunked.stderr))]
+        for layout in ("single", "chunked"):
+            run = ours(f"PDF, {layout}, cold", f"pdf-{layout}", *pdf, "--layout", layout, "--clean")
+            rows.append(Row(run, p_pdf, chunks_laid_out(run.stderr) if layout == "chunked" else ""))
+        rows.append(Row(ours("EPUB, cold", "epub", *epub, "--clean"), p_epub))
+
+        # Warm builds into the cold chunked build's output folder, as an author would.
+        noop = ours("PDF+EPUB, chunked, no-op rebuild", "chunked", *both, "--layout", "chunked")
+        rows.append(Row(noop, chunked, chunks_laid_out(noop.stderr)))
+        chapter = middle_chapter(src)
+        edit_words(chapter)
+        words = ours(f"PDF+EPUB, chunked, {chapter.name}: words changed", "chunked", *both,
+                     "--layout", "chunked")
+        rows.append(Row(words, chunked, chunks_laid_out(words.stderr)))
+        add_paragraphs(chapter)
+        grown = ours(f"PDF+EPUB, chunked, {chapter.name}: paragraphs added", "chunked", *both,
+                     "--layout", "chunked")
+        rows.append(Row(grown, chunked, chunks_laid_out(grown.stderr)))
+        return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def table(rows: list[tuple[str, Run, Run | None]]) -> str:
-    lines = ["| measurement | wall s | CPU s | peak MB | ratio (wall) |", "|---|---:|---:|---:|---:|"]
-    for name, run, base in rows:
-        ratio = f"{run.wall / base.wall:.2f}× {base.label.split(': ')[1]}" if base else ""
-        lines.append(f"| {run.label} | {run.wall:.2f} | {run.cpu:.2f} | {run.rss_mb:.0f} | {ratio} |")
+def table(rows: list[Row]) -> str:
+    lines = ["| measurement | wall s | CPU s (tree) | max RSS MB (largest process) "
+             "| peak MB (tree, summed RSS) | wall ratio | CPU ratio | vs | chunks laid out (per round) |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    for row in rows:
+        r, b = row.run, row.base
+        ratios = (f"{r.wall / b.wall:.2f}× | {r.cpu / b.cpu:.2f}× | {b.label.split(': ', 1)[1]}"
+                  if b and not (r.error or b.error) else " | | ")
+        note = r.error or row.note
+        lines.append(f"| {r.label} | {r.wall:.2f} | {r.cpu:.2f} | {r.rss_mb:.0f} "
+                     f"| {r.tree_mb:.0f} | {ratios} | {note} |")
     return "\n".join(lines)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--large", action="store_true", help="also run the large synthetic book")
     parser.add_argument("--chapters", type=int, default=100)
     args = parser.parse_args()
+    print(f"cores: {os.cpu_count()} (usable by this process: {len(os.sched_getaffinity(0))})\n")
     rows = bench(ROOT, "explainer")
     if args.large:
         from make_large import generate
 
         large = Path(tempfile.mkdtemp(prefix="large-book-")) / "book"
-        generate(large, args.chapters, args.chapters * 2000)
-        rows += bench(large, f"large ({args.chapters} chapters)")
-        shutil.rmtree(large.parent, ignore_errors=True)
+        try:
+            generate(large, args.chapters, args.chapters * 2000)
+            rows += bench(large, f"large ({args.chapters} chapters)")
+        finally:
+            shutil.rmtree(large.parent, ignore_errors=True)
     print(table(rows))
     return 0
 

@@ -11,12 +11,28 @@ points at LINK_BASE, which the stitcher turns back into a link to the named dest
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+
+from lxml import etree
 
 from . import fragments
 from .model import Part, Rendition
 
 LINK_BASE = "https://book.invalid/#"  # reserved domain (RFC 2606): never a real address
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# The links whose target's page number print.css prints with target-counter().
+PAGE_REFS = etree.XPath(" | ".join((
+    f"//nav[{_has_class('toc')}]//a",
+    f"//*[{_has_class('photo-credits')}]//dt//a",
+    f"//a[{_has_class('glossary-term')}]",
+    f"//*[{_has_class('glossary-uses')}]//a[{_has_class('page-ref')}]",
+)))
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,9 @@ def _groups(parts: tuple[Part, ...]) -> list[tuple[Part, ...]]:
     return groups
 
 
+_METADATA = re.compile(r'<meta name="dcterms\.[a-z]+" content="[^"]*"/>\n?')
+
+
 def _shell(html: str) -> tuple[str, str]:
     """The document around the parts: everything up to the end of <body ...>, and after."""
     start = html.index(">", html.index("<body")) + 1
@@ -69,13 +88,18 @@ def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
     for index, (group, roots) in enumerate(zip(groups, trees)):
         refs: dict[str, int] = {}
         for root in roots:
+            numbered = set(PAGE_REFS(root))
             for anchor in root.iter("a"):
                 target = (anchor.get("href") or "")[1:]
                 if (anchor.get("href") or "").startswith("#") and owner.get(target, index) != index:
-                    refs[target] = pages.get(target, 0)
                     anchor.set("href", LINK_BASE + target)
-                    anchor.set("data-page", str(refs[target]))
+                    if anchor in numbered:
+                        refs[target] = pages.get(target, 0)
+                        anchor.set("data-page", str(refs[target]))
         body = "\n".join(fragments.inner(root) for root in roots)
-        chunks.append(Chunk(index, tuple(p.id for p in group), head + body + "\n" + tail,
+        # Only the first chunk's metadata (dates) reaches the book's PDF: the others leave
+        # it out, so that their content alone keys them in the cache.
+        shell = head if index == 0 else _METADATA.sub("", head)
+        chunks.append(Chunk(index, tuple(p.id for p in group), shell + body + "\n" + tail,
                             tuple(sorted(refs.items()))))
     return tuple(chunks)

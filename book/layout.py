@@ -58,25 +58,49 @@ class _ErrorLog(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def paginate(book: Book, rendition: Rendition):
-    """Lay the print document out into pages (a weasyprint Document) without writing."""
-    from weasyprint import CSS, HTML
+# Stylesheets parsed and fonts registered, per project and CSS: a layout worker lays out
+# many chunks with one set (parsing the theme and loading its fonts costs ~0.1 s a time).
+_STYLES: dict = {}  # by (root, CSS); "book": the Book last laid out, with its entry
+
+
+def _styles(book: Book):
+    """(url fetcher, font configuration, stylesheets) for laying out `book`'s print edition."""
+    from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
-    from .fetch import ProjectFetcher, RefusedFetch, refusal
+    from .fetch import ProjectFetcher
 
-    class Fetcher(ProjectFetcher):
-        def fetch(self, url: str, headers=None):
-            if url.startswith(PROJECT_URL):
-                url = book.root.resolve().as_uri() + "/" + url[len(PROJECT_URL):]
-            return super().fetch(url, headers)
+    last = _STYLES.get("book")
+    if last and last[0] is book:  # the same Book: no need to scan its text for its faces
+        return last[1]
+    theme = stylesheet("print", book)
+    key = (book.root, theme, tuple((css.path, css.data) for css in book.extra_css))
+    if key not in _STYLES:
+        class Fetcher(ProjectFetcher):
+            def fetch(self, url: str, headers=None):
+                if url.startswith(PROJECT_URL):
+                    url = book.root.resolve().as_uri() + "/" + url[len(PROJECT_URL):]
+                return super().fetch(url, headers)
 
-    fetcher = Fetcher([book.root, THEME])
-    fonts = FontConfiguration()
-    sheets = [CSS(string=stylesheet("print", book), base_url=str(THEME) + "/",
-                  url_fetcher=fetcher, font_config=fonts)]
-    sheets += [CSS(string=css.data.decode("utf-8"), base_url=PROJECT_URL + css.path,
-                   url_fetcher=fetcher, font_config=fonts) for css in book.extra_css]
+        fetcher = Fetcher([book.root, THEME])
+        fonts = FontConfiguration()
+        sheets = [CSS(string=theme, base_url=str(THEME) + "/", url_fetcher=fetcher,
+                      font_config=fonts)]
+        sheets += [CSS(string=css.data.decode("utf-8"), base_url=PROJECT_URL + css.path,
+                       url_fetcher=fetcher, font_config=fonts) for css in book.extra_css]
+        _STYLES.clear()
+        _STYLES[key] = (fetcher, fonts, sheets)
+    _STYLES["book"] = (book, _STYLES[key])
+    return _STYLES[key]
+
+
+def paginate(book: Book, rendition: Rendition):
+    """Lay the print document out into pages (a weasyprint Document) without writing."""
+    from weasyprint import HTML
+
+    from .fetch import RefusedFetch, refusal
+
+    fetcher, fonts, sheets = _styles(book)
     log = _ErrorLog()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(log)

@@ -217,8 +217,8 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
                       initargs=(os.getpid(),)) as pool:
         for round_ in range(MAX_ROUNDS):
             chunks = split(rendition, pages)
-            laid = [done.get(cache.key(c)) or cache.get(c) for c in chunks]
-            laid = _drop_misplaced(laid)
+            found = [done.get(cache.key(c)) or cache.get(c) for c in chunks]
+            laid = _drop_misplaced(found)
             todo = [c for c, entry in zip(chunks, laid) if entry is None]
             if not todo:
                 final = pages_of(laid)
@@ -235,7 +235,7 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
                     _raise_first(result)
                 done[result.key] = result
             progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
-            pages = pages_of([done.get(cache.key(c)) or e for c, e in zip(chunks, laid)])
+            pages = pages_of([done.get(cache.key(c)) or e for c, e in zip(chunks, found)])
     raise BuildError(f"PDF: page references did not settle after {MAX_ROUNDS} layout rounds")
 
 
@@ -259,11 +259,17 @@ def _drop_misplaced(laid: list[Laid | None]) -> list[Laid | None]:
 
 
 def pages_of(laid: list[Laid | None]) -> dict[str, int]:
-    """Every anchor's page in the book, from the chunks laid out."""
+    """Every anchor's page in the book. A chunk laid out for another place has its
+    anchors moved to where it falls now (its pages are the same, only numbered anew)."""
     pages: dict[str, int] = {}
+    end: int | None = 0
     for entry in laid:
-        if entry is not None:
-            pages.update(entry.anchors)
+        if entry is None:
+            end = None
+            continue
+        offset = entry.offset if end is None else start_after(end) - 1
+        pages.update({name: page + offset - entry.offset for name, page in entry.anchors.items()})
+        end = None if end is None else offset + entry.pages
     return pages
 
 

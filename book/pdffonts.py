@@ -172,7 +172,10 @@ def _subset(source: Path, glyphs: list[int]) -> bytes:
     options.drop_tables += ["GSUB", "GPOS", "SVG"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(gids=glyphs)
-    font = TTFont(source, recalcTimestamp=False)
+    font = TTFont(source, recalcTimestamp=False, lazy=True)
+    for tag in options.drop_tables:  # dropped before they are read: decoding them is slow
+        if tag in font:
+            del font[tag]
     subsetter.subset(font)
     out = io.BytesIO()
     font.save(out)

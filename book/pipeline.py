@@ -102,11 +102,11 @@ def chunked_layout_allowed(book: Book) -> bool:
 
 def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildReport,
           progress, layout: LayoutOptions) -> None:
-    """Lay the print edition out once when the PDF is built: the PDF is written from it
-    and the EPUB built with it takes its page-list from it. An EPUB built alone has no
-    print edition to refer to, hence no page-list."""
+    """Lay the print edition out once: the PDF is written from it and the EPUB takes its
+    page-list from it (so an EPUB built alone is the same file as one built with the PDF;
+    the chunked layout's cache makes that layout cheap after the first build)."""
     printed = None
-    if "pdf" in formats:
+    if "pdf" in formats or "epub" in formats:
         from .printing import lay_out_print
         began = time.perf_counter()
         chunked = layout.mode == "chunked" or (layout.mode == "auto"

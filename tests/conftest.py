@@ -385,7 +385,8 @@ def epubcheck_summary(report: dict) -> tuple[tuple[int, int, int], str]:
 
 @dataclasses.dataclass
 class Session:
-    explainer: Built
+    explainer: Built  # laid out in chunks (parallel workers), PDF and EPUB
+    explainer_single: Built  # laid out as one document, PDF only
     mini: Built
     mini_again: Built
     hostile: Built
@@ -399,7 +400,10 @@ def session_builds(tmp_path_factory) -> Session:
     base = tmp_path_factory.mktemp("builds")
     formats = ["--format", "pdf", "--format", "epub"]
     jobs = {
-        "explainer": (EXPLAINER, base / "explainer", ["--edition", EDITION]),
+        "explainer": (EXPLAINER, base / "explainer", ["--edition", EDITION,
+                                                      "--layout", "chunked"]),
+        "explainer_single": (EXPLAINER, base / "explainer-single",
+                             ["--edition", EDITION, "--layout", "single"]),
         "mini": (MINI, base / "mini", []),
         "mini_again": (MINI, base / "mini-again", []),
         "hostile": (HOSTILE, base / "hostile", []),
@@ -416,8 +420,8 @@ def session_builds(tmp_path_factory) -> Session:
         built[name] = Built(name, project, out, slug_, stdout, stderr)
     check = EpubCheckRun({name: built[name].epub for name in ("explainer", "mini", "hostile")},
                          base / "epubcheck")
-    return Session(built["explainer"], built["mini"], built["mini_again"], built["hostile"],
-                   check)
+    return Session(built["explainer"], built["explainer_single"], built["mini"],
+                   built["mini_again"], built["hostile"], check)
 
 
 @pytest.fixture(scope="session")
@@ -525,9 +529,11 @@ class PdfView:
         return [squash(line) for line in self.texts[page].splitlines()]
 
 
-@pytest.fixture(scope="session")
-def explainer_pdf(explainer_build) -> PdfView:
-    return PdfView(explainer_build.pdf)
+@pytest.fixture(scope="session", params=["chunked", "single"])
+def explainer_pdf(request, session_builds) -> PdfView:
+    """The explainer's PDF from each layout path: every PDF test runs on both."""
+    built = session_builds.explainer if request.param == "chunked" else session_builds.explainer_single
+    return PdfView(built.pdf)
 
 
 @pytest.fixture(scope="session")

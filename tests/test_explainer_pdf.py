@@ -257,8 +257,8 @@ def test_footnotes_sit_on_the_page_of_their_call(explainer_pdf, explainer_src):
     assert notes_checked == sum(len(c.notes) for c in explainer_src.chapters) > 0
 
 
-def test_qpdf_check_passes(explainer_build):
-    result = subprocess.run(["qpdf", "--check", str(explainer_build.pdf)],
+def test_qpdf_check_passes(explainer_pdf):
+    result = subprocess.run(["qpdf", "--check", str(explainer_pdf.path)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No syntax or stream encoding errors" in result.stdout

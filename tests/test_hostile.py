@@ -315,8 +315,9 @@ def test_refused_fetch_at_pdf_time_is_a_located_input_error(hostile_project, mon
         "h1 { color: #123; }\nbody { background: url(file:///etc/passwd); }\n", "utf-8")
     monkeypatch.setattr(book.load, "css_problems", lambda text, **kwargs: [])
     before = digests(out)
+    # --clean: the chunk cache is keyed by the images as loaded, which are still whole.
     code, _, stderr = run_main(["build", str(project), "--out", str(out), "--quiet",
-                                "--format", "pdf"])
+                                "--format", "pdf", "--clean"])
     error = one_error(stderr)
     assert code == 2, stderr
     assert error.startswith("error: styles/leak.css:2: refused to fetch 'file:///etc/passwd'")
@@ -338,8 +339,9 @@ def test_weasyprint_error_fails_the_build(hostile_project, monkeypatch):
 
     monkeypatch.setattr(book.pipeline, "load_book", load_then_lose_image)
     before = digests(out)
+    # --clean: the chunk cache is keyed by the images as loaded, which are still whole.
     code, _, stderr = run_main(["build", str(project), "--out", str(out), "--quiet",
-                                "--format", "pdf"])
+                                "--format", "pdf", "--clean"])
     error = one_error(stderr)
     assert code == 1, stderr
     assert error.startswith("error: build failed: PDF: ") and "snail.png" in error, error

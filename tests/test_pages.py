@@ -13,9 +13,9 @@ from conftest import NS, normalize
 EPUB_TYPE = f"{{{NS['epub']}}}type"
 
 
-def test_nothing_extends_outside_the_trim_box(explainer_build):
+def test_nothing_extends_outside_the_trim_box(explainer_pdf):
     """Every text run, image and path on every page lies inside the page (the A5 trim)."""
-    pdf = pypdfium2.PdfDocument(str(explainer_build.pdf))
+    pdf = pypdfium2.PdfDocument(str(explainer_pdf.path))
     checked = 0
     for index in range(len(pdf)):
         page = pdf[index]

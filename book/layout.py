@@ -23,15 +23,18 @@ def _boxes(box):
         yield from _boxes(child)
 
 
-def resolution_warnings(book: Book, document, first_page: int = 1) -> tuple[str, ...]:
-    """Images that print under MIN_DPI at the size the layout gave them; the document's
-    first page is page `first_page` of the book."""
+PAGE = "\0page\0"  # where a warning's page number goes once the page is numbered
+
+
+def low_resolution(book: Book, document) -> tuple[tuple[int, str], ...]:
+    """Images that print under MIN_DPI at the size the layout gave them: (page of the
+    document, warning with PAGE where the book's page number goes)."""
     from weasyprint.formatting_structure.boxes import ReplacedBox
 
     assets = {a.path: a for a in book.assets}
     photos = {f.photo.file: f.photo for f in book.figures}
     warnings = []
-    for number, page in enumerate(document.pages, start=first_page):
+    for number, page in enumerate(document.pages, start=1):
         for box in _boxes(page._page_box):
             src = box.element.get("src") if isinstance(box, ReplacedBox) else None
             asset = assets.get(src or "")
@@ -41,10 +44,15 @@ def resolution_warnings(book: Book, document, first_page: int = 1) -> tuple[str,
             if dpi < MIN_DPI:
                 photo = photos.get(asset.path)
                 where = f"assets/photos.toml:{photo.line}: photo '{photo.id}'" if photo else asset.path
-                warnings.append(f"{where} prints at {dpi:.0f} dpi on page {number} (under "
-                                f"{MIN_DPI} dpi); supply an image at least "
-                                f"{int(asset.width * MIN_DPI / dpi) + 1} pixels wide")
+                warnings.append((number, f"{where} prints at {dpi:.0f} dpi on page {PAGE} (under "
+                                         f"{MIN_DPI} dpi); supply an image at least "
+                                         f"{int(asset.width * MIN_DPI / dpi) + 1} pixels wide"))
     return tuple(warnings)
+
+
+def numbered(warnings: tuple[tuple[int, str], ...], first_page: int = 1) -> tuple[str, ...]:
+    """low_resolution's warnings for a document whose first page is `first_page`."""
+    return tuple(text.replace(PAGE, str(first_page + page - 1)) for page, text in warnings)
 
 
 class _ErrorLog(logging.Handler):
@@ -130,12 +138,11 @@ def _first_content(box, chain: list):
     return None
 
 
-def page_marks(document, part_ids: set[str], first_page: int = 1) -> tuple[PageMark, ...]:
+def page_marks(document, part_ids: set[str]) -> tuple[PageMark, ...]:
     """Where each page of the laid-out print edition starts. Pages with no content of
-    their own (blanks) share the next page's place. The document's first page is page
-    `first_page` of the book."""
+    their own (blanks) share the next page's place."""
     marks: list[PageMark | None] = []
-    for number, page in enumerate(document.pages, start=first_page):
+    for number, page in enumerate(document.pages, start=1):
         found = _first_content(page._page_box.children[0], []) if page._page_box.children else None
         mark = None
         if found:
@@ -153,8 +160,8 @@ def page_marks(document, part_ids: set[str], first_page: int = 1) -> tuple[PageM
         marks.append(mark)
     resolved: list[PageMark] = []
     following: PageMark | None = None
-    for number in range(len(marks) + first_page - 1, first_page - 1, -1):
-        mark = marks[number - first_page]
+    for number in range(len(marks), 0, -1):
+        mark = marks[number - 1]
         if mark is None and following is not None:
             mark = PageMark(str(number), following.part, following.block, following.text)
         if mark is not None:

@@ -2,13 +2,14 @@
 processes, each written as its own PDF, kept in the output folder's cache and joined by the
 stitcher.
 
-A chunk's layout does not depend on where it falls, but its folios do. A worker lays its
-chunk out, posts the chunk's page count, waits for the counts of the chunks before it (laid
-out by then, or on the way, since chunks are handed out in order), and only then makes the
-margin boxes, with the page counter shifted to the book's numbering.
+A chunk lays out the same wherever it falls (every chunk opens on a recto), except for its
+folios: so a worker takes the folio margin boxes off (and notes the pages that had one),
+and the folios come from folio sheets, small documents of numbered pages that show only
+the folio, which the stitcher lays over those pages. A chunk is then cached by its content
+alone, and a chapter that grows by a page costs its own layout, not its followers'.
 
 Page references across chunks converge in rounds, as LaTeX's do: a round lays out the
-chunks whose printed numbers or place changed; most builds need one or two."""
+chunks whose printed page numbers changed; a cold build needs two, an edit usually one."""
 
 from __future__ import annotations
 
@@ -28,25 +29,48 @@ from .errors import BuildError
 from .model import Book, PageMark, Rendition
 
 MAX_ROUNDS = 6
+SHEET = 50  # pages per folio sheet
 PR_SET_PDEATHSIG = 1  # prctl option (Linux): a signal for the child when its parent dies
-FAILED = -2  # a chunk's slot in the shared page counts when its layout failed
 
 
 @dataclass(frozen=True)
 class Laid:
-    """One chunk as laid out and written: where it starts, what it holds."""
+    """One chunk laid out and written on its own; its pages count from 1."""
 
     key: str
-    offset: int  # pages of the book before the chunk's first page
     pages: int
-    anchors: dict[str, int]  # anchor id → page of the book
-    marks: tuple[PageMark, ...]
-    warnings: tuple[str, ...]
+    anchors: dict[str, int]  # anchor id → page of the chunk
+    marks: tuple[PageMark, ...]  # labels are pages of the chunk
+    warnings: tuple[tuple[int, str], ...]  # (page of the chunk, text; see layout.numbered)
+    folios: tuple[int, ...]  # pages of the chunk whose folio was taken off
     pdf: Path
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A laid-out chunk where it falls in the book."""
+
+    laid: Laid
+    offset: int  # pages of the book before the chunk's first page
 
     @property
     def end(self) -> int:
-        return self.offset + self.pages
+        return self.offset + self.laid.pages
+
+
+@dataclass(frozen=True)
+class BookLayout:
+    """The chunks in book order, and the folio sheets their folios come from."""
+
+    chunks: tuple[Placed, ...]
+    sheets: dict[int, Path]  # first folio page of a sheet → its PDF
+
+    @property
+    def pages(self) -> int:
+        return self.chunks[-1].end if self.chunks else 0
+
+    def folio_pages(self) -> list[int]:
+        return [placed.offset + page for placed in self.chunks for page in placed.laid.folios]
 
 
 def start_after(end: int) -> int:
@@ -55,43 +79,67 @@ def start_after(end: int) -> int:
     return end + 1 + (end % 2)
 
 
+def place(laid: list[Laid]) -> tuple[Placed, ...]:
+    placed, end = [], 0
+    for entry in laid:
+        placed.append(Placed(entry, start_after(end) - 1))
+        end = placed[-1].end
+    return tuple(placed)
+
+
+def sheet_of(page: int) -> tuple[int, int]:
+    """(first page of the folio sheet holding `page`'s folio, index of `page` in it). A
+    sheet's page 0 is an unused odd page before its first (WeasyPrint's :first rules apply
+    to it), so that the sheet's pages are rectos and versos as the book's are."""
+    first = (page - 2) // SHEET * SHEET + 2
+    return first, page - first + 1
+
+
 class ChunkCache:
-    """Laid-out chunks in OUT/.book-cache/chunks, keyed by the chunk's HTML and everything
-    else its layout reads (builder, theme, styles, assets, PDF variant). Each entry's PDF is
-    checked against the sha256 its record holds, so a half-written one is never used."""
+    """Laid-out chunks and folio sheets in OUT/.book-cache/chunks, keyed by their content
+    and everything else their layout reads (builder, theme, styles, assets, PDF variant).
+    Each entry's PDF is checked against the sha256 its record holds, so a file a crash left
+    short is never used."""
 
     def __init__(self, out_dir: Path, context: str, enabled: bool = True) -> None:
         self.folder = out_dir / ".book-cache" / "chunks"
         self.context = context
         self.enabled = enabled
 
-    def key(self, chunk: Chunk) -> str:
-        return hashlib.sha256(f"{self.context}|{chunk.key}".encode()).hexdigest()[:40]
+    def key(self, content: str) -> str:
+        return hashlib.sha256(f"{self.context}|{content}".encode()).hexdigest()[:40]
 
-    def get(self, chunk: Chunk) -> Laid | None:
+    def _record(self, key: str) -> dict | None:
         if not self.enabled:
             return None
-        key = self.key(chunk)
         try:
             record = json.loads((self.folder / f"{key}.json").read_text("utf-8"))
-            pdf = self.folder / f"{key}.pdf"
-            if hashlib.sha256(pdf.read_bytes()).hexdigest() != record["sha256"]:
-                return None
-            return Laid(key, record["offset"], record["pages"], record["anchors"],
-                        tuple(PageMark(*m) for m in record["marks"]), tuple(record["warnings"]),
-                        pdf)
-        except (OSError, ValueError, KeyError, TypeError):
+            pdf = (self.folder / f"{key}.pdf").read_bytes()
+        except (OSError, ValueError):
+            return None
+        return record if hashlib.sha256(pdf).hexdigest() == record.get("sha256") else None
+
+    def get(self, chunk: Chunk) -> Laid | None:
+        key = self.key(chunk.html)
+        record = self._record(key)
+        try:
+            return Laid(key, record["pages"], record["anchors"],
+                        tuple(PageMark(*m) for m in record["marks"]),
+                        tuple((p, t) for p, t in record["warnings"]), tuple(record["folios"]),
+                        self.folder / f"{key}.pdf") if record else None
+        except (KeyError, TypeError, ValueError):
             return None
 
-    def put(self, key: str, data: bytes, offset: int, pages: int, anchors: dict[str, int],
-            marks: tuple[PageMark, ...], warnings: tuple[str, ...]) -> Laid:
+    def put(self, key: str, data: bytes, **record) -> Path:
         pdf = self.folder / f"{key}.pdf"
         _keep(pdf, data)
-        record = {"sha256": hashlib.sha256(data).hexdigest(), "offset": offset, "pages": pages,
-                  "anchors": anchors, "marks": [list(m.__dict__.values()) for m in marks],
-                  "warnings": list(warnings)}
-        _keep(self.folder / f"{key}.json", json.dumps(record).encode())
-        return Laid(key, offset, pages, anchors, marks, warnings, pdf)
+        _keep(self.folder / f"{key}.json",
+              json.dumps({"sha256": hashlib.sha256(data).hexdigest(), **record}).encode())
+        return pdf
+
+    def sheet(self, first: int) -> Path | None:
+        key = self.key(f"folio sheet {first}")
+        return self.folder / f"{key}.pdf" if self._record(key) is not None else None
 
     def page_map(self) -> dict[str, int]:
         """The last build's anchor pages: the first guess for this build's references."""
@@ -115,80 +163,90 @@ def _keep(path: Path, data: bytes) -> None:
 
 def context_key(book: Book, variant: str, builder: str) -> str:
     """Everything a chunk's layout reads besides its HTML."""
+    from .theme import stylesheet
+
     h = hashlib.sha256(f"{__version__}|{builder}|{variant}|{book.meta.identifier}|"
-                       f"{book.edition.version}|{book.edition.commit}".encode())
+                       f"{book.edition.version}|{book.edition.commit}|"
+                       f"{stylesheet('print', book)}".encode())
     for asset in book.assets + book.extra_css:
         h.update(f"{asset.path}\0".encode())
         h.update(hashlib.sha256(asset.data).digest())
     return h.hexdigest()
 
 
-# What a worker process inherits from the parent (fork) and shares with its siblings.
+# What a worker process inherits from the parent (fork).
 _JOB: dict = {}
 
 
-def _wait_for_offset(index: int, pages: int) -> int:
-    """Post this chunk's page count; wait for the chunks before it; return its offset."""
-    counts, ready = _JOB["counts"], _JOB["ready"]
-    with ready:
-        counts[index] = pages
-        ready.notify_all()
-        ready.wait_for(lambda: all(counts[j] != -1 for j in range(index)))
-        if any(counts[j] == FAILED for j in range(index)):
-            raise _Cancelled()
-        end = 0
-        for j in range(index):
-            end = start_after(end) - 1 + counts[j]
-        return start_after(end) - 1
+def _is_folio(box) -> bool:
+    """A margin box that prints the page number."""
+    return any(kind in ("counter()", "counters()") and args[0] == "page"
+               for kind, args in box.style["content"] if isinstance(args, tuple))
 
 
-class _Cancelled(Exception):
-    """An earlier chunk failed: this one's numbering cannot be known."""
-
-
-def _shift_folios() -> None:
-    """Make WeasyPrint's margin boxes (made after the whole chunk is laid out) count pages
-    from the chunk's place in the book; the rest of the layout is untouched."""
+def _sort_margin_boxes() -> None:
+    """Have WeasyPrint's margin boxes (made once the whole document is laid out) leave out
+    the folios from a chunk, noting their pages, and keep only the folios on a sheet."""
     import weasyprint.layout as wl
 
     original = wl.make_margin_boxes
 
-    def shifted(context, page, state):
-        if _JOB.get("offset") is None:
-            _JOB["offset"] = _wait_for_offset(_JOB["index"], len(context.page_maker) - 1)
-        counters = dict(state[1])
-        counters["page"] = [n + _JOB["offset"] for n in counters.get("page", [])]
-        return original(context, page, (state[0], counters, *state[2:]))
+    def margin_boxes(context, page, state):
+        for box in original(context, page, state):
+            if _is_folio(box) == _JOB["sheet"]:
+                yield box
+            elif not _JOB["sheet"]:
+                _JOB["folios"].append(context.current_page)
 
-    wl.make_margin_boxes = shifted
+    wl.make_margin_boxes = margin_boxes
 
 
-def _lay_out(task: tuple[int, str, tuple[str, ...], str]) -> Laid | BaseException:
-    """In a worker: lay one chunk out, write its PDF into the cache, return what it holds."""
-    from .layout import page_marks, paginate, resolution_warnings
+def _lay_out(task: tuple[str, str, tuple[str, ...]]) -> Laid | BaseException:
+    """In a worker: lay one chunk out, write its PDF into the cache, say what it holds."""
+    from .layout import low_resolution, page_marks, paginate
     from .pdf import pdf_bytes
 
-    index, html, part_ids, key = task
+    key, html, part_ids = task
     book, cache = _JOB["book"], _JOB["cache"]
-    _JOB["index"], _JOB["offset"] = index, None
+    _JOB.update(sheet=False, folios=[])
     try:
         document = paginate(book, Rendition("pdf", (), html))
-        if _JOB["offset"] is None:  # no margin box was made: still take the chunk's place
-            _JOB["offset"] = _wait_for_offset(index, len(document.pages))
-        offset = _JOB["offset"]
         anchors: dict[str, int] = {}
-        for number, page in enumerate(document.pages, start=offset + 1):
+        for number, page in enumerate(document.pages, start=1):
             for name in page.anchors:  # an element that runs over pages: its first one
                 anchors.setdefault(name, number)
-        return cache.put(key, pdf_bytes(book, document, _JOB["variant"]), offset,
-                         len(document.pages), anchors,
-                         page_marks(document, set(part_ids), offset + 1),
-                         resolution_warnings(book, document, offset + 1))
+        marks, warnings = page_marks(document, set(part_ids)), low_resolution(book, document)
+        folios = tuple(sorted(set(_JOB["folios"])))
+        pdf = cache.put(key, pdf_bytes(book, document, _JOB["variant"]),
+                        pages=len(document.pages), anchors=anchors,
+                        marks=[list(m.__dict__.values()) for m in marks],
+                        warnings=warnings, folios=folios)
+        return Laid(key, len(document.pages), anchors, marks, warnings, folios, pdf)
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-        with _JOB["ready"]:
-            _JOB["counts"][index] = FAILED
-            _JOB["ready"].notify_all()
         return exc
+
+
+def _folio_sheet(first: int) -> tuple[int, Path] | BaseException:
+    """In a worker: the folio sheet whose page 1 is the book's page `first`."""
+    from weasyprint import CSS, HTML
+
+    from .layout import _styles
+
+    book, cache = _JOB["book"], _JOB["cache"]
+    _JOB["sheet"] = True
+    try:
+        fetcher, fonts, sheets = _styles(book)
+        numbering = CSS(string=f"@page :first {{ counter-reset: page {first - 1} }}",
+                        font_config=fonts)
+        html = '<div style="break-after: page"></div>' * SHEET + "<div></div>"
+        document = HTML(string=f"<html><body>{html}</body></html>", url_fetcher=fetcher).render(
+            stylesheets=sheets + [numbering], font_config=fonts)
+        key = cache.key(f"folio sheet {first}")
+        return first, cache.put(key, document.write_pdf())
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        return exc
+    finally:
+        _JOB["sheet"] = False
 
 
 def _init_worker(parent: int) -> None:
@@ -200,77 +258,70 @@ def _init_worker(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
-    _shift_folios()
+    _sort_margin_boxes()
+
+
+def _results(results):
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result  # as the single-document layout would have raised it
+        yield result
 
 
 def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, jobs: int,
-            progress=lambda message: None) -> list[Laid]:
-    """Every chunk of the print edition laid out, numbered and written, in book order."""
-    pages = cache.page_map() if cache.enabled else {}
-    done: dict[str, Laid] = {}  # by cache key: this build's layouts
+            progress=lambda message: None) -> BookLayout:
+    """Every chunk of the print edition laid out and written, and its folio sheets."""
+    pages = cache.page_map()
+    done: dict[str, Laid] = {}  # this build's layouts, by cache key
     context = multiprocessing.get_context("fork")
-    chunks = split(rendition, pages)
-    counts = context.Array("i", len(chunks), lock=False)
-    _JOB.update(book=book, cache=cache, variant=variant, counts=counts,
-                ready=context.Condition())
-    with context.Pool(max(1, jobs), initializer=_init_worker,
-                      initargs=(os.getpid(),)) as pool:
+    _JOB.update(book=book, cache=cache, variant=variant, sheet=False)
+    with context.Pool(max(1, jobs), initializer=_init_worker, initargs=(os.getpid(),)) as pool:
+        sheets = _Sheets(pool, cache)
         for round_ in range(MAX_ROUNDS):
             chunks = split(rendition, pages)
-            found = [done.get(cache.key(c)) or cache.get(c) for c in chunks]
-            laid = _drop_misplaced(found)
+            laid = [done.get(cache.key(c.html)) or cache.get(c) for c in chunks]
             todo = [c for c, entry in zip(chunks, laid) if entry is None]
-            if not todo:
-                final = pages_of(laid)
-                if all(dict(c.refs) == {k: final.get(k, 0) for k, _ in c.refs} for c in chunks):
-                    cache.remember_pages(final)
-                    return laid
-                pages = final
-                continue
-            for i, entry in enumerate(laid):
-                counts[i] = entry.pages if entry else -1
-            tasks = [(c.index, c.html, c.part_ids, cache.key(c)) for c in todo]
-            for result in pool.imap(_lay_out, tasks):
-                if isinstance(result, BaseException):
-                    _raise_first(result)
-                done[result.key] = result
-            progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
-            pages = pages_of([done.get(cache.key(c)) or e for c, e in zip(chunks, found)])
+            if todo:
+                tasks = [(cache.key(c.html), c.html, c.part_ids) for c in todo]
+                for result in _results(pool.imap(_lay_out, tasks)):
+                    done[result.key] = result
+                progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
+                laid = [done.get(cache.key(c.html)) or entry for c, entry in zip(chunks, laid)]
+            placed = place(laid)
+            sheets.start(BookLayout(placed, {}))  # made while the next round lays out
+            final = {name: p.offset + page for p in placed for name, page in p.laid.anchors.items()}
+            if all(final.get(name, 0) == page for c in chunks for name, page in c.refs):
+                cache.remember_pages(final)
+                return BookLayout(placed, sheets.finish(BookLayout(placed, {})))
+            pages = final
     raise BuildError(f"PDF: page references did not settle after {MAX_ROUNDS} layout rounds")
 
 
-def _raise_first(result: BaseException) -> None:
-    if isinstance(result, _Cancelled):
-        return  # the chunk that failed first reports the reason
-    raise result  # as the single-document layout would have raised it
+class _Sheets:
+    """The folio sheets a book's folios are on: from the cache, or made in the pool, in
+    the background as soon as a round tells which pages carry folios."""
 
+    def __init__(self, pool, cache: ChunkCache) -> None:
+        self.pool, self.cache = pool, cache
+        self.found: dict[int, Path] = {}
+        self.pending: dict[int, object] = {}
 
-def _drop_misplaced(laid: list[Laid | None]) -> list[Laid | None]:
-    """Keep a cached chunk only where it still falls (its folios are printed). Past a
-    chunk still to be laid out, places are not known yet: those are checked next round."""
-    kept: list[Laid | None] = []
-    end: int | None = 0
-    for entry in laid:
-        if end is not None and entry is not None and entry.offset != start_after(end) - 1:
-            entry = None
-        kept.append(entry)
-        end = entry.end if end is not None and entry is not None else None
-    return kept
+    def start(self, layout: BookLayout) -> None:
+        for first in sorted({sheet_of(page)[0] for page in layout.folio_pages()}):
+            if first in self.found or first in self.pending:
+                continue
+            path = self.cache.sheet(first)
+            if path is not None:
+                self.found[first] = path
+            else:
+                self.pending[first] = self.pool.apply_async(_folio_sheet, (first,))
 
-
-def pages_of(laid: list[Laid | None]) -> dict[str, int]:
-    """Every anchor's page in the book. A chunk laid out for another place has its
-    anchors moved to where it falls now (its pages are the same, only numbered anew)."""
-    pages: dict[str, int] = {}
-    end: int | None = 0
-    for entry in laid:
-        if entry is None:
-            end = None
-            continue
-        offset = entry.offset if end is None else start_after(end) - 1
-        pages.update({name: page + offset - entry.offset for name, page in entry.anchors.items()})
-        end = None if end is None else offset + entry.pages
-    return pages
+    def finish(self, layout: BookLayout) -> dict[int, Path]:
+        self.start(layout)
+        self.found.update(_results(result.get() for result in self.pending.values()))
+        self.pending.clear()
+        return {first: self.found[first]
+                for first in sorted({sheet_of(page)[0] for page in layout.folio_pages()})}
 
 
 def default_jobs() -> int:

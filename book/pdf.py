@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .layout import resolution_warnings
+from .layout import low_resolution, numbered
 from .model import Book
 from .output import atomic_write
 
@@ -38,4 +38,5 @@ def emit_pdf(book: Book, document, out_dir: Path, variant: str = "pdf/ua-1") -> 
     data = pdf_bytes(book, document, variant)
     path = out_dir / f"{book.meta.slug}.pdf"
     atomic_write(path, data)
-    return PdfResult(path, len(document.pages), len(data), resolution_warnings(book, document))
+    return PdfResult(path, len(document.pages), len(data),
+                     numbered(low_resolution(book, document)))

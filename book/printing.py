@@ -35,28 +35,32 @@ def lay_out_print(book: Book, out_dir: Path, options, chunked: bool, progress) -
         return Printed(len(document.pages), page_marks(document, {p.id for p in rendition.parts}),
                        lambda folder: emit_pdf(book, document, folder, options.variant))
     from .cache import builder_digest
+    from .layout import numbered
     from .parallel import ChunkCache, context_key, default_jobs, lay_out
 
     cache = ChunkCache(out_dir, context_key(book, options.variant, builder_digest()),
                        options.cache)
-    laid = lay_out(book, rendition, cache, options.variant, options.jobs or default_jobs(),
-                   progress)
+    layout = lay_out(book, rendition, cache, options.variant, options.jobs or default_jobs(),
+                     progress)
     marks: list[PageMark] = []
     end = 0
-    for entry in laid:
-        first = entry.marks[0] if entry.marks else None
-        marks += [PageMark(str(blank), first.part, first.block, first.text)
-                  for blank in range(end + 1, entry.offset + 1) if first]
-        marks += entry.marks
-        end = entry.end
+    for placed in layout.chunks:
+        moved = [PageMark(str(placed.offset + int(m.label)), m.part, m.block, m.text)
+                 for m in placed.laid.marks]
+        if moved:  # a blank verso before the chunk shares the place of its first page
+            marks += [PageMark(str(blank), moved[0].part, moved[0].block, moved[0].text)
+                      for blank in range(end + 1, placed.offset + 1)]
+        marks += moved
+        end = placed.end
+    warnings = tuple(w for p in layout.chunks for w in numbered(p.laid.warnings, p.offset + 1))
 
     def write(folder: Path) -> PdfResult:
         from .stitch import stitch
         from .theme import FACES, FONTS
 
-        data = stitch(laid, [FONTS / face.file for face in FACES])
+        data = stitch(layout, [FONTS / face.file for face in FACES])
         path = folder / f"{book.meta.slug}.pdf"
         atomic_write(path, data)
-        return PdfResult(path, end, len(data), tuple(w for e in laid for w in e.warnings))
+        return PdfResult(path, layout.pages, len(data), warnings)
 
-    return Printed(end, tuple(marks), write)
+    return Printed(layout.pages, tuple(marks), write)

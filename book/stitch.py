@@ -16,8 +16,11 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
 from .chunking import LINK_BASE
-from .parallel import Laid
+from .parallel import BookLayout, sheet_of
 from .pdffonts import merge_fonts
+
+
+FOLIO = "/BookFolio"  # the folio's name among a page's XObjects
 
 
 def _pairs(array) -> list:
@@ -142,22 +145,44 @@ class _Book:
                     annot.Dest = String(uri[len(LINK_BASE):])
 
 
-def stitch(laid: list[Laid], font_files: list[Path]) -> bytes:
-    """The book's PDF from its chunks, laid out in book order."""
-    book = _Book(pikepdf.open(laid[0].pdf))
-    end = laid[0].end
+def _lay_folios(pdf: pikepdf.Pdf, layout: BookLayout, opened: list) -> None:
+    """Lay each folio, from its sheet, over its page, as an artifact (PDF/UA: page
+    furniture is not content)."""
+    sheets = {first: pikepdf.open(path) for first, path in layout.sheets.items()}
+    opened += sheets.values()
+    save = pdf.make_indirect(pikepdf.Stream(pdf, b"q\n"))
+    for number in layout.folio_pages():
+        first, index = sheet_of(number)
+        form = pdf.copy_foreign(sheets[first].pages[index].as_form_xobject())
+        page = pdf.pages[number - 1]
+        # Pages share their resources dictionary: this page gets its own, with its folio.
+        resources = Dictionary(page.obj.Resources)
+        resources.XObject = Dictionary(resources.get("/XObject", Dictionary()))
+        resources.XObject[FOLIO] = form
+        page.obj.Resources = resources
+        page.contents_add(save, prepend=True)  # the page's own drawing is closed off
+        page.contents_add(pikepdf.Stream(pdf, b"\nQ q /Artifact BMC " + FOLIO.encode()
+                                         + b" Do EMC Q\n"))
+
+
+def stitch(layout: BookLayout, font_files: list[Path]) -> bytes:
+    """The book's PDF from its chunks, laid out in book order, with its folios."""
+    first = layout.chunks[0]
+    book = _Book(pikepdf.open(first.laid.pdf))
+    end = first.end
     opened = []
-    for entry in laid[1:]:
-        for _ in range(entry.offset - end):
+    for placed in layout.chunks[1:]:
+        for _ in range(placed.offset - end):
             book.blank_page()
-        chunk = pikepdf.open(entry.pdf)
+        chunk = pikepdf.open(placed.laid.pdf)
         opened.append(chunk)
         book.append(chunk)
-        end = entry.end
+        end = placed.end
     book.finish()
+    _lay_folios(book.pdf, layout, opened)
     merge_fonts(book.pdf, font_files)
     out = io.BytesIO()
     book.pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    for chunk in opened:
-        chunk.close()
+    for pdf in opened:
+        pdf.close()
     return out.getvalue()

@@ -90,8 +90,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="rebuild everything, ignoring what earlier builds left in the cache")
     b.add_argument("--layout", choices=("auto", "single", "chunked"), default="auto",
                    help="lay the PDF out as one document, or chapter by chapter in parallel "
-                        "worker processes with a cache (default: auto, chunked unless the "
-                        "project's CSS needs the whole book at once)")
+                        "worker processes with a cache (default: auto: chunked from 8,000 "
+                        "words, unless the project's CSS needs the whole book at once)")
     b.add_argument("--jobs", type=int, default=0,
                    help="worker processes for the chunked layout (default: one per core)")
     b.add_argument("--strict", action="store_true",

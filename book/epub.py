@@ -222,9 +222,8 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     return _deterministic_zip(raw, when, rendition, book.meta.language)
 
 
-def emit_epub(book: Book, rendition: Rendition, out_dir: Path) -> EpubResult:
+def write_epub(book: Book, data: bytes, out_dir: Path) -> EpubResult:
     """Write `<slug>.epub` atomically, so a failed build leaves the previous one."""
-    data = build_epub(book, rendition)
     path = out_dir / f"{book.meta.slug}.epub"
     atomic_write(path, data)
     return EpubResult(path, len(data))

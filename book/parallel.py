@@ -261,6 +261,42 @@ def _init_worker(parent: int) -> None:
     _sort_margin_boxes()
 
 
+def _run(send, parent: int, function, args) -> None:
+    _init_worker(parent)
+    try:
+        send.send(function(*args))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        send.send(exc)
+
+
+class Background:
+    """function(*args) run in a forked process while the parent goes on (the EPUB is
+    built while the PDF is stitched); the process is killed if the parent gives up."""
+
+    def __init__(self, function, *args) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run, args=(send, os.getpid(), function, args))
+        self._process.start()
+        send.close()
+
+    def result(self):
+        try:
+            value = self._receive.recv()
+        except EOFError:
+            raise BuildError("a background build process died") from None
+        finally:
+            self._process.join()
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
 def _results(results):
     for result in results:
         if isinstance(result, BaseException):
@@ -285,6 +321,9 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
                 tasks = [(cache.key(c.html), c.html, c.part_ids) for c in todo]
                 for result in _results(pool.imap(_lay_out, tasks)):
                     done[result.key] = result
+                    ready = [done.get(cache.key(c.html)) or e for c, e in zip(chunks, laid)]
+                    ready = ready[:ready.index(None)] if None in ready else ready
+                    sheets.start(BookLayout(place(ready), {}))  # for the pages placed so far
                 progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
                 laid = [done.get(cache.key(c.html)) or entry for c, entry in zip(chunks, laid)]
             placed = place(laid)

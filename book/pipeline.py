@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,11 +94,23 @@ def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
     return report
 
 
+# Below this many words, laying the book out as one document is as fast as in chunks
+# (measured on the explainer and generated books: bench/README.md).
+CHUNKED_FROM_WORDS = 8000
+
+
 def chunked_layout_allowed(book: Book) -> bool:
     """Chunks cannot see each other's strings or counters: a project stylesheet that uses
-    them (target-counter, string-set, counter(pages)) needs the single-document layout."""
+    them (target-counter, string-set, counter(page), counter(pages)) needs the
+    single-document layout."""
     css = b" ".join(sheet.data for sheet in book.extra_css)
-    return not any(word in css for word in (b"target-counter", b"string-set", b"pages)"))
+    return not any(word in css for word in (b"target-counter", b"string-set", b"page)",
+                                            b"pages)"))
+
+
+def chunked_layout_pays(book: Book) -> bool:
+    words = sum(len(re.sub(r"<[^>]+>", " ", c.body).split()) for c in book.chapters)
+    return words >= CHUNKED_FROM_WORDS
 
 
 def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildReport,
@@ -109,27 +122,46 @@ def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildRepo
     if "pdf" in formats or "epub" in formats:
         from .printing import lay_out_print
         began = time.perf_counter()
-        chunked = layout.mode == "chunked" or (layout.mode == "auto"
-                                               and chunked_layout_allowed(book))
+        chunked = layout.mode == "chunked" or (
+            layout.mode == "auto" and chunked_layout_allowed(book) and chunked_layout_pays(book))
         printed = lay_out_print(book, out_dir, layout, chunked, progress)
         progress(f"laid out {printed.pages} pages in {time.perf_counter() - began:.2f}s")
-    for fmt in formats:
-        began = time.perf_counter()
-        if fmt == "pdf":
-            result = printed.write(out_dir)
-            report.written.append(Written("pdf", result.path, result.size,
-                                          time.perf_counter() - began, result.pages))
-            report.warnings.extend(result.warnings)
-        elif fmt == "epub":
-            from .epub import emit_epub
-            from .render import render_epub
-            result = emit_epub(book, render_epub(book, printed.marks if printed else ()), out_dir)
-            report.written.append(Written("epub", result.path, result.size,
-                                          time.perf_counter() - began))
-        elif fmt == "html":
-            from .render import render_web
-            from .web import emit_web
-            result = emit_web(book, render_web(book), out_dir)
-            report.written.append(Written("html", result.path, result.size,
-                                          time.perf_counter() - began))
-        progress(f"wrote {report.written[-1].path.name}")
+    epub = None
+    if printed is not None and {"pdf", "epub"} <= set(formats):
+        from .parallel import Background
+        epub = Background(_epub_data, book, printed.marks)  # while the PDF is written
+    try:
+        for fmt in formats:
+            _write(fmt, book, printed, epub, out_dir, report)
+            progress(f"wrote {report.written[-1].path.name}")
+    finally:
+        if epub is not None:
+            epub.stop()
+
+
+def _epub_data(book: Book, marks) -> bytes:
+    from .epub import build_epub
+    from .render import render_epub
+    return build_epub(book, render_epub(book, marks))
+
+
+def _write(fmt: str, book: Book, printed, epub, out_dir: Path, report: BuildReport) -> None:
+    """Write one edition and note what it cost."""
+    began = time.perf_counter()
+    if fmt == "pdf":
+        result = printed.write(out_dir)
+        report.written.append(Written("pdf", result.path, result.size,
+                                      time.perf_counter() - began, result.pages))
+        report.warnings.extend(result.warnings)
+    elif fmt == "epub":
+        from .epub import write_epub
+        data = epub.result() if epub else _epub_data(book, printed.marks if printed else ())
+        result = write_epub(book, data, out_dir)
+        report.written.append(Written("epub", result.path, result.size,
+                                      time.perf_counter() - began))
+    elif fmt == "html":
+        from .render import render_web
+        from .web import emit_web
+        result = emit_web(book, render_web(book), out_dir)
+        report.written.append(Written("html", result.path, result.size,
+                                      time.perf_counter() - began))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .chunking import Chunk, split
+from .chunking import split
 from .errors import BuildError
 from .model import Book, PageMark, Rendition
 
@@ -119,8 +119,7 @@ class ChunkCache:
             return None
         return record if hashlib.sha256(pdf).hexdigest() == record.get("sha256") else None
 
-    def get(self, chunk: Chunk) -> Laid | None:
-        key = self.key(chunk.html)
+    def get(self, key: str) -> Laid | None:
         record = self._record(key)
         try:
             return Laid(key, record["pages"], record["anchors"],
@@ -315,17 +314,18 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
         sheets = _Sheets(pool, cache)
         for round_ in range(MAX_ROUNDS):
             chunks = split(rendition, pages)
-            laid = [done.get(cache.key(c.html)) or cache.get(c) for c in chunks]
-            todo = [c for c, entry in zip(chunks, laid) if entry is None]
+            keys = [cache.key(c.html) for c in chunks]
+            laid = [done.get(key) or cache.get(key) for key in keys]
+            todo = [(key, c.html, c.part_ids) for key, c, entry in zip(keys, chunks, laid)
+                    if entry is None]
             if todo:
-                tasks = [(cache.key(c.html), c.html, c.part_ids) for c in todo]
-                for result in _results(pool.imap(_lay_out, tasks)):
+                for result in _results(pool.imap(_lay_out, todo)):
                     done[result.key] = result
-                    ready = [done.get(cache.key(c.html)) or e for c, e in zip(chunks, laid)]
+                    ready = [done.get(key) or entry for key, entry in zip(keys, laid)]
                     ready = ready[:ready.index(None)] if None in ready else ready
                     sheets.start(BookLayout(place(ready), {}))  # for the pages placed so far
                 progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
-                laid = [done.get(cache.key(c.html)) or entry for c, entry in zip(chunks, laid)]
+                laid = [done.get(key) or entry for key, entry in zip(keys, laid)]
             placed = place(laid)
             sheets.start(BookLayout(placed, {}))  # made while the next round lays out
             final = {name: p.offset + page for p in placed for name, page in p.laid.anchors.items()}

@@ -107,7 +107,9 @@ def paginate(book: Book, rendition: Rendition):
     from weasyprint import HTML
 
     from .fetch import RefusedFetch, refusal
+    from .pngdata import pass_through_png
 
+    pass_through_png()
     fetcher, fonts, sheets = _styles(book)
     log = _ErrorLog()
     logger = logging.getLogger("weasyprint")

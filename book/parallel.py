@@ -304,14 +304,17 @@ def _results(results):
 
 
 def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, jobs: int,
-            progress=lambda message: None) -> BookLayout:
-    """Every chunk of the print edition laid out and written, and its folio sheets."""
+            folios: bool = True, progress=lambda message: None) -> BookLayout:
+    """Every chunk of the print edition laid out and written, and (when `folios`, for the
+    PDF) its folio sheets."""
+    import weasyprint  # noqa: F401 - once, before the fork, rather than in every worker
+
     pages = cache.page_map()
     done: dict[str, Laid] = {}  # this build's layouts, by cache key
     context = multiprocessing.get_context("fork")
     _JOB.update(book=book, cache=cache, variant=variant, sheet=False)
     with context.Pool(max(1, jobs), initializer=_init_worker, initargs=(os.getpid(),)) as pool:
-        sheets = _Sheets(pool, cache)
+        sheets = _Sheets(pool, cache, folios)
         for round_ in range(MAX_ROUNDS):
             chunks = split(rendition, pages)
             keys = [cache.key(c.html) for c in chunks]
@@ -340,12 +343,14 @@ class _Sheets:
     """The folio sheets a book's folios are on: from the cache, or made in the pool, in
     the background as soon as a round tells which pages carry folios."""
 
-    def __init__(self, pool, cache: ChunkCache) -> None:
-        self.pool, self.cache = pool, cache
+    def __init__(self, pool, cache: ChunkCache, wanted: bool) -> None:
+        self.pool, self.cache, self.wanted = pool, cache, wanted
         self.found: dict[int, Path] = {}
         self.pending: dict[int, object] = {}
 
     def start(self, layout: BookLayout) -> None:
+        if not self.wanted:
+            return
         for first in sorted({sheet_of(page)[0] for page in layout.folio_pages()}):
             if first in self.found or first in self.pending:
                 continue
@@ -359,6 +364,8 @@ class _Sheets:
         self.start(layout)
         self.found.update(_results(result.get() for result in self.pending.values()))
         self.pending.clear()
+        if not self.wanted:
+            return {}
         return {first: self.found[first]
                 for first in sorted({sheet_of(page)[0] for page in layout.folio_pages()})}
 

@@ -124,7 +124,7 @@ def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildRepo
         began = time.perf_counter()
         chunked = layout.mode == "chunked" or (
             layout.mode == "auto" and chunked_layout_allowed(book) and chunked_layout_pays(book))
-        printed = lay_out_print(book, out_dir, layout, chunked, progress)
+        printed = lay_out_print(book, out_dir, layout, chunked, "pdf" in formats, progress)
         progress(f"laid out {printed.pages} pages in {time.perf_counter() - began:.2f}s")
     epub = None
     if printed is not None and {"pdf", "epub"} <= set(formats):

@@ -23,7 +23,9 @@ class Printed:
     write: Callable[[Path], PdfResult]
 
 
-def lay_out_print(book: Book, out_dir: Path, options, chunked: bool, progress) -> Printed:
+def lay_out_print(book: Book, out_dir: Path, options, chunked: bool, pdf: bool,
+                  progress) -> Printed:
+    """The print edition laid out; `pdf` False when only its page marks are wanted."""
     from .render import render_print
 
     rendition = render_print(book)
@@ -41,7 +43,7 @@ def lay_out_print(book: Book, out_dir: Path, options, chunked: bool, progress) -
     cache = ChunkCache(out_dir, context_key(book, options.variant, builder_digest()),
                        options.cache)
     layout = lay_out(book, rendition, cache, options.variant, options.jobs or default_jobs(),
-                     progress)
+                     pdf, progress)
     marks: list[PageMark] = []
     end = 0
     for placed in layout.chunks:

@@ -10,7 +10,7 @@ from conftest import REPO
 
 PACKAGE = REPO / "book"
 STAGES = ("load", "parse", "assemble", "render")
-EMITTERS = ("pdf", "epub")
+EMITTERS = ("pdf", "epub", "printing")  # printing writes the chunked layout's PDF
 
 
 def tree_of(module: str) -> ast.Module:
@@ -231,3 +231,21 @@ def test_atomic_write_behaviour(tmp_path):
     atomic_write(target, b"second")
     assert target.read_bytes() == b"second"
     assert sorted(p.name for p in target.parent.iterdir()) == ["edition.bin"]
+
+
+@pytest.mark.parametrize("module", ["stitch", "pdffonts", "chunking"])
+def test_chunked_layout_helpers_write_nothing(module):
+    """The stitcher and the font merge work in memory; the PDF is written by printing.py."""
+    problems = direct_writes(tree_of(module), f"book/{module}.py")
+    assert not problems, "direct file writes:\n" + "\n".join(problems)
+
+
+def test_layout_cache_writes_only_through_its_keep_function():
+    """The chunk cache is not an edition (no staging: the record's sha256 guards it), and
+    all its writes go through parallel._keep, into the output folder's .book-cache."""
+    tree = tree_of("parallel")
+    keep = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "_keep")
+    problems = direct_writes(tree, "book/parallel.py")
+    inside = [p for p in problems if keep.lineno <= int(p.split(":")[1]) <= keep.end_lineno]
+    assert inside, "the detector sees no write in _keep"
+    assert inside == problems, "writes outside _keep:\n" + "\n".join(set(problems) - set(inside))

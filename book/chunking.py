@@ -10,7 +10,6 @@ points at LINK_BASE, which the stitcher turns back into a link to the named dest
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
@@ -43,11 +42,6 @@ class Chunk:
     part_ids: tuple[str, ...]
     html: str
     refs: tuple[tuple[str, int], ...]  # (anchor in another chunk, page number printed)
-
-    @property
-    def key(self) -> str:
-        """The chunk's content hash (its HTML holds every page number it prints)."""
-        return hashlib.sha256(self.html.encode()).hexdigest()
 
 
 def _groups(parts: tuple[Part, ...]) -> list[tuple[Part, ...]]:

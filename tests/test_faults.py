@@ -196,6 +196,11 @@ def test_signal_during_a_real_build(tmp_path, previous, signum, code, word):
     stops with 130 or 143, removes its temporary files and keeps the previous editions."""
     project = tmp_path / "project"
     shutil.copytree(MINI, project)
+    # Long enough to lay out that the signal lands mid-build even on a loaded machine.
+    chapter = project / "chapters" / "two.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n\n" + "\n\n".join(
+        f"Paragraph {n} about the tide, the rocks and the creatures left behind." * 6
+        for n in range(400)) + "\n", "utf-8")
     before, names = digests(previous), entries(previous)
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen([sys.executable, "-m", "book.cli", "build", str(project),

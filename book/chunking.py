@@ -5,7 +5,7 @@ chunk comes back from the cache; the stitcher joins their PDFs.
 Every chunk starts on a recto, as it does in the whole book, so a chunk lays out the same
 wherever it falls. The only thing it cannot know alone is where another chunk's anchors
 land: a page reference across chunks (contents, picture credits, glossary) carries the page
-number as `data-page` (print-chunks.css prints it in place of target-counter), and its href
+number as `data-page` (print.css prints it in place of target-counter), and its href
 points at LINK_BASE, which the stitcher turns back into a link to the named destination."""
 
 from __future__ import annotations

@@ -70,7 +70,17 @@ class BookLayout:
         return self.chunks[-1].end if self.chunks else 0
 
     def folio_pages(self) -> list[int]:
-        return [placed.offset + page for placed in self.chunks for page in placed.laid.folios]
+        return folio_pages(self.chunks)
+
+
+def folio_pages(chunks: tuple[Placed, ...]) -> list[int]:
+    """The book's pages that carry a folio."""
+    return [placed.offset + page for placed in chunks for page in placed.laid.folios]
+
+
+def sheets_for(chunks: tuple[Placed, ...]) -> list[int]:
+    """The folio sheets (by first page) the folios of `chunks` are on."""
+    return sorted({sheet_of(page)[0] for page in folio_pages(chunks)})
 
 
 def start_after(end: int) -> int:
@@ -326,15 +336,15 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
                     done[result.key] = result
                     ready = [done.get(key) or entry for key, entry in zip(keys, laid)]
                     ready = ready[:ready.index(None)] if None in ready else ready
-                    sheets.start(BookLayout(place(ready), {}))  # for the pages placed so far
+                    sheets.start(place(ready))  # for the pages placed so far
                 progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
                 laid = [done.get(key) or entry for key, entry in zip(keys, laid)]
             placed = place(laid)
-            sheets.start(BookLayout(placed, {}))  # made while the next round lays out
+            sheets.start(placed)  # made while the next round lays out
             final = {name: p.offset + page for p in placed for name, page in p.laid.anchors.items()}
             if all(final.get(name, 0) == page for c in chunks for name, page in c.refs):
                 cache.remember_pages(final)
-                return BookLayout(placed, sheets.finish(BookLayout(placed, {})))
+                return BookLayout(placed, sheets.finish(placed))
             pages = final
     raise BuildError(f"PDF: page references did not settle after {MAX_ROUNDS} layout rounds")
 
@@ -348,10 +358,10 @@ class _Sheets:
         self.found: dict[int, Path] = {}
         self.pending: dict[int, object] = {}
 
-    def start(self, layout: BookLayout) -> None:
+    def start(self, chunks: tuple[Placed, ...]) -> None:
         if not self.wanted:
             return
-        for first in sorted({sheet_of(page)[0] for page in layout.folio_pages()}):
+        for first in sheets_for(chunks):
             if first in self.found or first in self.pending:
                 continue
             path = self.cache.sheet(first)
@@ -360,14 +370,11 @@ class _Sheets:
             else:
                 self.pending[first] = self.pool.apply_async(_folio_sheet, (first,))
 
-    def finish(self, layout: BookLayout) -> dict[int, Path]:
-        self.start(layout)
+    def finish(self, chunks: tuple[Placed, ...]) -> dict[int, Path]:
+        self.start(chunks)
         self.found.update(_results(result.get() for result in self.pending.values()))
         self.pending.clear()
-        if not self.wanted:
-            return {}
-        return {first: self.found[first]
-                for first in sorted({sheet_of(page)[0] for page in layout.folio_pages()})}
+        return {first: self.found[first] for first in sheets_for(chunks)} if self.wanted else {}
 
 
 def default_jobs() -> int:

@@ -120,6 +120,8 @@ class _Book:
             pdf.Root.Names.Dests = pdf.make_indirect(Dictionary(
                 Names=Array([x for name, dest in names for x in (String(name), dest)])))
         if self.outline_items:
+            if "/Outlines" not in pdf.Root:
+                pdf.Root.Outlines = pdf.make_indirect(Dictionary(Type=Name.Outlines))
             outlines = pdf.Root.Outlines
             for before, item in zip([None] + self.outline_items, self.outline_items + [None]):
                 if item is not None:

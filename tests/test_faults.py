@@ -188,10 +188,17 @@ def test_ctrl_c_mid_write_exits_130(changed, previous, monkeypatch):
     assert_untouched(previous, before, names)
 
 
+def _default_sigint() -> None:
+    # A shell that starts the test run in the background has SIGINT ignored, and every
+    # child would inherit that; the command is meant for a terminal, where Ctrl-C arrives.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("layout", ["single", "chunked"])
 @pytest.mark.parametrize("signum, code, word", [(signal.SIGINT, 130, "interrupted"),
                                                 (signal.SIGTERM, 143, "terminated")],
                          ids=["SIGINT", "SIGTERM"])
-def test_signal_during_a_real_build(tmp_path, previous, signum, code, word):
+def test_signal_during_a_real_build(tmp_path, previous, signum, code, word, layout):
     """Ctrl-C (SIGINT) and SIGTERM reach the command while it lays the book out: it
     stops with 130 or 143, removes its temporary files and keeps the previous editions."""
     project = tmp_path / "project"
@@ -204,9 +211,10 @@ def test_signal_during_a_real_build(tmp_path, previous, signum, code, word):
     before, names = digests(previous), entries(previous)
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen([sys.executable, "-m", "book.cli", "build", str(project),
-                             "--out", str(previous), "--format", "pdf", "--format", "epub"],
+                             "--out", str(previous), "--format", "pdf", "--format", "epub",
+                             "--layout", layout],
                             cwd=REPO, env=env, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, preexec_fn=_default_sigint)
     first = proc.stderr.readline()  # "loaded … chapters": layout starts now
     assert first.startswith("loaded"), first
     proc.send_signal(signum)

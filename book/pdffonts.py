@@ -25,6 +25,12 @@ from fontTools.ttLib import TTFont, TTLibError
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
 
+# WeasyPrint maps a glyph to the first character it drew it for: a space glyph first met
+# as a thin or no-break space would make every space of that chunk copy and search as one.
+# A glyph mapped to a single space character maps to the plain space instead.
+_SPACES = {b"00a0", b"2000", b"2001", b"2002", b"2003", b"2004", b"2005", b"2006", b"2007",
+           b"2008", b"2009", b"200a", b"202f", b"205f", b"3000"}
+
 # One claim is ("w", glyph id) -> width or ("u", code) -> UTF-16BE hex of its text.
 Claims = dict[tuple[str, int], int | Decimal | bytes]
 
@@ -64,7 +70,7 @@ def merge_fonts(pdf: pikepdf.Pdf, font_files: Iterable[Path]) -> None:
         _share_font_program(pdf, name, sources[name], fonts_of_face)
         for bucket in _buckets(fonts_of_face):
             head = bucket.fonts[0]
-            if len(bucket.fonts) > 1:
+            if bucket.claims is not None:  # merged, or with its spaces mapped plainly
                 _write_claims(pdf, head, bucket.claims)
             replace.update((font.objgen, head) for font in bucket.fonts[1:])
     for fonts, key in slots:
@@ -192,7 +198,8 @@ def _claims(font: pikepdf.Dictionary) -> Claims | None:
         return None
     claims: Claims = {("w", gid): width for gid, width in _widths(font.DescendantFonts[0]).items()}
     for block in _BFCHAR.findall(data):
-        claims.update((("u", int(code, 16)), text.lower()) for code, text in _PAIR.findall(block))
+        claims.update((("u", int(code, 16)), b"0020" if text.lower() in _SPACES else text.lower())
+                      for code, text in _PAIR.findall(block))
     return claims
 
 

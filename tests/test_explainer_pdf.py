@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import (EDITION, epoch_datetime, normalize, note_call_pattern,
+from conftest import (EDITION, PdfView, epoch_datetime, normalize, note_call_pattern,
                       note_text_pattern, squash)
 
 
@@ -312,3 +312,14 @@ def test_title_page_and_chapter_opener_render(explainer_pdf, explainer_src, rend
         total = gray.width * gray.height
         assert dark > 0.002 * total, f"page {page + 1} renders (almost) blank: {dark} dark px"
         assert dark < 0.5 * total, f"page {page + 1} renders mostly dark"
+
+
+def test_both_layouts_give_the_same_pages(session_builds):
+    """The chunked layout (parallel, stitched) and the single document give the same page
+    count, the same text on every page (spaces included) and the same outline."""
+    chunked = PdfView(session_builds.explainer.pdf)
+    single = PdfView(session_builds.explainer_single.pdf)
+    assert len(chunked.texts) == len(single.texts)
+    for number, (a, b) in enumerate(zip(chunked.texts, single.texts), start=1):
+        assert a == b, f"page {number} differs"
+    assert chunked.outline() == single.outline()

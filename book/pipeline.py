@@ -109,6 +109,7 @@ def chunked_layout_allowed(book: Book) -> bool:
 
 
 def chunked_layout_pays(book: Book) -> bool:
+    """Whether the book is big enough for parallel layout to beat one document."""
     words = sum(len(re.sub(r"<[^>]+>", " ", c.body).split()) for c in book.chapters)
     return words >= CHUNKED_FROM_WORDS
 

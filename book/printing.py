@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .model import Book, PageMark
 from .output import atomic_write
 from .pdf import PdfResult
+
+if TYPE_CHECKING:
+    from .pipeline import LayoutOptions
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,8 @@ class Printed:
     write: Callable[[Path], PdfResult]
 
 
-def lay_out_print(book: Book, out_dir: Path, options, chunked: bool, pdf: bool,
-                  progress) -> Printed:
+def lay_out_print(book: Book, out_dir: Path, options: LayoutOptions, chunked: bool,
+                  pdf: bool, progress) -> Printed:
     """The print edition laid out; `pdf` False when only its page marks are wanted."""
     from .render import render_print
 

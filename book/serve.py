@@ -252,8 +252,9 @@ class Watcher:
     """Rebuilds on every change in the root (book.toml and friends, not recursively) and
     in the chapter, asset and style folders (recursively), until stopped."""
 
-    def __init__(self, preview: Preview):
+    def __init__(self, preview: Preview, since: float):
         self.preview = preview
+        self.since = since  # when the first build started reading the sources
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._watch_root, daemon=True),
                         threading.Thread(target=self._watch_folders, daemon=True)]
@@ -280,10 +281,29 @@ class Watcher:
                                                 rust_timeout=1000, yield_on_timeout=True):
                     if self.stop.is_set() or self.preview.folders() != folders:
                         break
-                    if changes:
+                    if changes or self._missed(folders):
                         self.preview.rebuild()
             except (OSError, RuntimeError):  # a folder vanished mid-watch: look again
                 self.stop.wait(1)
+
+
+    def _missed(self, folders: list[Path]) -> bool:
+        """Whether a source was saved after the first build started but before the watchers
+        were watching (no watcher saw it); asked once, when the folder watch first waits."""
+        if self.since is None:
+            return False
+        since, self.since = self.since, None
+        files = [p for p in self.preview.root.iterdir() if p.is_file()]
+        files += [Path(base) / name for folder in folders for base, _, names in os.walk(folder)
+                  for name in names]
+        return any(_mtime(p) >= since - 0.02 for p in files)  # file times lag the clock
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # gone meanwhile
+        return 0.0
 
 
 class PdfBuilder:
@@ -322,8 +342,9 @@ def serve(root: Path, port: int, edition: Edition, say: Callable[[str], None],
     preview = Preview(root, edition, say, pdf.request if pdf else lambda: None)
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(preview))  # fails when taken
     server.daemon_threads = True
+    since = time.time()
     preview.rebuild()
-    watcher = Watcher(preview)
+    watcher = Watcher(preview, since)
     watcher.start()
     say(f"serving http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
     try:

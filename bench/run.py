@@ -231,6 +231,12 @@ def bench(project: Path, label: str) -> list[Row]:
         grown = ours(f"PDF+EPUB, chunked, {chapter.name}: paragraphs added", "chunked", *both,
                      "--layout", "chunked")
         rows.append(Row(grown, chunked, chunks_laid_out(grown.stderr)))
+        # A book whose EPUB maps no print pages (as pandoc's does not) builds it alone.
+        manifest = src / "book.toml"
+        manifest.write_text(manifest.read_text("utf-8") + "\n[epub]\npage-list = false\n",
+                            "utf-8")
+        rows.append(Row(ours("EPUB, cold, [epub] page-list = false", "epub-no-pages", *epub,
+                             "--clean"), p_epub))
         return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)

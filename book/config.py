@@ -64,6 +64,13 @@ FIELDS: dict[str, Field] = {
     "chapters": Field(list, True, "Chapter files in reading order.", _string_list),
     "contributors": Field(list, True, "[[contributors]] tables: name, role, note."),
     "check": Field(dict, False, "[check] table: warnings `book check` silences (ignore, files)."),
+    "epub": Field(dict, False, "[epub] table: page-list."),
+}
+
+EPUB_FIELDS: dict[str, Field] = {
+    "page-list": Field(bool, False, "Whether the EPUB maps the print edition's pages (default "
+                                    "true); false builds an EPUB alone without laying out the "
+                                    "print edition."),
 }
 
 CONTRIBUTOR_FIELDS: dict[str, Field] = {
@@ -74,7 +81,7 @@ CONTRIBUTOR_FIELDS: dict[str, Field] = {
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", list: "a list", dict: "a table"}
+    names = {str: "a string", list: "a list", dict: "a table", bool: "true or false"}
     first = kind[0] if isinstance(kind, tuple) else kind
     return names.get(first, first.__name__)
 
@@ -148,6 +155,9 @@ def parse_config(doc: TomlDoc) -> Metadata:
     if isinstance(raw_contributors, list) and not raw_contributors and "contributors" in data:
         problems.add(doc.path, doc.line("contributors"), "at least one contributor is needed",
                      rule="contributor-no-author")
+    epub = data.get("epub", {})
+    if isinstance(epub, dict):
+        _check_table(doc, epub, EPUB_FIELDS, problems, "epub", 0, "epub.")
     chapters = data.get("chapters", [])
     if isinstance(chapters, list):
         seen: dict[str, int] = {}
@@ -182,4 +192,5 @@ def parse_config(doc: TomlDoc) -> Metadata:
         contributors=tuple(contributors),
         chapter_paths=tuple(chapters),
         cover=data.get("cover", ""),
+        page_list=epub.get("page-list", True) if isinstance(epub, dict) else True,
     )

@@ -54,6 +54,7 @@ class Metadata:
     contributors: tuple[Contributor, ...]
     chapter_paths: tuple[str, ...]
     cover: str = ""
+    page_list: bool = True  # the EPUB maps the print edition's pages ([epub] page-list)
 
     @property
     def authors(self) -> tuple[Contributor, ...]:

@@ -118,9 +118,10 @@ def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildRepo
           progress, layout: LayoutOptions) -> None:
     """Lay the print edition out once: the PDF is written from it and the EPUB takes its
     page-list from it (so an EPUB built alone is the same file as one built with the PDF;
-    the chunked layout's cache makes that layout cheap after the first build)."""
+    the chunked layout's cache makes that layout cheap after the first build). A book
+    whose EPUB has no page-list ([epub] page-list = false) builds its EPUB without it."""
     printed = None
-    if "pdf" in formats or "epub" in formats:
+    if "pdf" in formats or ("epub" in formats and book.meta.page_list):
         from .printing import lay_out_print
         began = time.perf_counter()
         chunked = layout.mode == "chunked" or (
@@ -143,7 +144,7 @@ def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildRepo
 def _epub_data(book: Book, marks) -> bytes:
     from .epub import build_epub
     from .render import render_epub
-    return build_epub(book, render_epub(book, marks))
+    return build_epub(book, render_epub(book, marks if book.meta.page_list else ()))
 
 
 def _write(fmt: str, book: Book, printed, epub, out_dir: Path, report: BuildReport) -> None:

@@ -71,7 +71,7 @@ class _ErrorLog(logging.Handler):
 _STYLES: dict = {}  # by (root, CSS); "book": the Book last laid out, with its entry
 
 
-def _styles(book: Book):
+def print_styles(book: Book):
     """(url fetcher, font configuration, stylesheets) for laying out `book`'s print edition."""
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
@@ -110,7 +110,7 @@ def paginate(book: Book, rendition: Rendition):
     from .pngdata import pass_through_png
 
     pass_through_png()
-    fetcher, fonts, sheets = _styles(book)
+    fetcher, fonts, sheets = print_styles(book)
     log = _ErrorLog()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(log)

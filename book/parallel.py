@@ -239,12 +239,12 @@ def _folio_sheet(first: int) -> tuple[int, Path] | BaseException:
     """In a worker: the folio sheet whose page 1 is the book's page `first`."""
     from weasyprint import CSS, HTML
 
-    from .layout import _styles
+    from .layout import print_styles
 
     book, cache = _JOB["book"], _JOB["cache"]
     _JOB["sheet"] = True
     try:
-        fetcher, fonts, sheets = _styles(book)
+        fetcher, fonts, sheets = print_styles(book)
         numbering = CSS(string=f"@page :first {{ counter-reset: page {first - 1} }}",
                         font_config=fonts)
         html = '<div style="break-after: page"></div>' * SHEET + "<div></div>"

@@ -9,6 +9,7 @@ so an edited, deleted or half-written output is rebuilt, never served stale."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -44,8 +45,10 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@functools.cache
 def builder_digest() -> str:
-    """One hash of the builder's own code, templates, theme and fonts."""
+    """One hash of the builder's own code, templates, theme and fonts (once per process:
+    the no-op check and the chunk cache both key on it)."""
     h = hashlib.sha256()
     for path in _files(BUILDER, None):
         h.update(f"{path.relative_to(BUILDER).as_posix()}\0{_digest(path)}".encode())
@@ -57,10 +60,11 @@ def fingerprint(root: Path, out_dir: Path, options: dict) -> str:
     h = hashlib.sha256(json.dumps({"version": __version__, **options,
                                    "epoch": os.environ.get("SOURCE_DATE_EPOCH", "")},
                                   sort_keys=True).encode())
-    for base in (root.resolve(), BUILDER):
-        for path in _files(base, out_dir.resolve()):
-            h.update(f"{path.relative_to(base).as_posix()}\0".encode())
-            h.update(_digest(path).encode())
+    h.update(builder_digest().encode())
+    base = root.resolve()
+    for path in _files(base, out_dir.resolve()):
+        h.update(f"{path.relative_to(base).as_posix()}\0".encode())
+        h.update(_digest(path).encode())
     return h.hexdigest()
 
 

@@ -39,17 +39,14 @@ def idat(data: bytes, mode: str) -> bytes | None:
 
 
 def pass_through_png() -> None:
-    """Have WeasyPrint take suitable PNGs' data as it is (once per process)."""
+    """Have WeasyPrint take suitable PNGs' data as it is (engine.load calls it once)."""
     from weasyprint.images import RasterImage
 
     encode = RasterImage._get_png_data
-    if getattr(encode, "passes_through", False):
-        return
 
     def png_data(pillow_image):
         source = getattr(pillow_image, "fp", None)
         data = source.getvalue() if hasattr(source, "getvalue") else b""
         return idat(data, pillow_image.mode) or encode(pillow_image)
 
-    png_data.passes_through = True
     RasterImage._get_png_data = staticmethod(png_data)

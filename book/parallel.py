@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import signal
+import tempfile
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,20 +259,28 @@ def _folio_sheet(first: int) -> tuple[int, Path] | BaseException:
         _JOB["sheet"] = False
 
 
-def _init_worker(parent: int) -> None:
+def _init_worker(parent: int, scratch: str) -> None:
+    """A layout worker: a forked process that also leaves the folios to the sheets."""
+    _init_process(parent, scratch)
+    _sort_margin_boxes()
+
+
+def _init_process(parent: int, scratch: str | None = None) -> None:
     # The parent answers Ctrl-C and SIGTERM and ends the pool; a worker just stops. A
     # worker must not outlive a killed parent either: it would hold the output lock.
+    # Its temporary files go in `scratch`, which the parent removes.
+    if scratch:
+        tempfile.tempdir = scratch
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
-    _sort_margin_boxes()
 
 
 def _run(send, parent: int, function, args) -> None:
-    _init_worker(parent)
+    _init_process(parent)
     try:
         send.send(function(*args))
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
@@ -279,8 +288,9 @@ def _run(send, parent: int, function, args) -> None:
 
 
 class Background:
-    """function(*args) run in a forked process while the parent goes on (the EPUB is
-    built while the PDF is stitched); the process is killed if the parent gives up."""
+    """function(*args) run in a forked process while the parent goes on (the book loads
+    while WeasyPrint is imported; the EPUB is built while the PDF is written); the process
+    is killed if the parent gives up."""
 
     def __init__(self, function, *args) -> None:
         context = multiprocessing.get_context("fork")
@@ -317,13 +327,19 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
             folios: bool = True, progress=lambda message: None) -> BookLayout:
     """Every chunk of the print edition laid out and written, and (when `folios`, for the
     PDF) its folio sheets."""
-    import weasyprint  # noqa: F401 - once, before the fork, rather than in every worker
+    from . import engine
+
+    engine.load()  # once, before the fork, rather than in every worker
 
     pages = cache.page_map()
     done: dict[str, Laid] = {}  # this build's layouts, by cache key
     context = multiprocessing.get_context("fork")
     _JOB.update(book=book, cache=cache, variant=variant, sheet=False)
-    with context.Pool(max(1, jobs), initializer=_init_worker, initargs=(os.getpid(),)) as pool:
+    # Workers end without tearing down, so WeasyPrint cannot remove its copies of the
+    # fonts: they make them here, and this folder goes with the pool.
+    with tempfile.TemporaryDirectory(prefix="book-layout-") as scratch, \
+            context.Pool(max(1, jobs), initializer=_init_worker,
+                         initargs=(os.getpid(), scratch)) as pool:
         sheets = _Sheets(pool, cache, folios)
         for round_ in range(MAX_ROUNDS):
             chunks = split(rendition, pages)

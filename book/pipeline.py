@@ -7,16 +7,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assemble import assemble, wanted_assets
-from .errors import BookError
-from .changelog import parse_changelog
-from .load import CHANGELOG, load_project, read_assets
-from .model import Book, Edition
+from .model import Book, Edition, Rendition
 from .options import FORMATS, edition_from_env
 from .output import all_or_nothing, output_lock
-from .datapages import parse_data_page
-from .parse import parse_chapter
-
 
 
 @dataclass
@@ -40,7 +33,15 @@ class BuildReport:
 def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     """Everything up to the frozen Book; raises BookError listing every input problem.
     `memo` keeps parsed chapters by (path, text) so a long-running preview re-parses only
-    the chapters whose text changed."""
+    the chapters whose text changed. (The stages are imported here: a PDF build loads
+    the book in a forked process, and the parent, which lays it out, never needs them.)"""
+    from .assemble import assemble, wanted_assets
+    from .changelog import parse_changelog
+    from .datapages import parse_data_page
+    from .errors import BookError
+    from .load import CHANGELOG, load_project, read_assets
+    from .parse import parse_chapter
+
     sources = load_project(root)
     memo = {} if memo is None else memo
     chapters, problems = [], []
@@ -78,19 +79,46 @@ def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
           layout: LayoutOptions = LayoutOptions()) -> BuildReport:
     """Build the requested editions; each is written atomically or not at all."""
     started = time.perf_counter()
-    book = load_book(root, edition or edition_from_env())
+    edition = edition or edition_from_env()
+    if "pdf" in formats:
+        book, rendition = _loaded_while_engine_starts(root, edition)
+    else:
+        book, rendition = load_book(root, edition), None
     progress(f"loaded {len(book.chapters)} chapters, {len(book.figures)} figures "
              f"in {time.perf_counter() - started:.2f}s")
-    return emit_book(book, out_dir, formats, progress, layout)
+    return emit_book(book, out_dir, formats, progress, layout, rendition)
+
+
+def _loaded(root: Path, edition: Edition) -> tuple[Book, Rendition]:
+    from .render import render_print
+
+    book = load_book(root, edition)
+    return book, render_print(book)
+
+
+def _loaded_while_engine_starts(root: Path, edition: Edition) -> tuple[Book, Rendition]:
+    """The book loaded and its print edition rendered in a forked process while this one
+    imports WeasyPrint (a third of a second of every cold build): on two cores, the
+    two take the time of the longer."""
+    from . import engine
+    from .parallel import Background
+
+    loading = Background(_loaded, root, edition)
+    try:
+        engine.load()
+        return loading.result()
+    finally:
+        loading.stop()
 
 
 def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
-              progress=lambda message: None,
-              layout: LayoutOptions = LayoutOptions()) -> BuildReport:
-    """Write the editions of a loaded book: a release checks the Book before building it."""
+              progress=lambda message: None, layout: LayoutOptions = LayoutOptions(),
+              rendition: Rendition | None = None) -> BuildReport:
+    """Write the editions of a loaded book (a release checks the Book before building
+    it); `rendition` is its print edition when it is already rendered."""
     report = BuildReport(book)
     with output_lock(out_dir), all_or_nothing():  # every edition is replaced, or none
-        _emit(book, formats, out_dir, report, progress, layout)
+        _emit(book, formats, out_dir, report, progress, layout, rendition)
     return report
 
 
@@ -115,7 +143,7 @@ def chunked_layout_pays(book: Book) -> bool:
 
 
 def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildReport,
-          progress, layout: LayoutOptions) -> None:
+          progress, layout: LayoutOptions, rendition: Rendition | None) -> None:
     """Lay the print edition out once: the PDF is written from it and the EPUB takes its
     page-list from it (so an EPUB built alone is the same file as one built with the PDF;
     the chunked layout's cache makes that layout cheap after the first build). A book
@@ -123,10 +151,16 @@ def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildRepo
     printed = None
     if "pdf" in formats or ("epub" in formats and book.meta.page_list):
         from .printing import lay_out_print
+
+        if rendition is None:
+            from .render import render_print
+
+            rendition = render_print(book)
         began = time.perf_counter()
         chunked = layout.mode == "chunked" or (
             layout.mode == "auto" and chunked_layout_allowed(book) and chunked_layout_pays(book))
-        printed = lay_out_print(book, out_dir, layout, chunked, "pdf" in formats, progress)
+        printed = lay_out_print(book, rendition, out_dir, layout, chunked, "pdf" in formats,
+                                progress)
         progress(f"laid out {printed.pages} pages in {time.perf_counter() - began:.2f}s")
     epub = None
     if printed is not None and {"pdf", "epub"} <= set(formats):

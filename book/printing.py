@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .model import Book, PageMark
+from .model import Book, PageMark, Rendition
 from .output import atomic_write
 from .pdf import PdfResult
 
@@ -26,12 +26,10 @@ class Printed:
     write: Callable[[Path], PdfResult]
 
 
-def lay_out_print(book: Book, out_dir: Path, options: LayoutOptions, chunked: bool,
-                  pdf: bool, progress) -> Printed:
-    """The print edition laid out; `pdf` False when only its page marks are wanted."""
-    from .render import render_print
-
-    rendition = render_print(book)
+def lay_out_print(book: Book, rendition: Rendition, out_dir: Path, options: LayoutOptions,
+                  chunked: bool, pdf: bool, progress) -> Printed:
+    """The print edition (`rendition`) laid out; `pdf` False when only its page marks are
+    wanted."""
     if not chunked:
         from .layout import page_marks, paginate
         from .pdf import emit_pdf

@@ -273,9 +273,9 @@ def mini_src() -> Project:
 # --------------------------------------------------------------------------- running the CLI
 
 def cli(args: list[str], cwd: Path | None = None, epoch: int | None = EPOCH,
-        wait: bool = True):
-    """Run `book` as the console script does (python -m book.cli)."""
-    env = dict(os.environ)
+        wait: bool = True, env: dict[str, str] | None = None):
+    """Run `book` as the console script does (python -m book.cli); `env` adds variables."""
+    env = {**os.environ, **(env or {})}
     env.pop("SOURCE_DATE_EPOCH", None)
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)

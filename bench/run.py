@@ -6,9 +6,12 @@ measures pandoc (EPUB; PDF through `--pdf-engine=weasyprint` with the same CSS),
 no-op rebuild, and rebuilds after editing one chapter in the middle of the book. Each row
 gives wall time, CPU time (user + system of the whole process tree, from wait4), the max RSS
 of the biggest single process (wait4) and the peak of the tree's summed RSS (sampled from
-/proc every 20 ms), and the ratio to a baseline row.
+/proc every 20 ms), and the ratio to a baseline row. The pandoc and cold rows of the
+explainer, a few seconds each, are run --repeat times (default 5, a fresh output folder
+each time) and give the run of median wall time: on this kind of machine one short run
+varies by ±15 %.
 
-    python bench/run.py [--large] [--chapters N]
+    python bench/run.py [--large] [--chapters N] [--repeat N]
 
 Needs the optional bench dependency `pypandoc-binary` (pip install '.[bench]').
 """
@@ -70,7 +73,21 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
-def measure(label: str, argv: list[str], env: dict | None = None) -> Run:
+def measure(label: str, argv: list[str], env: dict | None = None, repeat: int = 1,
+            fresh: Path | None = None) -> Run:
+    """Run one command `repeat` times (removing `fresh` before each) and give the run of
+    median wall time."""
+    runs = []
+    for _ in range(repeat):
+        if fresh is not None:
+            shutil.rmtree(fresh, ignore_errors=True)
+        runs.append(measure_once(label, argv, env))
+        if runs[-1].error:
+            return runs[-1]
+    return sorted(runs, key=lambda run: run.wall)[len(runs) // 2]
+
+
+def measure_once(label: str, argv: list[str], env: dict | None = None) -> Run:
     """Run one command; wall, CPU and max RSS from wait4, the tree's peak RSS by sampling."""
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -177,8 +194,9 @@ def pandoc_css(work: Path) -> Path:
     return css
 
 
-def bench(project: Path, label: str) -> list[Row]:
-    """Every measurement for one book, in temporary folders (the project is copied first)."""
+def bench(project: Path, label: str, repeat: int = 1) -> list[Row]:
+    """Every measurement for one book, in temporary folders (the project is copied first);
+    pandoc's and the cold builds `repeat` times each."""
     import pypandoc
 
     pandoc = pypandoc.get_pandoc_path()
@@ -193,15 +211,17 @@ def bench(project: Path, label: str) -> list[Row]:
             ".*", "dist", "book", "bench", "tests", "scripts", "*.egg-info", "__pycache__"))
 
         def ours(name: str, out: str, *options: str) -> Run:
+            cold = "--clean" in options  # and in a fresh folder: no page map to guess from
             return measure(f"{label}: ours {name}",
-                           [book, "build", str(src), "--out", str(work / out), *options], env)
+                           [book, "build", str(src), "--out", str(work / out), *options], env,
+                           repeat if cold else 1, work / out if cold else None)
 
         both, pdf, epub = ("--format", "pdf", "--format", "epub"), ("--format", "pdf"), ("--format", "epub")
         p_epub = measure(f"{label}: pandoc EPUB", [pandoc, str(source), "-o", str(work / "p.epub"),
-                                                    "--resource-path", str(project)], env)
+                                                    "--resource-path", str(project)], env, repeat)
         p_pdf = measure(f"{label}: pandoc PDF (weasyprint)",
                         [pandoc, str(source), "-o", str(work / "p.pdf"), "--pdf-engine=weasyprint",
-                         "--css", str(css), "--resource-path", str(project)], env)
+                         "--css", str(css), "--resource-path", str(project)], env, repeat)
         p_both = Run(f"{label}: pandoc PDF+EPUB (sum)", p_epub.wall + p_pdf.wall,
                      p_epub.cpu + p_pdf.cpu, max(p_epub.rss_mb, p_pdf.rss_mb),
                      max(p_epub.tree_mb, p_pdf.tree_mb), error=p_epub.error or p_pdf.error)
@@ -261,9 +281,11 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--large", action="store_true", help="also run the large synthetic book")
     parser.add_argument("--chapters", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs of each cold explainer build and pandoc run (the median is kept)")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()} (usable by this process: {len(os.sched_getaffinity(0))})\n")
-    rows = bench(ROOT, "explainer")
+    rows = bench(ROOT, f"explainer (median of {args.repeat})", max(1, args.repeat))
     if args.large:
         from make_large import generate
 

@@ -28,6 +28,10 @@ from .pngdata import pass_through_png
 _READY: list[bool] = []
 
 
+def loaded() -> bool:
+    return bool(_READY)
+
+
 def load() -> None:
     """Import WeasyPrint and adjust it, once per process (forked workers inherit it)."""
     if _READY:

@@ -98,11 +98,13 @@ def _loaded(root: Path, edition: Edition) -> tuple[Book, Rendition]:
 
 def _loaded_while_engine_starts(root: Path, edition: Edition) -> tuple[Book, Rendition]:
     """The book loaded and its print edition rendered in a forked process while this one
-    imports WeasyPrint (a third of a second of every cold build): on two cores, the
-    two take the time of the longer."""
+    imports WeasyPrint (a quarter of a second of every cold build): on two cores, the
+    two take the time of the longer. (In `book serve`, WeasyPrint stays loaded.)"""
     from . import engine
     from .parallel import Background
 
+    if engine.loaded():
+        return _loaded(root, edition)
     loading = Background(_loaded, root, edition)
     try:
         engine.load()

@@ -127,25 +127,67 @@ def chunks_laid_out(stderr: str) -> str:
 
 
 def pandoc_input(project: Path, work: Path) -> Path:
-    """The same text as one pandoc Markdown file (the generator writes one for large books;
-    for a real project, chapters are concatenated with front matter and photo slots dropped)."""
+    """The same content as one pandoc Markdown file (the generator writes one for large
+    books). For a real project: the title block and colophon, every chapter with its
+    photographs and figures (the same image files, captions and credits), the key-figure
+    boxes as tables, the data pages (timeline, glossary) as lists, and the back matter
+    (picture credits, contributors, revision history); pandoc adds the contents (--toc)."""
     ready = project / "pandoc.md"
     if ready.is_file():
         return ready
     import tomllib
 
     meta = tomllib.loads((project / "book.toml").read_text("utf-8"))
-    parts = [f"---\ntitle: \"{meta['title']}\"\nlang: {meta['language']}\n---\n"]
+    photos_file = project / "assets" / "photos.toml"
+    photos = tomllib.loads(photos_file.read_text("utf-8")) if photos_file.is_file() else {}
+
+    def photo(match: re.Match) -> str:
+        entry = photos.get(match.group(1), {})
+        caption = f"{entry.get('caption', '')} ({entry.get('credit', '')})"
+        return f"![{caption}](assets/{entry.get('file', '')}){{alt=\"{entry.get('alt', '')}\"}}"
+
+    def key_figures(match: re.Match) -> str:
+        rows = [line.split("|", 1) for line in match.group(2).strip().splitlines()]
+        return (f"**{match.group(1).strip()}**\n\n| | |\n|---|---|\n"
+                + "\n".join(f"| {a.strip()} | {b.strip()} |" for a, b in rows) + "\n")
+
+    parts = [f"---\ntitle: \"{meta['title']}\"\nsubtitle: \"{meta.get('subtitle', '')}\"\n"
+             f"author: \"{meta.get('publisher', '')}\"\ndate: \"{meta.get('date', '')}\"\n"
+             f"lang: {meta['language']}\n---\n",
+             f"{meta.get('rights', '')}\n\n{meta.get('based_on', '')}\n"]
     for chapter in meta["chapters"]:
-        if not chapter.endswith(".md"):
+        path = project / chapter
+        if chapter.endswith(".toml"):
+            page = tomllib.loads(path.read_text("utf-8"))
+            lines = [f"# {page['title']}", "", page.get("intro", ""), ""]
+            for event in page.get("events", []):
+                lines.append(f"- **{event['date']}**: {event['title']}. {event.get('note', '')}")
+            for term in page.get("terms", []):
+                lines += [term["term"], f":   {term['definition']}", ""]
+            parts.append("\n".join(lines))
             continue
-        text = (project / chapter).read_text("utf-8")
+        text = path.read_text("utf-8")
         if text.startswith("---"):
             _, front, text = text.split("---", 2)
             title = next((l.split(":", 1)[1].strip() for l in front.splitlines()
                           if l.startswith("title:")), "")
             text = f"# {title}\n\n{text}"
+        text = re.sub(r"!\[[^\]]*\]\(photo:([\w-]+)\)", photo, text)
+        text = re.sub(r"```key-figures([^\n]*)\n(.*?)```", key_figures, text, flags=re.S)
         parts.append(text)
+    if photos:
+        parts.append("# Picture credits\n\n" + "\n".join(
+            f"- {entry.get('subject') or entry.get('caption', '')}: {entry.get('credit', '')}"
+            for entry in photos.values()))
+    if meta.get("contributors"):
+        parts.append("# Contributors\n\n" + "\n".join(
+            f"- {c['name']}, {c['role']}" + (f" ({c['note']})" if c.get("note") else "")
+            for c in meta["contributors"]))
+    changelog = project / "CHANGELOG.md"
+    if changelog.is_file():
+        history = changelog.read_text("utf-8").split("\n## ", 1)[-1]
+        parts.append("# Revision history\n\n## " + history.replace("\n### ", "\n#### ")
+                     .replace("\n## ", "\n### "))
     out = work / "pandoc.md"
     out.write_text("\n\n".join(parts), "utf-8")
     return out
@@ -218,10 +260,11 @@ def bench(project: Path, label: str, repeat: int = 1) -> list[Row]:
 
         both, pdf, epub = ("--format", "pdf", "--format", "epub"), ("--format", "pdf"), ("--format", "epub")
         p_epub = measure(f"{label}: pandoc EPUB", [pandoc, str(source), "-o", str(work / "p.epub"),
-                                                    "--resource-path", str(project)], env, repeat)
+                                                    "--toc", "--resource-path", str(project)],
+                         env, repeat)
         p_pdf = measure(f"{label}: pandoc PDF (weasyprint)",
                         [pandoc, str(source), "-o", str(work / "p.pdf"), "--pdf-engine=weasyprint",
-                         "--css", str(css), "--resource-path", str(project)], env, repeat)
+                         "--toc", "--css", str(css), "--resource-path", str(project)], env, repeat)
         p_both = Run(f"{label}: pandoc PDF+EPUB (sum)", p_epub.wall + p_pdf.wall,
                      p_epub.cpu + p_pdf.cpu, max(p_epub.rss_mb, p_pdf.rss_mb),
                      max(p_epub.tree_mb, p_pdf.tree_mb), error=p_epub.error or p_pdf.error)

@@ -29,6 +29,7 @@ _READY: list[bool] = []
 
 
 def loaded() -> bool:
+    """Whether this process has WeasyPrint already (book serve keeps it between builds)."""
     return bool(_READY)
 
 

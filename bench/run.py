@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-THEME = ROOT / "book" / "theme"
+THEME = ROOT / "book" / "render" / "theme"
 SAMPLE_EVERY = 0.02  # seconds between samples of the process tree's RSS
 PROGRESS = re.compile(r"laid out (\d+) of (\d+) chunks \(round (\d+)\)")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 ROLES = {
     "author": "aut",
@@ -19,6 +19,25 @@ ROLES = {
     "translator": "trl",
     "designer": "bkd",
 }
+
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".css": "text/css",
+}
+
+
+def media_type(path: str) -> str | None:
+    """The media type the editions declare for a file, by its extension (None: not one)."""
+    return MEDIA_TYPES.get(PurePosixPath(path).suffix.lower())
+
 
 FIGURE_KINDS = ("photo", "map", "chart", "illustration")
 LICENCES = ("stand-in", "licensed", "public-domain", "cc-by", "cc-by-sa", "own")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 
 from .errors import BookError
 from .model import Edition
@@ -30,3 +31,15 @@ def edition_from_env(version: str = "") -> Edition:
     """Dates come from SOURCE_DATE_EPOCH when it is set, so builds reproduce."""
     epoch = source_date_epoch()
     return Edition(version=version, timestamp=int(time.time()) if epoch is None else epoch)
+
+
+@dataclass(frozen=True)
+class LayoutOptions:
+    """How the print edition is laid out: 'single' (one WeasyPrint document), 'chunked'
+    (chunks in `jobs` worker processes, stitched; see book/pdf/workers.py) or 'auto'; `cache`
+    False ignores the chunks kept from earlier builds (--clean)."""
+
+    mode: str = "auto"
+    jobs: int = 0  # 0: one per core
+    cache: bool = True
+    variant: str = "pdf/ua-1"  # or 'pdf/a-3b' (archival)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .model import Book, Edition, Rendition
-from .options import FORMATS, edition_from_env
+from .options import FORMATS, LayoutOptions, edition_from_env
 from .output import all_or_nothing, output_lock
 
 
@@ -35,12 +34,12 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     `memo` keeps parsed chapters by (path, text) so a long-running preview re-parses only
     the chapters whose text changed. (The stages are imported here: a PDF build loads
     the book in a forked process, and the parent, which lays it out, never needs them.)"""
-    from .assemble import assemble, wanted_assets
-    from .changelog import parse_changelog
-    from .datapages import parse_data_page
+    from .source.assemble import assemble, wanted_assets
+    from .source.changelog import parse_changelog
+    from .source.datapages import parse_data_page
     from .errors import BookError
-    from .load import CHANGELOG, load_project, read_assets
-    from .parse import parse_chapter
+    from .source.load import CHANGELOG, load_project, read_assets
+    from .source.parse import parse_chapter
 
     sources = load_project(root)
     memo = {} if memo is None else memo
@@ -62,18 +61,6 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
                     sources.styles, edition, revisions)
 
 
-@dataclass(frozen=True)
-class LayoutOptions:
-    """How the print edition is laid out: 'single' (one WeasyPrint document), 'chunked'
-    (chunks in `jobs` worker processes, stitched; see book/parallel.py) or 'auto'; `cache`
-    False ignores the chunks kept from earlier builds (--clean)."""
-
-    mode: str = "auto"
-    jobs: int = 0  # 0: one per core
-    cache: bool = True
-    variant: str = "pdf/ua-1"  # or 'pdf/a-3b' (archival)
-
-
 def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
           edition: Edition | None = None, progress=lambda message: None,
           layout: LayoutOptions = LayoutOptions()) -> BuildReport:
@@ -90,7 +77,7 @@ def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
 
 
 def _loaded(root: Path, edition: Edition) -> tuple[Book, Rendition]:
-    from .render import render_print
+    from .render.html import render_print
 
     book = load_book(root, edition)
     return book, render_print(book)
@@ -100,14 +87,14 @@ def _loaded_while_engine_starts(root: Path, edition: Edition) -> tuple[Book, Ren
     """The book loaded and its print edition rendered in a forked process while this one
     imports WeasyPrint (a quarter of a second of every cold build): on two cores, the
     two take the time of the longer. (In `book serve`, WeasyPrint stays loaded.)"""
-    from . import engine
-    from .parallel import Background
+    from .background import Background
+    from .pdf import weasy
 
-    if engine.loaded():
+    if weasy.loaded():
         return _loaded(root, edition)
     loading = Background(_loaded, root, edition)
     try:
-        engine.load()
+        weasy.load()
         return loading.result()
     finally:
         loading.stop()
@@ -124,26 +111,6 @@ def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
     return report
 
 
-# Below this many words, laying the book out as one document is as fast as in chunks
-# (measured on the explainer and generated books: bench/README.md).
-CHUNKED_FROM_WORDS = 8000
-
-
-def chunked_layout_allowed(book: Book) -> bool:
-    """Chunks cannot see each other's strings or counters: a project stylesheet that uses
-    them (target-counter, string-set, counter(page), counter(pages)) needs the
-    single-document layout."""
-    css = b" ".join(sheet.data for sheet in book.extra_css)
-    return not any(word in css for word in (b"target-counter", b"string-set", b"page)",
-                                            b"pages)"))
-
-
-def chunked_layout_pays(book: Book) -> bool:
-    """Whether the book is big enough for parallel layout to beat one document."""
-    words = sum(len(re.sub(r"<[^>]+>", " ", c.body).split()) for c in book.chapters)
-    return words >= CHUNKED_FROM_WORDS
-
-
 def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildReport,
           progress, layout: LayoutOptions, rendition: Rendition | None) -> None:
     """Lay the print edition out once: the PDF is written from it and the EPUB takes its
@@ -152,21 +119,20 @@ def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildRepo
     whose EPUB has no page-list ([epub] page-list = false) builds its EPUB without it."""
     printed = None
     if "pdf" in formats or ("epub" in formats and book.meta.page_list):
-        from .printing import lay_out_print
+        from .pdf.edition import lay_out_print
 
         if rendition is None:
-            from .render import render_print
+            from .render.html import render_print
 
             rendition = render_print(book)
         began = time.perf_counter()
-        chunked = layout.mode == "chunked" or (
-            layout.mode == "auto" and chunked_layout_allowed(book) and chunked_layout_pays(book))
-        printed = lay_out_print(book, rendition, out_dir, layout, chunked, "pdf" in formats,
-                                progress)
+        printed = lay_out_print(book, rendition, out_dir, layout, "pdf" in formats, progress)
+        from .pdf.weasy import mismatch
+        report.warnings.extend(filter(None, [mismatch()]))
         progress(f"laid out {printed.pages} pages in {time.perf_counter() - began:.2f}s")
     epub = None
     if printed is not None and {"pdf", "epub"} <= set(formats):
-        from .parallel import Background
+        from .background import Background
         epub = Background(_epub_data, book, printed.marks)  # while the PDF is written
     try:
         for fmt in formats:
@@ -178,8 +144,8 @@ def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildRepo
 
 
 def _epub_data(book: Book, marks) -> bytes:
-    from .epub import build_epub
-    from .render import render_epub
+    from .epub.package import build_epub
+    from .render.html import render_epub
     return build_epub(book, render_epub(book, marks if book.meta.page_list else ()))
 
 
@@ -192,14 +158,14 @@ def _write(fmt: str, book: Book, printed, epub, out_dir: Path, report: BuildRepo
                                       time.perf_counter() - began, result.pages))
         report.warnings.extend(result.warnings)
     elif fmt == "epub":
-        from .epub import write_epub
+        from .epub.package import write_epub
         data = epub.result() if epub else _epub_data(book, printed.marks if printed else ())
         result = write_epub(book, data, out_dir)
         report.written.append(Written("epub", result.path, result.size,
                                       time.perf_counter() - began))
     elif fmt == "html":
-        from .render import render_web
-        from .web import emit_web
+        from .render.html import render_web
+        from .web.site import emit_web
         result = emit_web(book, render_web(book), out_dir)
         report.written.append(Written("html", result.path, result.size,
                                       time.perf_counter() - began))

@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
-FONTS = ROOT / "book" / "theme" / "fonts"
+FONTS = ROOT / "book" / "render" / "theme" / "fonts"
 ATLAS = ROOT / ".cache" / "geo" / "node_modules" / "world-atlas" / "countries-10m.json"
 ATLAS_PACKAGE = "world-atlas@2.0.2"
 OUT = ROOT / "assets" / "figures" / "locator-map.png"

@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 REPO = Path(__file__).resolve().parent.parent
-FONTS = REPO / "book" / "theme" / "fonts"
+FONTS = REPO / "book" / "render" / "theme" / "fonts"
 MANIFEST = "assets/photos.toml"
 
 SIZE = (1800, 1200)

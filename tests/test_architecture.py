@@ -1,16 +1,37 @@
-"""The module boundaries the README promises, checked on the source with ast."""
+"""The package's boundaries, checked on the source with ast: the stages' directions (source
+never imports render; render never imports pdf, epub or web), WeasyPrint behind one
+adapter, and every file written atomically or into the cache."""
 
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
 from conftest import REPO
 
 PACKAGE = REPO / "book"
-STAGES = ("load", "parse", "assemble", "render")
-EMITTERS = ("pdf", "epub", "printing")  # printing writes the chunked layout's PDF
+CORE = {"model", "errors", "options", "output", "fragments", "background"}
+# What each package may import from the builder besides the core and itself.
+ALLOWED = {
+    "source": set(),
+    "render": set(),
+    "pdf": {"render", "fingerprint"},
+    "epub": {"render"},
+    "web": {"render", "pipeline"},  # serve builds the book
+    "lint": {"source", "render", "pipeline"},  # check runs the build's own loading
+    "release": {"source", "pipeline", "fingerprint"},
+}
+EMITTERS = ("pdf/edition", "epub/package")
+WEASY = "pdf/weasy"
+PUBLIC_WEASYPRINT = {"weasyprint", "weasyprint.urls"}  # URLFetcher's documented home
+
+
+def modules() -> list[str]:
+    """Every module of the package, as 'pdf/weasy', 'model', 'source/__init__'…"""
+    return sorted(p.relative_to(PACKAGE).with_suffix("").as_posix()
+                  for p in PACKAGE.rglob("*.py"))
 
 
 def tree_of(module: str) -> ast.Module:
@@ -18,71 +39,107 @@ def tree_of(module: str) -> ast.Module:
     return ast.parse(path.read_text("utf-8"), filename=str(path))
 
 
+def absolute_imports(tree: ast.Module, module: str) -> set[str]:
+    """Every module `tree` imports (anywhere in the file), as dotted absolute names; the
+    names imported from a package are listed as its submodules too."""
+    package = ["book", *module.split("/")[:-1]]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - node.level + 1]
+                assert base, f"book/{module}.py: import reaches above the package"
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            found.add(name)
+            found.update(f"{name}.{alias.name}" for alias in node.names)
+    return found
+
+
 def book_imports(module: str) -> set[str]:
-    """Modules of the `book` package that book/<module>.py imports (anywhere in the file)."""
+    """The builder's packages and top-level modules that book/<module>.py imports:
+    'render', 'pipeline', 'model'…"""
     return imports_in(tree_of(module), module)
 
 
 def imports_in(tree: ast.Module, module: str) -> set[str]:
-    found: set[str] = set()
-
-    def add(name: str) -> None:
-        first = name.split(".")[0]
-        if (PACKAGE / f"{first}.py").is_file() or (PACKAGE / first).is_dir():
-            found.add(first)
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == "book" or alias.name.startswith("book."):
-                    add(alias.name[len("book."):] if alias.name != "book" else "")
-        elif isinstance(node, ast.ImportFrom):
-            absolute = node.level == 0 and (node.module or "").split(".")[0] == "book"
-            if node.level == 1 or absolute:
-                base = (node.module or "") if node.level == 1 else (node.module or "")[len("book"):]
-                base = base.lstrip(".")
-                if base:
-                    add(base)
-                else:  # from . import a, b / from book import a, b
-                    for alias in node.names:
-                        add(alias.name)
-            assert node.level <= 1, f"book/{module}.py: import reaches above the package"
-    found.discard("")
-    found.discard(module)
+    found = set()
+    for name in absolute_imports(tree, module):
+        parts = name.split(".")
+        if parts[0] == "book" and len(parts) > 1:
+            first = parts[1]
+            if (PACKAGE / first).is_dir() or (PACKAGE / f"{first}.py").is_file():
+                found.add(first)
+    own = module.split("/")[0] if "/" in module else module
+    found.discard(own)
     return found
 
 
 def test_import_parser_sees_real_imports():
-    """Guard against a parser that finds nothing: pipeline runs every stage, and every
+    """Guard against a parser that finds nothing: the pipeline runs every stage, and every
     spelling of an import is recognised."""
-    assert set(STAGES) <= book_imports("pipeline")
+    assert {"source", "render", "pdf", "epub", "web"} <= book_imports("pipeline")
     source = """
-from .render import render_print
-from . import parse, errors
-import book.assemble
-from book import load
-from book.model import Book
+from ..render.html import render_print
+from .. import fragments, errors
+import book.source.assemble
+from book import pipeline
+from ..model import Book
+from .weasy import load
 import json
 def later():
-    from .pdf import emit_pdf
+    from ..pdf import edition
 """
-    assert imports_in(ast.parse(source), "x") == {
-        "render", "parse", "errors", "assemble", "load", "model", "pdf"}
+    assert imports_in(ast.parse(source), "epub/package") == {
+        "render", "fragments", "errors", "source", "pipeline", "model", "pdf"}
+    assert "weasyprint.layout" in absolute_imports(
+        ast.parse("import weasyprint.layout as wl"), "pdf/x")
+    assert "weasyprint.text.fonts.FontConfiguration" in absolute_imports(
+        ast.parse("from weasyprint.text.fonts import FontConfiguration"), "pdf/x")
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_stage_does_not_import_another_stage(stage):
-    direct = book_imports(stage) & set(STAGES)
-    assert not direct, f"book/{stage}.py imports stage module(s) {sorted(direct)}"
-    # Nor through a helper module: follow imports through non-stage modules.
-    seen, todo = set(), list(book_imports(stage))
-    while todo:
-        module = todo.pop()
-        if module in seen or not (PACKAGE / f"{module}.py").is_file():
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_what_comes_before_it(package):
+    allowed = CORE | ALLOWED[package]
+    for module in modules():
+        if module.split("/")[0] != package:
             continue
-        seen.add(module)
-        assert module not in STAGES, f"book/{stage}.py reaches stage '{module}' indirectly"
-        todo.extend(book_imports(module) - {stage})
+        extra = book_imports(module) - allowed
+        assert not extra, f"book/{module}.py imports {sorted(extra)}"
+
+
+def test_core_imports_only_the_core():
+    for module in CORE:
+        extra = book_imports(module) - CORE
+        assert not extra, f"book/{module}.py imports {sorted(extra)}"
+
+
+def test_only_the_adapter_touches_weasyprint_internals():
+    """pdf/weasy.py is the one place that knows WeasyPrint's internals; other modules of
+    pdf/ use its public API at most, and nothing outside pdf/ imports it at all."""
+    for module in modules():
+        weasyprint = {name for name in absolute_imports(tree_of(module), module)
+                      if name.split(".")[0] == "weasyprint"}
+        if module == WEASY or not weasyprint:
+            continue
+        assert module.startswith("pdf/"), f"book/{module}.py imports {sorted(weasyprint)}"
+        private = {name for name in weasyprint if name not in PUBLIC_WEASYPRINT
+                   and name.rsplit(".", 1)[0] not in PUBLIC_WEASYPRINT}
+        assert not private, f"book/{module}.py imports WeasyPrint internals {sorted(private)}"
+    internals = {name for name in absolute_imports(tree_of(WEASY), WEASY)
+                 if name.startswith("weasyprint.")}
+    assert {"weasyprint.layout", "weasyprint.images"} <= internals
+
+
+def test_the_adapter_checks_the_version_it_was_written_for():
+    from book.pdf import weasy
+
+    assert weasy.WRITTEN_FOR
+    source = (PACKAGE / f"{WEASY}.py").read_text("utf-8")
+    assert "redirect_stdout" not in source and "sys.stdout" not in source
 
 
 def dotted(node: ast.AST) -> str:
@@ -201,9 +258,7 @@ atomic_write(path, data)
 @pytest.mark.parametrize("emitter", EMITTERS)
 def test_emitter_writes_only_through_atomic_write(emitter):
     tree = tree_of(emitter)
-    imports_atomic = any(isinstance(n, ast.ImportFrom) and n.level == 1 and n.module == "output"
-                         and any(a.name == "atomic_write" for a in n.names)
-                         for n in ast.walk(tree))
+    imports_atomic = "book.output.atomic_write" in absolute_imports(tree, emitter)
     assert imports_atomic, f"book/{emitter}.py does not import output.atomic_write"
     assert any(isinstance(n, ast.Call) and dotted(n.func) == "atomic_write"
                for n in ast.walk(tree)), f"book/{emitter}.py never calls atomic_write"
@@ -233,19 +288,19 @@ def test_atomic_write_behaviour(tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["edition.bin"]
 
 
-@pytest.mark.parametrize("module", ["stitch", "pdffonts", "chunking"])
+@pytest.mark.parametrize("module", ["pdf/stitch", "pdf/fonts", "pdf/chunks"])
 def test_chunked_layout_helpers_write_nothing(module):
-    """The stitcher and the font merge work in memory; the PDF is written by printing.py."""
+    """The stitcher and the font merge work in memory; the PDF is written by edition.py."""
     problems = direct_writes(tree_of(module), f"book/{module}.py")
     assert not problems, "direct file writes:\n" + "\n".join(problems)
 
 
 def test_layout_cache_writes_only_through_its_keep_function():
     """The chunk cache is not an edition (no staging: the record's sha256 guards it), and
-    all its writes go through parallel._keep, into the output folder's .book-cache."""
-    tree = tree_of("parallel")
+    all its writes go through cache._keep, into the output folder's .book-cache."""
+    tree = tree_of("pdf/cache")
     keep = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "_keep")
-    problems = direct_writes(tree, "book/parallel.py")
+    problems = direct_writes(tree, "book/pdf/cache.py")
     inside = [p for p in problems if keep.lineno <= int(p.split(":")[1]) <= keep.end_lineno]
     assert inside, "the detector sees no write in _keep"
     assert inside == problems, "writes outside _keep:\n" + "\n".join(set(problems) - set(inside))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from book.cli import main
-from book.rules import ERROR, RULES
+from book.cli.main import main
+from book.lint.rules import ERROR, RULES
 from conftest import REPO, cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
@@ -148,9 +148,9 @@ def rule_names(node: ast.expr) -> set[str]:
 
 
 def test_every_rule_the_builder_tags_is_catalogued():
-    """Each `rule=` the builder attaches to a problem names an error rule of book/rules."""
+    """Each `rule=` the builder attaches to a problem names an error rule of book/lint/rules.py."""
     tagged = set()
-    for path in (REPO / "book").glob("*.py"):
+    for path in (REPO / "book").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.keyword) and node.arg == "rule":
                 tagged |= rule_names(node.value)
@@ -159,10 +159,10 @@ def test_every_rule_the_builder_tags_is_catalogued():
 
 
 def test_print_geometry_matches_the_theme():
-    """rules/photos.py sizes photos from the print theme's page and photo height."""
-    from book.rules.photos import COLUMN_MM, MAX_HEIGHT_MM
+    """lint/photos.py sizes photos from the print theme's page and photo height."""
+    from book.render.theme import COLUMN_MM, MAX_HEIGHT_MM
 
-    css = (REPO / "book" / "theme" / "print.css").read_text("utf-8")
+    css = (REPO / "book" / "render" / "theme" / "print.css").read_text("utf-8")
     page = re.search(r"@page \{\s*size: A5;\s*margin: (\d+)mm (\d+)mm (\d+)mm (\d+)mm;", css)
     assert page, "print.css no longer opens with an A5 @page and four margins"
     assert COLUMN_MM == 148 - int(page[2]) - int(page[4])
@@ -197,7 +197,7 @@ def test_typography_looks_at_prose_only():
     """List markers, hard breaks, code, link targets and titles, autolinks, tags and their
     attributes, comments, escapes, footnote labels and front matter are not prose; a
     key-figures box, a quotation, raw HTML text and footnotes are."""
-    from book.rules.typography import check_typography
+    from book.lint.typography import check_typography
 
     found = sorted((p.line, p.col, p.rule) for p in check_typography("t.md", TRICKY))
     assert found == [

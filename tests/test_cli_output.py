@@ -9,7 +9,7 @@ import shutil
 
 import pypdf
 
-from book.progress import Progress
+from book.cli.progress import Progress
 from conftest import MINI, cli
 
 

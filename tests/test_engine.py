@@ -1,4 +1,4 @@
-"""WeasyPrint as book/engine.py adjusts it: page references settle in two layout passes
+"""WeasyPrint as book/pdf/weasy.py adjusts it: page references settle in two layout passes
 instead of three, with the same numbers, and builds leave no temporary files behind."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from book import engine
+from book.pdf import weasy as engine
 from conftest import MINI, cli
 
 SECTIONS = 4

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from book import cli
+from book.cli import main as cli
 from conftest import MINI, REPO
 from test_hostile import digests, entries, one_error, run_blocked, run_main
 
@@ -263,7 +263,7 @@ def fdopen(fd, mode="r", *args, **kwargs):
     return slow(real_fdopen(fd, mode, *args, **kwargs), os.readlink(f"/proc/self/fd/{fd}"), mode)
 builtins.open = io.open = open_
 os.fdopen = fdopen
-from book.cli import main
+from book.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

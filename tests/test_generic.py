@@ -180,7 +180,7 @@ def test_hostile_pdf_sets_every_script_in_shipped_fonts(session_builds):
     machine happens to have."""
     import pikepdf
 
-    from book.theme import FACES
+    from book.render.theme import FACES
 
     # A font is named after its family (Noto-Serif-Armenian) or its PostScript name
     # (NotoSerifArmenian-Regular), depending on the layout path: compare without dashes.

@@ -11,6 +11,8 @@ Raw HTML that is cleaned rather than refused is checked in the built editions th
 
 from __future__ import annotations
 
+import dataclasses
+
 import contextlib
 import hashlib
 import io
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from book import cli
+from book.cli import main as cli
 from conftest import MINI, REPO
 
 CORPUS = Path(__file__).parent / "fixtures" / "hostile"
@@ -178,7 +180,7 @@ def blocked(*args, **kwargs):
     raise OSError("network blocked")
 socket.socket.connect = socket.socket.connect_ex = blocked
 socket.getaddrinfo = socket.create_connection = blocked
-from book.cli import main
+from book.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -286,16 +288,25 @@ def test_the_suite_runs_offline():
 
 
 def test_fetcher_refuses_everything_outside_the_project(tmp_path):
-    from book.fetch import ProjectFetcher, RefusedFetch
+    """The fetcher serves the Book's assets (read and checked at load time) and the
+    theme's files; nothing else, whatever the URL."""
+    from book.model import Asset
+    from book.pdf.fetch import ProjectFetcher, RefusedFetch
+    from book.pdf.layout import PROJECT_URL
+    from book.render.theme import THEME
 
     inside = tmp_path / "project"
     inside.mkdir()
     (inside / "ok.css").write_text("p {}", "utf-8")
     (tmp_path / "secret.txt").write_text("secret", "utf-8")
     (inside / "link.css").symlink_to(tmp_path / "secret.txt")
-    fetcher = ProjectFetcher([inside])
-    assert fetcher.fetch((inside / "ok.css").as_uri()).read() == b"p {}"
+    fetcher = ProjectFetcher(PROJECT_URL, (Asset("ok.css", b"p {}", "text/css"),), THEME)
+    assert fetcher.fetch(PROJECT_URL + "ok.css").read() == b"p {}"
+    assert fetcher.fetch((THEME / "print.css").as_uri()).read() == (THEME / "print.css").read_bytes()
     for url in [(tmp_path / "secret.txt").as_uri(), (inside / "link.css").as_uri(),
+                (inside / "ok.css").as_uri(), PROJECT_URL + "link.css",
+                PROJECT_URL + "../secret.txt", PROJECT_URL + "%2e%2e/secret.txt",
+                THEME.as_uri() + "/../__init__.py", THEME.as_uri() + "/%2e%2e/__init__.py",
                 (inside / "..").as_uri() + "/secret.txt", inside.as_uri() + "/%2e%2e/secret.txt",
                 "file:///dev/urandom", "file:///etc/passwd", "file://evil.example/etc/passwd",
                 "http://169.254.169.254/latest/meta-data/", "https://example.com/x.css",
@@ -307,13 +318,13 @@ def test_fetcher_refuses_everything_outside_the_project(tmp_path):
 def test_refused_fetch_at_pdf_time_is_a_located_input_error(hostile_project, monkeypatch):
     """Should a reference slip past the load-time checks, WeasyPrint's fetch is refused and
     the build stops with exit 2 at the line that names it, not a bare 'build failed'."""
-    import book.load
+    import book.source.load
 
     project, out, _ = hostile_project
     (project / "styles").mkdir()
     (project / "styles" / "leak.css").write_text(
         "h1 { color: #123; }\nbody { background: url(file:///etc/passwd); }\n", "utf-8")
-    monkeypatch.setattr(book.load, "css_problems", lambda text, **kwargs: [])
+    monkeypatch.setattr(book.source.load, "css_problems", lambda text, **kwargs: [])
     before = digests(out)
     # --clean: the chunk cache is keyed by the images as loaded, which are still whole.
     code, _, stderr = run_main(["build", str(project), "--out", str(out), "--quiet",
@@ -333,9 +344,10 @@ def test_weasyprint_error_fails_the_build(hostile_project, monkeypatch):
     real_load_book = book.pipeline.load_book
 
     def load_then_lose_image(*args, **kwargs):
-        loaded = real_load_book(*args, **kwargs)
-        (project / "assets" / "snail.png").write_bytes(b"\x89PNG garbage")  # broken since
-        return loaded
+        loaded = real_load_book(*args, **kwargs)  # the image, as loaded, is broken
+        assets = tuple(dataclasses.replace(a, data=b"\x89PNG garbage")
+                       if a.path.endswith("snail.png") else a for a in loaded.assets)
+        return dataclasses.replace(loaded, assets=assets)
 
     monkeypatch.setattr(book.pipeline, "load_book", load_then_lose_image)
     before = digests(out)

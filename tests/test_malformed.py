@@ -208,13 +208,13 @@ def test_malformed_input_gives_one_located_error(tmp_path, name, edits, where, f
 
 
 def test_image_over_the_byte_cap(tmp_path, monkeypatch):
-    import book.load
+    import book.source.load
 
     project = tmp_path / "project"
     shutil.copytree(MINI, project)
     (project / "assets" / "snail.png").write_bytes(  # 2 MiB of padding after the picture
         (project / "assets" / "snail.png").read_bytes() + bytes(2 << 20))
-    monkeypatch.setattr(book.load, "MAX_IMAGE_BYTES", 1 << 20)
+    monkeypatch.setattr(book.source.load, "MAX_IMAGE_BYTES", 1 << 20)
     code, _, stderr = run_main(["build", str(project), "--out", str(tmp_path / "out"),
                                 "--format", "html", "--quiet"])
     line = first_line_of(project / TWO, "snail.png")
@@ -231,11 +231,11 @@ def broken_template(tmp_path, monkeypatch):
     inserted; returns (insert(line_text) → path of the broken template, line number)."""
     import jinja2
 
-    import book.render
+    import book.render.html
 
     folder = tmp_path / "templates"
-    shutil.copytree(Path(book.render.__file__).parent / "templates", folder)
-    monkeypatch.setattr(book.render._ENV, "loader", jinja2.FileSystemLoader(str(folder)))
+    shutil.copytree(Path(book.render.html.__file__).parent / "templates", folder)
+    monkeypatch.setattr(book.render.html._ENV, "loader", jinja2.FileSystemLoader(str(folder)))
 
     def insert(text: str) -> tuple[Path, int]:
         path = folder / "web.html.j2"

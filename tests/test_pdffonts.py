@@ -16,9 +16,9 @@ import weasyprint
 from fontTools.ttLib import TTFont
 from PIL import ImageChops
 
-from book.pdffonts import merge_fonts
+from book.pdf.fonts import merge_fonts
 
-FONTS = Path(__file__).resolve().parent.parent / "book" / "theme" / "fonts"
+FONTS = Path(__file__).resolve().parent.parent / "book" / "render" / "theme" / "fonts"
 CSS = """
 @font-face { font-family: Body; src: url(SourceSerifPro-Regular.ttf); }
 @font-face { font-family: Body; font-weight: bold; src: url(SourceSerifPro-Bold.ttf); }

@@ -9,7 +9,7 @@ import io
 import pytest
 from PIL import Image
 
-from book.pngdata import idat
+from book.pdf.png import idat
 from conftest import EXPLAINER
 
 

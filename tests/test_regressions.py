@@ -51,7 +51,7 @@ def build_web(project: Path, out: Path):
 
 def run_main(args: list[str]) -> tuple[int, str]:
     """`book …` in-process, for faults injected with monkeypatch: (exit code, stderr)."""
-    from book import cli as book_cli
+    from book.cli import main as book_cli
 
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
@@ -126,7 +126,7 @@ def test_data_page_and_changelog_text_shows_no_images_and_only_web_links(tmp_pat
 
 
 def test_inline_engine_is_shared_and_clean():
-    from book.markup import render_inline
+    from book.source.markdown import render_inline
 
     html = render_inline('![t](https://evil.example/p.png) [m](mailto:a@b.example) <b>x</b>')
     assert "<img" not in html and "<b>" not in html
@@ -248,9 +248,9 @@ def test_no_op_rebuild_sees_hidden_files_and_dist_folders_the_build_reads(tmp_pa
 # --------------------------------------------------------------------------- 8. CLI catch-all
 
 @pytest.mark.parametrize("command,target", [
-    ("check", "book.check.check_project"),
-    ("serve", "book.serve.serve"),
-    ("verify", "book.verify.verify"),
+    ("check", "book.lint.check.check_project"),
+    ("serve", "book.web.serve.serve"),
+    ("verify", "book.release.verify.verify"),
 ])
 def test_unexpected_failure_in_check_serve_verify_is_one_line(command, target, monkeypatch,
                                                               tmp_path):
@@ -274,7 +274,7 @@ def test_unexpected_failure_in_check_serve_verify_is_one_line(command, target, m
 # --------------------------------------------------------------------------- 9. EPUBCheck JVM
 
 def test_verify_ends_epubcheck_when_the_pdf_check_fails(tmp_path, monkeypatch):
-    from book import verify
+    from book.release import verify
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -342,7 +342,7 @@ def test_malformed_source_date_epoch_is_an_input_error(epoch, tmp_path):
 
 def test_release_reads_the_epoch_through_the_same_rule(monkeypatch):
     from book.errors import BookError
-    from book.release import _source_date
+    from book.release.release import _source_date
 
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     assert _source_date(1234) == 1234
@@ -371,7 +371,8 @@ def test_book_of_data_pages_only_builds_an_epub(tmp_path):
 # --------------------------------------------------------------------------- 14. glossary
 
 def test_glossary_term_without_a_definition_element_is_left_alone():
-    from book import fragments, glossary
+    from book import fragments
+    from book.render import glossary
 
     root = fragments.parse('<dl class="glossary"><dt id="g--pool">Pool</dt></dl>')
     glossary.annotate(root, {"g--pool": [("one", "Tides", "one--gref-pool")]},

@@ -1,0 +1,1 @@
+"""cli: the `book` command: arguments, exit codes and what it prints."""

@@ -1,0 +1,5 @@
+"""`python -m book.cli`: the console script."""
+
+from .main import run
+
+run()

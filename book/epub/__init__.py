@@ -1,0 +1,1 @@
+"""epub: the EPUB 3 package, built with EbookLib and finished as a deterministic zip."""

@@ -1,0 +1,230 @@
+"""The EPUB emitter: EbookLib assembles the package, then the zip is rewritten so the
+output is deterministic (mimetype first and stored, sorted entries, fixed timestamps) and
+written atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+from ebooklib import epub
+from lxml import etree
+
+from ..render.cover import make_cover
+from ..errors import BuildError
+from ..model import Book, Rendition
+from ..output import atomic_write
+from ..render.html import build_date
+from ..render.theme import FONTS, faces_for, stylesheet
+
+CSS_NAME = "book.css"
+EPUB_NS = "http://www.idpf.org/2007/ops"
+
+
+@dataclass(frozen=True)
+class EpubResult:
+    path: Path
+    size: int
+
+
+def _accessibility(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
+    """Accessibility metadata derived from what the book actually contains."""
+    has_images = bool(book.figures) or any(c.image_paths for c in book.chapters)
+    modes = ["textual"] + (["visual"] if has_images else [])
+    for mode in modes:
+        ebook.add_metadata(None, "meta", mode, {"property": "schema:accessMode"})
+    ebook.add_metadata(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
+    features = ["tableOfContents", "readingOrder", "structuralNavigation"]
+    described = has_images and _all_images_have_alt(book)
+    if described:
+        features.append("alternativeText")
+    if paginated:
+        features += ["pageBreakMarkers", "pageNavigation"]
+    for feature in features:
+        ebook.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
+    ebook.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
+    summary = "Text with headings, a navigable table of contents and footnotes linked both ways."
+    if described:
+        summary += " Every image has a text alternative; captions and credits are in the text."
+    ebook.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
+    ebook.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA",
+                       {"property": "dcterms:conformsTo"})
+
+
+def _all_images_have_alt(book: Book) -> bool:
+    from lxml import html
+
+    for chapter in book.chapters:
+        root = html.fragment_fromstring(chapter.body or "<p></p>", create_parent="div")
+        if any(not (img.get("alt") or "").strip() for img in root.iter("img")):
+            return False
+    return all(f.photo.alt.strip() for f in book.figures)
+
+
+def _metadata(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
+    meta = book.meta
+    ebook.set_identifier(meta.identifier)
+    ebook.set_title(meta.title)
+    ebook.set_language(meta.language)
+    for index, person in enumerate(meta.contributors):
+        uid = f"contributor-{index}"
+        tag = "creator" if person.role == "author" else "contributor"
+        ebook.add_metadata("DC", tag, person.name, {"id": uid})
+        ebook.add_metadata(None, "meta", person.marc,
+                           {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"})
+    ebook.add_metadata("DC", "publisher", meta.publisher)
+    ebook.add_metadata("DC", "rights", meta.rights)
+    ebook.add_metadata("DC", "date", meta.date)
+    if meta.description:
+        ebook.add_metadata("DC", "description", meta.description)
+    for keyword in meta.keywords:
+        ebook.add_metadata("DC", "subject", keyword)
+    if meta.based_on:
+        ebook.add_metadata("DC", "source", meta.based_on)
+    if paginated:
+        edition = f", edition {book.edition.version}" if book.edition.version else ""
+        ebook.add_metadata("DC", "source", f"{meta.title}, print edition (PDF{edition})",
+                           {"id": "print-source"})
+        ebook.add_metadata(None, "meta", "pagination",
+                           {"refines": "#print-source", "property": "source-of"})
+    if book.edition.version:  # with the identifier and dcterms:modified, names the release
+        ebook.add_metadata(None, "meta", book.edition.version, {"property": "schema:version"})
+    _accessibility(book, ebook, paginated)
+
+
+def _stylesheet(book: Book) -> epub.EpubItem:
+    css = stylesheet("epub", book)
+    css += "\n".join(a.data.decode("utf-8") for a in book.extra_css)
+    return epub.EpubItem(uid="style", file_name=CSS_NAME, media_type="text/css",
+                         content=css.encode("utf-8"))
+
+
+def _page_list(nav: bytes, rendition: Rendition) -> bytes:
+    """Add the page-list built from the print layout to EbookLib's nav document."""
+    tree = etree.fromstring(nav)
+    ns = {"x": "http://www.w3.org/1999/xhtml"}
+    body = tree.find("x:body", ns)
+    files = {p.id for p in rendition.parts}
+    page_nav = etree.SubElement(body, f"{{{ns['x']}}}nav", {
+        f"{{{EPUB_NS}}}type": "page-list", "id": "page-list", "hidden": "hidden"})
+    etree.SubElement(page_nav, f"{{{ns['x']}}}h2").text = "Pages"
+    items = etree.SubElement(page_nav, f"{{{ns['x']}}}ol")
+    for mark in rendition.pages:
+        href = f"{mark.part}.xhtml#page-{mark.label}" if mark.part in files else "nav.xhtml"
+        link = etree.SubElement(etree.SubElement(items, f"{{{ns['x']}}}li"),
+                                f"{{{ns['x']}}}a", {"href": href})
+        link.text = mark.label
+    return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
+
+
+def _package_language(opf: bytes, language: str) -> bytes:
+    """EbookLib leaves xml:lang off the package element; reading systems and Ace want it."""
+    tree = etree.fromstring(opf)
+    tree.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+    return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
+
+
+def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition,
+                       language: str) -> bytes:
+    """Rewrite EbookLib's zip: mimetype first and stored, entries sorted, fixed times; the
+    nav gains the page-list here because EbookLib's own would list every epub:type."""
+    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    source = zipfile.ZipFile(io.BytesIO(raw))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        names = sorted(n for n in source.namelist() if n != "mimetype")
+        for name in ["mimetype"] + names:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            data = source.read(name)
+            if name.endswith("/nav.xhtml") and rendition.pages:
+                data = _page_list(data, rendition)
+            elif name.endswith(".opf"):
+                data = _package_language(data, language)
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+def _cover_page(book: Book, image: str, style: epub.EpubItem) -> epub.EpubHtml:
+    """EbookLib's own cover page says only "Cover"; a reader deserves the cover's words."""
+    meta = book.meta
+    alt = f"Cover: {meta.title}" + (f". {meta.subtitle}" if meta.subtitle else "") + \
+        f". {meta.publisher}."
+    page = epub.EpubHtml(uid="cover", file_name="cover.xhtml", title="Cover",
+                         lang=meta.language)
+    page.content = (f'<section epub:type="cover" class="cover"><img src="{escape(image)}" '
+                    f'alt="{escape(alt)}" role="doc-cover"/></section>').encode("utf-8")
+    page.add_item(style)
+    return page
+
+
+def build_epub(book: Book, rendition: Rendition) -> bytes:
+    """The EPUB's bytes, made in memory so that nothing is written until they are whole."""
+    ebook = epub.EpubBook()
+    _metadata(book, ebook, bool(rendition.pages))
+    style = _stylesheet(book)
+    ebook.add_item(style)
+    for face in faces_for(book):
+        font = FONTS / face.file
+        ebook.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
+                                     media_type="font/ttf", content=font.read_bytes()))
+    cover_asset = next((a for a in book.assets if a.path == book.meta.cover), None)
+    if cover_asset:
+        cover_name, cover_bytes = "cover" + Path(cover_asset.path).suffix, cover_asset.data
+    else:
+        cover_name, cover_bytes = "cover.png", make_cover(book.meta, FONTS)
+    ebook.set_cover(cover_name, cover_bytes, create_page=False)
+    ebook.add_item(_cover_page(book, cover_name, style))
+    for asset in book.assets:
+        if asset.path != book.meta.cover:
+            ebook.add_item(epub.EpubItem(uid=f"img-{len(ebook.items)}", file_name=asset.path,
+                                         media_type=asset.media_type, content=asset.data))
+    documents = []
+    for part in rendition.parts:
+        doc = epub.EpubHtml(uid=part.id, file_name=f"{part.id}.xhtml", title=part.title,
+                            lang=book.meta.language, content=part.html.encode("utf-8"))
+        doc.add_item(style)
+        ebook.add_item(doc)
+        documents.append((part, doc))
+    nav = epub.EpubNav(title="Contents")
+    nav.add_item(style)
+    ebook.add_item(nav)
+    ebook.add_item(epub.EpubNcx())
+    ebook.toc = [epub.Link(f"{p.id}.xhtml", p.title, p.id) for p, _ in documents
+                 if p.kind in ("chapter", "credits", "contributors", "revisions")]
+    front = [d for p, d in documents if p.kind in ("titlepage", "colophon")]
+    rest = [d for p, d in documents if p.kind not in ("titlepage", "colophon")]
+    ebook.spine = ["cover"] + front + [nav] + rest
+    ebook.guide = [{"type": "cover", "href": "cover.xhtml", "title": "Cover"},
+                   {"type": "toc", "href": "nav.xhtml", "title": "Contents"}]
+    first_chapter = next((p for p, _ in documents if p.kind == "chapter"), documents[0][0])
+    ebook.guide.append({"type": "text", "href": f"{first_chapter.id}.xhtml", "title": "Start"})
+    credits = next((p for p, _ in documents if p.kind == "credits"), None)
+    if credits:
+        ebook.guide.append({"type": "credits", "href": f"{credits.id}.xhtml", "title": credits.title})
+    when = build_date(book)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "book.epub"
+        try:
+            epub.write_epub(str(target), ebook, {
+                "epub3_pages": False, "raise_exceptions": True,
+                "compresslevel": 0,  # compressed once, by _deterministic_zip
+                "mtime": when.replace(tzinfo=None), "play_order": {"enabled": True, "start_from": 1},
+            })
+        except Exception as exc:  # EbookLib raises bare exceptions from lxml and zipfile
+            raise BuildError(f"EPUB: {exc}") from exc
+        raw = target.read_bytes()
+    return _deterministic_zip(raw, when, rendition, book.meta.language)
+
+
+def write_epub(book: Book, data: bytes, out_dir: Path) -> EpubResult:
+    """Write `<slug>.epub` atomically, so a failed build leaves the previous one."""
+    path = out_dir / f"{book.meta.slug}.epub"
+    atomic_write(path, data)
+    return EpubResult(path, len(data))

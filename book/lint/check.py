@@ -1,0 +1,230 @@
+"""`book check`: lint a project's sources without building editions. Errors are exactly the
+problems the build refuses (it runs the build's own load, parse and assemble); warnings
+come from the rules in book/rules that only check applies. The [check] table of book.toml
+silences warnings by rule id, everywhere or per file."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..source.config import MANIFEST
+from ..errors import BookError, Problem, did_you_mean
+from ..source.load import PHOTO_MANIFEST, read_source
+from ..pipeline import edition_from_env, load_book
+from .rules import ERROR, RULES, WARNING
+from .photos import low_resolution, placed_photos, unused_photos
+from .typography import check_typography
+from ..source.tomlfile import TomlDoc, parse_toml
+
+FALLBACK_RULE = "build-input"
+CHAPTER_GLOB = "chapters/*.md"
+SETTINGS = {"ignore": "rule ids silenced everywhere",
+            "files": "a table of file path or glob → rule ids silenced in those files"}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One located problem, printed as `path:line:col: severity: message [rule]`."""
+
+    path: str
+    line: int
+    col: int
+    severity: str
+    message: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.rule}]"
+
+
+@dataclass
+class Settings:
+    """The [check] table: rules silenced everywhere and per file pattern."""
+
+    ignore: set[str] = field(default_factory=set)
+    files: dict[str, set[str]] = field(default_factory=dict)
+
+    def silences(self, finding: Finding) -> bool:
+        return finding.rule in self.ignore or any(
+            finding.rule in rules and fnmatch.fnmatchcase(finding.path, pattern)
+            for pattern, rules in self.files.items())
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one run found, and which files it read."""
+
+    findings: tuple[Finding, ...]
+    files: tuple[str, ...]  # every source file that was checked
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == WARNING for f in self.findings)
+
+    def summary(self) -> str:
+        if not self.findings:
+            return f"no problems in {len(self.files)} files"
+        where = len({f.path for f in self.findings})
+        return (f"{_count(self.errors, 'error')}, {_count(self.warnings, 'warning')} in "
+                f"{_count(where, 'file')} ({len(self.files)} checked)")
+
+    def as_json(self) -> str:
+        return json.dumps({"findings": [asdict(f) for f in self.findings],
+                           "errors": self.errors, "warnings": self.warnings,
+                           "files": list(self.files)}, ensure_ascii=False, indent=2)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _readable(root: Path, rel: str) -> str | None:
+    """A source's text, or None when it cannot be read (the build reports why)."""
+    try:
+        return read_source(root, rel)
+    except BookError:
+        return None
+
+
+def _toml(root: Path, rel: str, problems: list[Problem]) -> TomlDoc | None:
+    """A manifest as parsed TOML, or None when it is absent or broken. Its syntax error is
+    the one the build gives, reported even when the build stopped before reading it."""
+    text = _readable(root, rel) if (root / rel).is_file() else None
+    try:
+        return parse_toml(rel, text) if text is not None else None
+    except BookError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _listed(root: Path, doc: TomlDoc | None) -> list[str]:
+    """The chapters book.toml lists; the files in chapters/ when it cannot say."""
+    chapters = doc.data.get("chapters") if doc else None
+    if not isinstance(chapters, list):
+        return [p.relative_to(root).as_posix() for p in sorted(root.glob(CHAPTER_GLOB))]
+    return list(dict.fromkeys(c for c in chapters if isinstance(c, str)))
+
+
+def _unlisted(root: Path, doc: TomlDoc, listed: list[str]) -> list[Problem]:
+    return [Problem(MANIFEST, doc.line("chapters"), f"chapter file '{rel}' is not listed in "
+                    "'chapters'", "add it to the list, or move it out of chapters/",
+                    "manifest-chapter-unlisted")
+            for rel in (p.relative_to(root).as_posix() for p in sorted(root.glob(CHAPTER_GLOB)))
+            if rel not in listed]
+
+
+def _rule_ids(doc: TomlDoc, value, line: int | None, problems: list[Problem]) -> set[str]:
+    """Validate a list of rule ids to silence; only warnings can be silenced."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(Problem(MANIFEST, line, "silenced rules must be a list of rule ids",
+                                'e.g. ["typo-straight-quote"]', "check-config"))
+        return set()
+    good = set()
+    for rule_id in value:
+        where = doc.value_line(rule_id, "check") or line
+        col = doc.text_lines[where - 1].find(rule_id) + 1 if where else None
+        rule = RULES.get(rule_id)
+        if rule is None:
+            problems.append(Problem(MANIFEST, where, f"unknown rule '{rule_id}'",
+                                    did_you_mean(rule_id, RULES), "check-config", col))
+        elif rule.severity == ERROR:
+            problems.append(Problem(MANIFEST, where, f"rule '{rule_id}' cannot be silenced",
+                                    "'book build' refuses this problem; fix it instead",
+                                    "check-config", col))
+        else:
+            good.add(rule_id)
+    return good
+
+
+def _settings(doc: TomlDoc | None, sources: list[str]) -> tuple[Settings, list[Problem]]:
+    """Read [check]; `sources` are the paths a per-file pattern may name."""
+    settings, problems = Settings(), []
+    table = doc.data.get("check") if doc else None
+    if not isinstance(table, dict):  # absent, or the wrong type (the build reports that)
+        return settings, problems
+    for key, value in table.items():
+        line = doc.line(key, "check")
+        if key == "ignore":
+            settings.ignore = _rule_ids(doc, value, line, problems)
+        elif key == "files" and isinstance(value, dict):
+            for pattern, rules in value.items():
+                where = doc.line(pattern, "check.files") or line
+                if not any(fnmatch.fnmatchcase(path, pattern) for path in sources):
+                    problems.append(Problem(MANIFEST, where, f"'{pattern}' matches no source file",
+                                            did_you_mean(pattern, sources), "check-config"))
+                settings.files[pattern] = _rule_ids(doc, rules, where, problems)
+        elif key == "files":
+            problems.append(Problem(MANIFEST, line, "'check.files' must be a table",
+                                    '[check.files] "chapters/x.md" = ["rule-id"]', "check-config"))
+        else:
+            problems.append(Problem(MANIFEST, line, f"unknown key 'check.{key}'",
+                                    did_you_mean(key, SETTINGS) or "use ignore or files",
+                                    "check-config"))
+    return settings, problems
+
+
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def _column(problem: Problem, lines: dict[str, list[str]]) -> int:
+    """The problem's column when it has one. In a chapter, else, where the first thing the
+    message (or hint) quotes sits on the line: a link target, a photo id, an image path;
+    in a TOML file, where the line's key or value starts; else 1."""
+    source = lines.get(problem.path, [])
+    if problem.col or not problem.line or problem.line > len(source):
+        return problem.col or 1
+    line = source[problem.line - 1]
+    if problem.path.endswith(".md"):
+        quoted = _QUOTED.findall(f"{problem.message} {problem.hint}")
+        found = (line.find(text) for text in quoted)
+        return next((index + 1 for index in found if index >= 0), 1)
+    return len(line) - len(line.lstrip()) + 1
+
+
+def _finding(problem: Problem, lines: dict[str, list[str]]) -> Finding:
+    rule = RULES.get(problem.rule or FALLBACK_RULE, RULES[FALLBACK_RULE])
+    message = f"{problem.message} ({problem.hint})" if problem.hint else problem.message
+    return Finding(problem.path, problem.line or 1, _column(problem, lines), rule.severity,
+                   message, problem.rule or FALLBACK_RULE)
+
+
+def check_project(root: Path) -> Report:
+    """Every problem in the project's sources, sorted by file, line and column."""
+    root = root.resolve()
+    problems: list[Problem] = []
+    try:
+        book = load_book(root, edition_from_env())
+    except BookError as exc:
+        if any(p.rule == "manifest-not-found" for p in exc.problems):
+            raise  # not a book project: nothing to check
+        problems.extend(exc.problems)
+        book = None
+    doc, photos = _toml(root, MANIFEST, problems), _toml(root, PHOTO_MANIFEST, problems)
+    listed = _listed(root, doc)
+    texts = {rel: _readable(root, rel) for rel in [MANIFEST, PHOTO_MANIFEST, *listed]
+             if (root / rel).is_file()}
+    sources = [rel for rel, text in texts.items() if text is not None]
+    chapters = {rel: texts.get(rel) for rel in listed if rel.endswith(".md")}
+    for rel, text in chapters.items():
+        if text is not None:
+            problems.extend(check_typography(rel, text))
+    if doc is not None:
+        problems.extend(_unlisted(root, doc, listed))
+    if photos is not None and None not in chapters.values():
+        problems.extend(unused_photos(photos, set().union(*map(placed_photos, chapters.values()))))
+    if book is not None:
+        problems.extend(low_resolution(book))
+    settings, config_problems = _settings(doc, sources)
+    problems.extend(config_problems)
+    lines = {rel: text.splitlines() for rel, text in texts.items() if text is not None}
+    findings = {_finding(p, lines) for p in problems}
+    return Report(tuple(sorted(f for f in findings if not settings.silences(f))),
+                  tuple(sources))

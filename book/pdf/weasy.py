@@ -1,0 +1,276 @@
+"""WeasyPrint, imported once per process and adjusted for the builder: the only module that
+imports WeasyPrint's internals, so that an upgrade is read in one place.
+
+The adjustments below were written against WRITTEN_FOR. Any other WeasyPrint version is
+imported as it is, without them and without the chunked layout (which leans on its margin
+boxes), and `mismatch()` gives the one warning a build prints about it.
+
+- Its import looks for each native library (Pango, HarfBuzz, fontconfig, …) under up to
+  six names with ctypes.util.find_library, which on Linux runs ldconfig, gcc and ld for
+  every name that is not there: 0.16 s of each cold build. On Linux the last name it
+  tries is the library's soname, which dlopen finds on its own, so the search is skipped
+  when every soname loads (checked first, so the import cannot fail and print its advice)
+  and no other thread runs (find_library is process-wide).
+- Repagination: WeasyPrint reads a target-counter() again only at the end of laying out
+  its page, and only because the page total it copied in the first pass has changed, so
+  a contents page is laid out three times, the second time still without its numbers.
+  Here, before each repagination, every reference is read with the pages the pass
+  before found and the page total it counted, and the pages whose references now read
+  differently are marked: two passes, not three (a fifth of the layout), and the same
+  pages. (A page total that changes still costs a pass, as in WeasyPrint.)
+- PNG images go into the PDF as they are (png.idat).
+- Margin boxes: in a chunk, the folios are left out and their pages noted; on a folio
+  sheet only the folios are kept (see workers.py). Off unless a thread asks for it.
+- The cyclic garbage collector runs every 10,000 allocations instead of 700: a layout
+  makes millions of small objects that live until the page is done, and the collector
+  walking them took 5 % of the layout. Memory stays bounded: it still runs."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from typing import Any
+
+from .png import idat
+
+WRITTEN_FOR = "70.0"
+SONAMES = ("libgobject-2.0.so.0", "libpango-1.0.so.0", "libharfbuzz.so.0",
+           "libfontconfig.so.1", "libpangoft2-1.0.so.0")
+
+_READY: list[bool] = []
+_LOCK = threading.Lock()
+_MARGINS = threading.local()  # .mode: None, "chunk" or "sheet"; .folios: pages noted
+
+
+def version() -> str:
+    """The installed WeasyPrint's version, read without importing it."""
+    return metadata.version("weasyprint")
+
+
+def compatible() -> bool:
+    """Whether the installed WeasyPrint is the one the adjustments were written for."""
+    return version() == WRITTEN_FOR
+
+
+def mismatch() -> str | None:
+    """The warning a build prints when WeasyPrint is not the version written for."""
+    if compatible():
+        return None
+    return (f"WeasyPrint {version()} is installed, the builder was written for "
+            f"{WRITTEN_FOR}: its layout optimisations and the chunked layout are off")
+
+
+def loaded() -> bool:
+    """Whether this process has WeasyPrint already (book serve keeps it between builds)."""
+    return bool(_READY)
+
+
+def load() -> None:
+    """Import WeasyPrint and adjust it, once per process (forked workers inherit it)."""
+    with _LOCK:
+        if _READY:
+            return
+        _import()
+        if compatible():
+            _settle_references_early()
+            _pass_png_through()
+            _filter_margin_boxes()
+            if threading.active_count() == 1:
+                gc.set_threshold(10_000, *gc.get_threshold()[1:])
+        _READY.append(True)
+
+
+def _sonames_load() -> bool:
+    try:
+        for name in SONAMES:
+            ctypes.CDLL(name)
+    except OSError:
+        return False
+    return True
+
+
+def _import() -> None:
+    if ("weasyprint" in sys.modules or not sys.platform.startswith("linux")
+            or threading.active_count() > 1 or not compatible() or not _sonames_load()):
+        import weasyprint  # noqa: F401
+        return
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        import weasyprint  # noqa: F401, F811
+    finally:
+        ctypes.util.find_library = search
+
+
+def _settle_references_early() -> None:
+    import weasyprint.layout as wl
+
+    make_all_pages = wl.make_all_pages
+
+    def make_pages(context: Any, root_box: Any, html: Any, pages: list) -> Any:
+        if pages:  # a repagination: the pass before placed every target
+            _reparse(context, len(pages))
+        return make_all_pages(context, root_box, html, pages)
+
+    wl.make_all_pages = make_pages
+
+
+def _reparse(context: Any, total: int) -> None:
+    """Give every page-number reference the numbers the pass before found, and mark the
+    pages whose references now read differently for the coming pass."""
+    page_maker = context.page_maker
+    for (box, token), lookup in context.target_collector.counter_lookup_items.items():
+        seen = lookup.cached_page_counter_values
+        if "pages" in seen:
+            seen["pages"] = [total]  # as its page now counts: no difference, no third pass
+        index = lookup.page_maker_index
+        if token != "content" or index is None or index >= total:
+            continue
+        before = _texts(box)
+        lookup.parse_again(seen)
+        if _texts(box) != before:
+            page_maker[index][-1]["content_changed"] = True
+
+
+def _texts(box: Any) -> list:
+    return [getattr(child, "text", type(child)) for child in box.descendants()]
+
+
+def _pass_png_through() -> None:
+    """Have WeasyPrint take suitable PNGs' data as it is (see png.py)."""
+    from weasyprint.images import RasterImage
+
+    encode = RasterImage._get_png_data
+
+    def png_data(pillow_image: Any) -> bytes:
+        source = getattr(pillow_image, "fp", None)
+        data = source.getvalue() if hasattr(source, "getvalue") else b""
+        return idat(data, pillow_image.mode) or encode(pillow_image)
+
+    RasterImage._get_png_data = staticmethod(png_data)
+
+
+def _is_folio(box: Any) -> bool:
+    """A margin box that prints the page number."""
+    return any(kind in ("counter()", "counters()") and args[0] == "page"
+               for kind, args in box.style["content"] if isinstance(args, tuple))
+
+
+def _filter_margin_boxes() -> None:
+    import weasyprint.layout as wl
+
+    original = wl.make_margin_boxes
+
+    def margin_boxes(context: Any, page: Any, state: Any) -> Iterator[Any]:
+        mode = getattr(_MARGINS, "mode", None)
+        for box in original(context, page, state):
+            if mode is None or _is_folio(box) == (mode == "sheet"):
+                yield box
+            elif mode == "chunk":
+                _MARGINS.folios.append(context.current_page)
+
+    wl.make_margin_boxes = margin_boxes
+
+
+@contextmanager
+def margins(mode: str) -> Iterator[list[int]]:
+    """Within the block, this thread's layouts keep only the folios ('sheet') or leave them
+    out ('chunk'), noting the pages that had one in the list it yields."""
+    _MARGINS.mode, _MARGINS.folios = mode, []
+    try:
+        yield _MARGINS.folios
+    finally:
+        _MARGINS.mode = None
+
+
+# The public API, used through these names so that the builder's other modules never
+# import WeasyPrint themselves.
+
+def font_configuration() -> Any:
+    load()
+    from weasyprint.text.fonts import FontConfiguration
+    return FontConfiguration()
+
+
+def font_folder(fonts: Any) -> str | None:
+    """Where a FontConfiguration copied its fonts (removed only at interpreter exit)."""
+    return getattr(fonts, "_folder", None)
+
+
+def stylesheet(text: str, fonts: Any, base_url: str | None = None, fetcher: Any = None) -> Any:
+    load()
+    from weasyprint import CSS
+    return CSS(string=text, base_url=base_url, url_fetcher=fetcher, font_config=fonts)
+
+
+class ErrorLog(logging.Handler):
+    """Collects WeasyPrint's ERROR records while the block runs (`with ErrorLog() as log`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def __enter__(self) -> ErrorLog:
+        logging.getLogger("weasyprint").addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("weasyprint").removeHandler(self)
+
+
+def render(html: str, stylesheets: list, fonts: Any, base_url: str | None = None,
+           fetcher: Any = None, tagged: bool = True) -> Any:
+    """Lay `html` out into pages: a weasyprint Document, before any PDF bytes exist."""
+    load()
+    from weasyprint import HTML
+    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+        stylesheets=stylesheets, font_config=fonts, pdf_tags=tagged)
+
+
+def _boxes(box: Any) -> Iterator[Any]:
+    yield box
+    for child in getattr(box, "children", None) or ():
+        yield from _boxes(child)
+
+
+def images(page: Any) -> Iterator[tuple[str, float]]:
+    """(src, width in CSS px) of every image laid out on a page."""
+    from weasyprint.formatting_structure.boxes import ReplacedBox
+
+    for box in _boxes(page._page_box):
+        if isinstance(box, ReplacedBox) and box.width:
+            yield box.element.get("src") or "", box.width
+
+
+def _first_content(box: Any, chain: list) -> tuple[Any, list] | None:
+    from weasyprint.formatting_structure.boxes import ReplacedBox, TextBox
+
+    if isinstance(box, ReplacedBox) or (isinstance(box, TextBox) and box.text.strip()):
+        return box, chain
+    for child in getattr(box, "children", None) or ():
+        found = _first_content(child, chain + [box])
+        if found:
+            return found
+    return None
+
+
+def first_content(page: Any) -> tuple[str, list] | None:
+    """The first text or image laid out on a page: (its text, the HTML elements that hold
+    it, outermost first), or None for a page with no content of its own."""
+    children = page._page_box.children
+    found = _first_content(children[0], []) if children else None
+    if found is None:
+        return None
+    box, chain = found
+    elements = [b.element for b in chain + [box] if b.element is not None]
+    return getattr(box, "text", "").strip(), list(dict.fromkeys(elements))

@@ -1,0 +1,162 @@
+"""Chunked layout: the print edition's chunks (chunks.py) laid out in worker processes,
+each written as its own PDF, kept in the chunk cache (cache.py) and joined by the stitcher.
+Where forking is not safe (background.can_fork), the same work runs here, in order.
+
+A chunk lays out the same wherever it falls (every chunk opens on a recto), except for its
+folios: so a worker takes the folio margin boxes off (and notes the pages that had one),
+and the folios come from folio sheets, small documents of numbered pages that show only
+the folio, which the stitcher lays over those pages. A chunk is then cached by its content
+alone, and a chapter that grows by a page costs its own layout, not its followers'.
+
+Page references across chunks converge in rounds, as LaTeX's do: a round lays out the
+chunks whose printed page numbers changed; a cold build needs two, an edit usually one."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..background import SerialPool, can_fork, init_process
+from ..errors import BuildError
+from ..model import Book, Rendition
+from . import weasy
+from .cache import ChunkCache
+from .chunks import SHEET, BookLayout, Laid, Placed, place, sheets_for, split
+from .edition import pdf_bytes
+from .layout import low_resolution, page_marks, paginate, print_styles
+
+MAX_ROUNDS = 6
+
+# What a worker inherits from the parent (fork), or finds here when the pool is serial.
+_JOB: dict = {}
+
+
+def _lay_out(task: tuple[str, str, tuple[str, ...]]) -> Laid | BaseException:
+    """In a worker: lay one chunk out without its folios, write its PDF into the cache,
+    say what it holds."""
+    key, html, part_ids = task
+    book, cache = _JOB["book"], _JOB["cache"]
+    try:
+        with weasy.margins("chunk") as noted:
+            document = paginate(book, Rendition("pdf", (), html))
+        anchors: dict[str, int] = {}
+        for number, page in enumerate(document.pages, start=1):
+            for name in page.anchors:  # an element that runs over pages: its first one
+                anchors.setdefault(name, number)
+        marks, warnings = page_marks(document, set(part_ids)), low_resolution(book, document)
+        folios = tuple(sorted(set(noted)))
+        pdf = cache.put(key, pdf_bytes(book, document, _JOB["variant"]),
+                        pages=len(document.pages), anchors=anchors,
+                        marks=[list(m.__dict__.values()) for m in marks],
+                        warnings=warnings, folios=folios)
+        return Laid(key, len(document.pages), anchors, marks, warnings, folios, pdf)
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        return exc
+
+
+def _folio_sheet(first: int) -> tuple[int, Path] | BaseException:
+    """In a worker: the folio sheet whose page 1 is the book's page `first`."""
+    book, cache = _JOB["book"], _JOB["cache"]
+    try:
+        fetcher, fonts, sheets = print_styles(book)
+        numbering = weasy.stylesheet(f"@page :first {{ counter-reset: page {first - 1} }}",
+                                     fonts)
+        html = '<div style="break-after: page"></div>' * SHEET + "<div></div>"
+        with weasy.margins("sheet"):
+            document = weasy.render(f"<html><body>{html}</body></html>",
+                                    sheets + [numbering], fonts, fetcher=fetcher, tagged=False)
+        key = cache.key(f"folio sheet {first}")
+        return first, cache.put(key, document.write_pdf())
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        return exc
+
+
+def _results(results: Iterable) -> Iterator:
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result  # as the single-document layout would have raised it
+        yield result
+
+
+def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, jobs: int,
+            folios: bool = True, progress: Callable[[str], None] = lambda message: None,
+            ) -> BookLayout:
+    """Every chunk of the print edition laid out and written, and (when `folios`, for the
+    PDF) its folio sheets."""
+    weasy.load()  # once, before the fork, rather than in every worker
+
+    pages = cache.page_map()
+    done: dict[str, Laid] = {}  # this build's layouts, by cache key
+    _JOB.update(book=book, cache=cache, variant=variant)
+    # Workers end without tearing down, so WeasyPrint cannot remove its copies of the
+    # fonts: they make them here, and this folder goes with the pool.
+    with tempfile.TemporaryDirectory(prefix="book-layout-") as scratch, \
+            _pool(jobs, scratch) as pool:
+        sheets = _Sheets(pool, cache, folios)
+        for round_ in range(MAX_ROUNDS):
+            chunks = split(rendition, pages)
+            keys = [cache.key(c.html) for c in chunks]
+            laid = [done.get(key) or cache.get(key) for key in keys]
+            todo = [(key, c.html, c.part_ids) for key, c, entry in zip(keys, chunks, laid)
+                    if entry is None]
+            if todo:
+                for result in _results(pool.imap(_lay_out, todo)):
+                    done[result.key] = result
+                    ready = [done.get(key) or entry for key, entry in zip(keys, laid)]
+                    ready = ready[:ready.index(None)] if None in ready else ready
+                    sheets.start(place(ready))  # for the pages placed so far
+                progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
+                laid = [done.get(key) or entry for key, entry in zip(keys, laid)]
+            placed = place(laid)
+            sheets.start(placed)  # made while the next round lays out
+            final = {name: p.offset + page for p in placed for name, page in p.laid.anchors.items()}
+            if all(final.get(name, 0) == page for c in chunks for name, page in c.refs):
+                cache.remember_pages(final)
+                return BookLayout(placed, sheets.finish(placed))
+            pages = final
+    raise BuildError(f"PDF: page references did not settle after {MAX_ROUNDS} layout rounds")
+
+
+def _pool(jobs: int, scratch: str) -> Any:
+    """A pool of `jobs` forked workers, or the serial pool where forking is not safe."""
+    if not can_fork():
+        return SerialPool()
+    return multiprocessing.get_context("fork").Pool(
+        max(1, jobs), initializer=init_process, initargs=(os.getpid(), scratch))
+
+
+class _Sheets:
+    """The folio sheets a book's folios are on: from the cache, or made in the pool, in
+    the background as soon as a round tells which pages carry folios."""
+
+    def __init__(self, pool: Any, cache: ChunkCache, wanted: bool) -> None:
+        self.pool, self.cache, self.wanted = pool, cache, wanted
+        self.found: dict[int, Path] = {}
+        self.pending: dict[int, object] = {}
+
+    def start(self, chunks: tuple[Placed, ...]) -> None:
+        if not self.wanted:
+            return
+        for first in sheets_for(chunks):
+            if first in self.found or first in self.pending:
+                continue
+            path = self.cache.sheet(first)
+            if path is not None:
+                self.found[first] = path
+            else:
+                self.pending[first] = self.pool.apply_async(_folio_sheet, (first,))
+
+    def finish(self, chunks: tuple[Placed, ...]) -> dict[int, Path]:
+        self.start(chunks)
+        self.found.update(_results(result.get() for result in self.pending.values()))
+        self.pending.clear()
+        return {first: self.found[first] for first in sheets_for(chunks)} if self.wanted else {}
+
+
+def default_jobs() -> int:
+    """Worker processes: one per core the process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,250 @@
+"""render: Book → Rendition. One set of templates gives the print document, the EPUB's
+XHTML parts and the web pages; render never changes the Book."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from .. import __version__
+from .. import fragments
+from . import glossary
+from ..model import Book, Chapter, Footnote, PageMark, Part, Rendition
+
+ROLE_LABELS = {
+    "author": "Written by", "editor": "Edited by", "contributor": "Contributors",
+    "photographer": "Photography", "illustrator": "Illustration", "translator": "Translation",
+    "designer": "Design",
+}
+
+_ENV = Environment(loader=PackageLoader("book.render", "templates"), autoescape=True,
+                   undefined=StrictUndefined, keep_trailing_newline=True)
+_ENV.globals["version"] = __version__
+_PARTS = _ENV.get_template("parts.html.j2").module
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    kind: str
+    title: str
+    href: str
+
+
+def build_date(book: Book) -> dt.datetime:
+    """The edition's date as UTC: every date an edition prints or records comes from it."""
+    return dt.datetime.fromtimestamp(book.edition.timestamp, tz=dt.timezone.utc)
+
+
+def _note_body(note: Footnote) -> Markup:
+    """A footnote's paragraphs as inline content (for a float or an aside's single <p>)."""
+    root = fragments.parse(note.html)
+    return Markup(" ".join(fragments.inner(para) for para in root))
+
+
+def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bool,
+                  href_for, uses: dict) -> str:
+    """Fill figure slots, link glossary terms, place footnotes and rewrite links for one
+    edition; `xhtml` also adds the epub:type semantics EPUB readers act on."""
+    root = fragments.parse(chapter.body)
+    if chapter.kind == "chapter":
+        glossary.link_terms(root, book.terms, chapter.id, epub=xhtml)
+    elif chapter.kind == "glossary":
+        glossary.annotate(root, uses, page_numbers=inline_notes, epub=xhtml)
+    figures = {f.id: f for f in book.figures if f.chapter_id == chapter.id}
+    for slot in list(root.iter("figure")):
+        if "photo" in (slot.get("class") or "").split() and slot.get("id") in figures:
+            fig = figures[slot.get("id")]
+            new = fragments.parse(str(_PARTS.figure(fig, fig.photo.file)))[0]
+            slot.getparent().replace(slot, new)
+    notes = {n.id: n for n in chapter.footnotes}
+    for anchor in list(root.iter("a")):
+        href = anchor.get("href") or ""
+        if inline_notes and "noteref" in (anchor.get("class") or ""):
+            note = notes.get(href[1:])
+            if note and anchor.get("id") == note.ref_id:
+                span = fragments.parse(
+                    f'<span class="footnote" id="{note.id}"><a class="footnote-back" '
+                    f'href="#{note.ref_id}">{note.number}</a> {_note_body(note)}</span>')[0]
+                anchor.addnext(span)
+                span.tail, anchor.tail = anchor.tail, None
+        if xhtml and "noteref" in (anchor.get("class") or ""):
+            anchor.set("epub:type", "noteref")
+        if href.startswith("#"):
+            anchor.set("href", href_for(href[1:]))
+    return fragments.inner(root, xhtml=xhtml)
+
+
+def _contributor_groups(book: Book) -> list[tuple[str, list]]:
+    groups: dict[str, list] = {}
+    for person in book.meta.contributors:
+        groups.setdefault(ROLE_LABELS[person.role], []).append(person)
+    return list(groups.items())
+
+
+def _front_and_back(book: Book, date_text: str) -> tuple[list[Part], list[Part]]:
+    front = [
+        Part("title-page", "titlepage", book.meta.title, str(_PARTS.title_page(book.meta))),
+        Part("colophon", "colophon", "Colophon",
+             str(_PARTS.colophon(book, date_text, book.stand_ins))),
+    ]
+    back: list[Part] = []
+    chapters_by_id = {c.id: c for c in book.chapters}
+    if book.figures:
+        title = ("Photo credits" if all(f.photo.kind == "photo" for f in book.figures)
+                 else "Picture credits")
+        back.append(Part("photo-credits", "credits", title,
+                         str(_PARTS.photo_credits(title, book.figures, chapters_by_id))))
+    back.append(Part("contributors", "contributors", "Contributors",
+                     str(_PARTS.contributors(_contributor_groups(book)))))
+    if book.revisions:
+        back.append(Part("revision-history", "revisions", "Revision history",
+                         str(_PARTS.revision_history(book.revisions))))
+    return front, back
+
+
+def _date_text(book: Book) -> str:
+    when = build_date(book)
+    return f"{when.day} {when:%B %Y}"
+
+
+def render_print(book: Book) -> Rendition:
+    """One HTML document for WeasyPrint: front matter, contents, chapters, back matter."""
+    front, back = _front_and_back(book, _date_text(book))
+    uses = glossary.term_uses(book, fragments.parse)
+    chapters = []
+    for c in book.chapters:
+        body = _chapter_body(book, c, inline_notes=True, xhtml=False,
+                             href_for=lambda anchor: f"#{anchor}", uses=uses)
+        chapters.append(Part(c.id, "chapter", c.title,
+                             str(_PARTS.chapter(c, Markup(body), [], False))))
+    entries = [TocEntry("chapter", p.title, f"#{p.id}") for p in chapters]
+    entries += [TocEntry("backmatter", p.title, f"#{p.id}") for p in back]
+    toc = Part("contents", "toc", "Contents", str(_PARTS.contents(entries)))
+    parts = tuple(front + [toc] + chapters + back)
+    html = _ENV.get_template("print.html.j2").render(
+        meta=book.meta, parts=parts, body_class="print",
+        iso_datetime=build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return Rendition("pdf", parts, html)
+
+
+def _place_mark(section, blocks: list, mark: PageMark) -> None:
+    """Insert an EPUB page-break marker where the print page `mark` starts; `blocks` are
+    the section's top-level elements as they were before any marker went in."""
+    span = section.makeelement("span", {"id": f"page-{mark.label}", "role": "doc-pagebreak",
+                                        "aria-label": mark.label})
+    span.set("epub:type", "pagebreak")
+    if not 0 <= mark.block < len(blocks):
+        section.insert(0, span)
+        return
+    block = blocks[mark.block]
+    for length in (32, 16, 10):
+        words = mark.text[:length].split()
+        if sum(map(len, words)) < 6:
+            break
+        pattern = re.compile(r"\s+".join(map(re.escape, words)))
+        for element, slot in fragments.text_slots(block):
+            text = getattr(element, slot)
+            found = pattern.search(text)
+            if not found:
+                continue
+            index = found.start()
+            while index > 0 and not text[index - 1].isspace():
+                index -= 1
+            if element is block and slot == "text" and not text[:index].strip():
+                break
+            setattr(element, slot, text[:index])
+            span.tail = text[index:]
+            if slot == "text":
+                element.insert(0, span)
+            else:
+                element.addnext(span)
+            return
+        else:
+            continue
+        break
+    block.addprevious(span)
+
+
+def _mark_pages(markup: str, marks: list[PageMark], xhtml: bool) -> str:
+    root = fragments.parse(markup)
+    section = next(c for c in root if isinstance(c.tag, str))
+    blocks = [c for c in section if isinstance(c.tag, str)]
+    for mark in marks:
+        _place_mark(section, blocks, mark)
+    return fragments.inner(root, xhtml=xhtml)
+
+
+def _split_parts(book: Book, ext: str, xhtml: bool,
+                 marks: tuple[PageMark, ...] = ()) -> tuple[Part, ...]:
+    """One body per part (front matter, chapter, back matter); links across parts point
+    at `<part><ext>#id`. Shared by the EPUB and the web edition."""
+    front, back = _front_and_back(book, _date_text(book))
+    owner: dict[str, str] = {}
+    for chapter in book.chapters:
+        for anchor in chapter.anchor_ids:
+            owner[anchor] = chapter.id
+    for part in back:
+        owner[part.id] = part.id
+    uses = glossary.term_uses(book, fragments.parse)
+    for refs in uses.values():
+        for chapter_id, _, ref_id in refs:
+            owner[ref_id] = chapter_id
+
+    def href_for_from(current: str):
+        def href_for(anchor: str) -> str:
+            target = owner.get(anchor, current)
+            if target == current:
+                return f"#{anchor}"
+            return f"{target}{ext}" if anchor == target else f"{target}{ext}#{anchor}"
+        return href_for
+
+    chapters = []
+    for c in book.chapters:
+        body = _chapter_body(book, c, inline_notes=False, xhtml=xhtml,
+                             href_for=href_for_from(c.id), uses=uses)
+        notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number, "body": _note_body(n)}
+                 for n in c.footnotes]
+        chapters.append(Part(c.id, "chapter", c.title,
+                             str(_PARTS.chapter(c, Markup(body), notes, xhtml))))
+    back_parts = []
+    for part in back:
+        root = fragments.parse(part.html)
+        for anchor in root.iter("a"):
+            href = anchor.get("href") or ""
+            if href.startswith("#"):
+                anchor.set("href", href_for_from(part.id)(href[1:]))
+        back_parts.append(Part(part.id, part.kind, part.title, fragments.inner(root, xhtml=xhtml)))
+    parts = front + chapters + back_parts
+    if not marks:
+        return tuple(parts)
+    by_part: dict[str, list[PageMark]] = {}
+    for mark in marks:
+        by_part.setdefault(mark.part, []).append(mark)
+    return tuple(Part(p.id, p.kind, p.title, _mark_pages(p.html, by_part[p.id], xhtml))
+                 if p.id in by_part else p for p in parts)
+
+
+def render_epub(book: Book, marks: tuple[PageMark, ...] = ()) -> Rendition:
+    """XHTML bodies, one per part, for EbookLib to wrap, with a page-break marker where
+    each print page starts (`marks`, from the print layout)."""
+    return Rendition("epub", _split_parts(book, ".xhtml", True, marks), "", marks)
+
+
+def render_web(book: Book) -> Rendition:
+    """One HTML page per part, each with the book's navigation; `html` is the index page."""
+    parts = _split_parts(book, ".html", xhtml=False)
+    contents = [p for p in parts if p.kind in ("chapter", "credits", "contributors", "revisions")]
+    pages = []
+    for index, part in enumerate(parts):
+        pages.append(Part(part.id, part.kind, part.title, _ENV.get_template("web.html.j2").render(
+            meta=book.meta, part=part, body=Markup(part.html),
+            prev=parts[index - 1] if index else None,
+            next=parts[index + 1] if index + 1 < len(parts) else None)))
+    index_page = _ENV.get_template("web.html.j2").render(
+        meta=book.meta, part=Part("index", "toc", "Contents", ""), prev=None, next=parts[0],
+        body=Markup(_PARTS.contents([TocEntry(p.kind, p.title, f"{p.id}.html") for p in contents])))
+    return Rendition("html", tuple(pages), index_page)

@@ -1,0 +1,41 @@
+"""CHANGELOG.md (Keep a Changelog) → the book's revision history, one entry per edition."""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import BookError
+from .markdown import render_inline
+from ..model import Revision
+
+_VERSION = re.compile(r"^\[?(?P<version>[^\]\s]+)\]?(?:\s+-\s+(?P<date>\d{4}-\d{2}-\d{2}))?\s*$")
+
+
+def parse_changelog(path: str, text: str) -> tuple[Revision, ...]:
+    """Each `## [X.Y.Z] - YYYY-MM-DD` section with its `### Kind` lists of changes.
+    'Unreleased' is left out: it describes no edition yet."""
+    revisions: list[dict] = []
+    current: dict | None = None
+    kind = "Changed"
+    items: list[str] | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if items and line.startswith((" ", "\t")) and line.strip() and not re.match(r"^\s*[-*]\s", line):
+            items[-1] += " " + line.strip()
+            continue
+        if line.startswith("## "):
+            match = _VERSION.match(line[3:].strip())
+            if not match:
+                raise BookError.at(path, number, f"cannot read the edition heading '{line.strip()}'",
+                                   "write '## [1.2.0] - 2026-11-24'")
+            current = {"version": match["version"], "date": match["date"] or "", "sections": {}}
+            if current["version"].lower() != "unreleased":
+                revisions.append(current)  # type: ignore[arg-type]
+            kind, items = "Changed", None
+        elif line.startswith("### ") and current is not None:
+            kind, items = line[4:].strip(), None
+        elif re.match(r"^\s*[-*]\s+", line) and current is not None:
+            items = current["sections"].setdefault(kind, [])
+            items.append(re.sub(r"^\s*[-*]\s+", "", line).strip())
+    return tuple(Revision(r["version"], r["date"], tuple(
+        (k, tuple(render_inline(i) for i in v)) for k, v in r["sections"].items()))
+        for r in revisions)

@@ -1,0 +1,329 @@
+"""load: read the project's files into Sources. Apart from the emitters, only this module
+reads the disk, and only inside the project folder."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+from lxml import etree
+from PIL import Image
+
+from .config import MANIFEST, parse_config
+from ..errors import BookError, Collector, did_you_mean
+from ..model import FIGURE_KINDS, LICENCES, Asset, Metadata, Photo, media_type
+from .paths import OutsideProject, css_problems, resolve_inside
+from .tomlfile import TomlDoc, parse_toml
+
+PHOTO_MANIFEST = "assets/photos.toml"
+CHANGELOG = "CHANGELOG.md"
+PHOTO_KEYS = {
+    "file": "Image file, relative to the assets/ folder.",
+    "caption": "Caption printed under the photo.",
+    "credit": "Credit line, e.g. 'Name/Agency'.",
+    "alt": "Alt text describing the image (not the caption).",
+    "source": "Where the original photograph appeared.",
+    "licence": "Licence status: " + ", ".join(LICENCES) + ".",
+    "subject": "Short subject phrase (printed on generated stand-ins).",
+    "kind": "photo (default), map, chart or illustration: sets the credit's wording.",
+}
+REQUIRED_PHOTO_KEYS = ("file", "caption", "credit", "alt", "licence")
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
+MAX_IMAGE_BYTES = 40 * 1024 * 1024
+MAX_IMAGE_PIXELS = 60_000_000
+CSS_HINT = ("project styles may not load files: no @import, @font-face or url(); the theme "
+            "provides the fonts and images belong in chapters")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Everything parse needs, read from disk once."""
+
+    root: Path
+    meta: Metadata
+    manifest: TomlDoc
+    chapters: tuple[tuple[str, str], ...]  # (project-relative path, text)
+    photos: dict[str, Photo]
+    styles: tuple[Asset, ...]
+    changelog: str = ""  # CHANGELOG.md text, '' when the project has none
+
+
+def _read_text(path: Path, shown: str, line_ref: tuple[str, int | None]) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BookError.at(line_ref[0], line_ref[1], f"file '{shown}' does not exist",
+                           rule="file-unreadable") from None
+    except OSError as exc:
+        raise BookError.at(shown, None, f"cannot read: {exc.strerror}",
+                           rule="file-unreadable") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BookError.at(shown, line, "file is not valid UTF-8 text",
+                           rule="file-not-utf8") from None
+
+
+def load_project(root: Path) -> Sources:
+    """Read book.toml, every chapter, the photo manifest and project styles."""
+    root = root.resolve()
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise BookError.at(str(manifest_path), None, f"no {MANIFEST} here",
+                           "run book in a book project's folder or pass that folder",
+                           rule="manifest-not-found")
+    _inside_or_refuse(root, MANIFEST)
+    text = _read_text(manifest_path, MANIFEST, (MANIFEST, None))
+    doc = parse_toml(MANIFEST, text)
+    meta = parse_config(doc)
+    problems = Collector()
+    chapters: list[tuple[str, str]] = []
+    for rel in meta.chapter_paths:
+        line = doc.value_line(rel, "chapters")
+        try:
+            path = resolve_inside(root, rel)
+        except OutsideProject:
+            problems.add(MANIFEST, line, f"chapter '{rel}' is outside the project",
+                         rule="manifest-chapter-outside")
+            continue
+        if not path.is_file():
+            listed = [p.relative_to(root).as_posix() for p in sorted(root.glob("chapters/*.md"))]
+            problems.add(MANIFEST, line, f"chapter file '{rel}' does not exist",
+                         did_you_mean(rel, listed), rule="manifest-chapter-missing")
+            continue
+        chapters.append((rel, _read_text(path, rel, (rel, None))))
+    if meta.cover:
+        _image_file(root, meta.cover, meta.cover, MANIFEST, doc.line("cover"), problems)
+    problems.raise_if_any()
+    changelog_path = root / CHANGELOG
+    changelog = (_read_text(_inside_or_refuse(root, CHANGELOG), CHANGELOG, (CHANGELOG, None))
+                 if changelog_path.is_file() else "")
+    return Sources(root, meta, doc, tuple(chapters), load_photos(root), _load_styles(root),
+                   changelog)
+
+
+def _inside_or_refuse(root: Path, rel: str) -> Path:
+    """A project file the builder reads by a fixed name, refused when a symlink takes it
+    outside the project."""
+    try:
+        return resolve_inside(root, rel)
+    except OutsideProject:
+        raise BookError.at(rel, None, f"'{rel}' is a link to a file outside the project",
+                           "replace the link with the file itself") from None
+
+
+def _image_file(root: Path, shown: str, rel: str, ref_path: str, ref_line: int | None,
+                problems: Collector) -> Path | None:
+    """The file of an image the book names (`rel`, project-relative; `shown` as written),
+    or None after reporting why it may not be used: not a relative path to an existing
+    PNG, JPEG, GIF or SVG file inside the project."""
+    if "://" in shown or shown.startswith(("/", "\\")) or ":" in shown.split("/")[0]:
+        problems.add(ref_path, ref_line, f"image '{shown}' is not a file inside the project",
+                     "copy the image into the project and give a relative path",
+                     rule="image-outside-project")
+        return None
+    try:
+        path = resolve_inside(root, rel)
+    except OutsideProject:
+        problems.add(ref_path, ref_line, f"image '{shown}' is outside the project",
+                     rule="image-outside-project")
+        return None
+    if media_type(rel) not in IMAGE_TYPES:
+        problems.add(ref_path, ref_line, f"image '{shown}' is not PNG, JPEG, GIF or SVG",
+                     rule="image-type")
+        return None
+    if not path.is_file():
+        problems.add(ref_path, ref_line, f"image file '{shown}' does not exist",
+                     rule="photo-file-missing" if ref_path == PHOTO_MANIFEST else "image-missing")
+        return None
+    return path
+
+
+def load_photos(root: Path) -> dict[str, Photo]:
+    """Read and validate assets/photos.toml (absent means the book has no photos)."""
+    path = root / PHOTO_MANIFEST
+    if not path.is_file():
+        return {}
+    path = _inside_or_refuse(root, PHOTO_MANIFEST)
+    doc = parse_toml(PHOTO_MANIFEST, _read_text(path, PHOTO_MANIFEST, (PHOTO_MANIFEST, None)))
+    problems = Collector()
+    photos: dict[str, Photo] = {}
+    for photo_id, entry in doc.data.items():
+        line = doc.table_line(photo_id)
+        if not isinstance(entry, dict):
+            problems.add(PHOTO_MANIFEST, doc.line(photo_id), f"'{photo_id}' must be a table [{photo_id}]",
+                         rule="photo-bad-value")
+            continue
+        for key, value in entry.items():
+            if key not in PHOTO_KEYS:
+                problems.add(PHOTO_MANIFEST, doc.line(key, photo_id),
+                             f"unknown key '{key}' in photo '{photo_id}'", did_you_mean(key, PHOTO_KEYS),
+                             rule="photo-unknown-key")
+            elif not isinstance(value, str) or not value.strip():
+                problems.add(PHOTO_MANIFEST, doc.line(key, photo_id),
+                             f"'{key}' of photo '{photo_id}' must be non-empty text",
+                             rule=(f"photo-missing-{key}" if key in REQUIRED_PHOTO_KEYS
+                                   else "photo-bad-value"))
+        for key in REQUIRED_PHOTO_KEYS:
+            if key not in entry:
+                problems.add(PHOTO_MANIFEST, line, f"photo '{photo_id}' has no '{key}'", PHOTO_KEYS[key],
+                             rule=f"photo-missing-{key}")
+        licence = entry.get("licence")
+        kind = entry.get("kind", "photo")
+        if isinstance(kind, str) and kind not in FIGURE_KINDS:
+            problems.add(PHOTO_MANIFEST, doc.line("kind", photo_id), f"unknown kind '{kind}'",
+                         did_you_mean(kind, FIGURE_KINDS) or "use one of: " + ", ".join(FIGURE_KINDS),
+                         rule="photo-bad-value")
+        if isinstance(licence, str) and licence not in LICENCES:
+            problems.add(PHOTO_MANIFEST, doc.line("licence", photo_id),
+                         f"unknown licence status '{licence}'",
+                         did_you_mean(licence, LICENCES) or "use one of: " + ", ".join(LICENCES),
+                         rule="photo-licence")
+        if (isinstance(entry.get("alt"), str) and entry.get("alt", "").strip()
+                == str(entry.get("caption", "")).strip()):
+            problems.add(PHOTO_MANIFEST, doc.line("alt", photo_id),
+                         f"alt text of photo '{photo_id}' repeats its caption",
+                         "describe what the image shows instead", rule="photo-alt-is-caption")
+        file = entry.get("file")
+        if isinstance(file, str) and file.strip():
+            # Decoded once, here: the editions use it as the figure's image URL.
+            file = posixpath.normpath("assets/" + unquote(file))
+            if _image_file(root, entry["file"], file, PHOTO_MANIFEST,
+                           doc.line("file", photo_id), problems) is None:
+                continue
+        if all(isinstance(entry.get(k), str) for k in REQUIRED_PHOTO_KEYS):
+            photos[photo_id] = Photo(
+                id=photo_id, file=file, caption=entry["caption"],
+                credit=entry["credit"], alt=entry["alt"], source=entry.get("source", ""),
+                licence=entry["licence"], subject=entry.get("subject", ""), line=line,
+                kind=str(entry.get("kind", "photo")))
+    problems.raise_if_any()
+    return photos
+
+
+def _load_styles(root: Path) -> tuple[Asset, ...]:
+    """The project's own CSS (styles/*.css), applied after the built-in theme."""
+    folder = root / "styles"
+    if not folder.is_dir():
+        return ()
+    problems = Collector()
+    styles: list[Asset] = []
+    for found in sorted(folder.glob("*.css")):
+        rel = found.relative_to(root).as_posix()
+        try:
+            path = _inside_or_refuse(root, rel)
+            if not path.is_file():
+                raise BookError.at(rel, None, "stylesheet is not a regular file")
+            text = _read_text(path, rel, (rel, None))
+        except BookError as exc:
+            problems.problems.extend(exc.problems)
+            continue
+        for line, message in css_problems(text):
+            problems.add(rel, line, f"{message} in project CSS", CSS_HINT)
+        styles.append(Asset(rel, text.encode("utf-8"), "text/css"))
+    problems.raise_if_any()
+    return tuple(styles)
+
+
+def svg_problem(data: bytes) -> str:
+    """Why an SVG may not be embedded ('' when it is safe): no DOCTYPE or entities, no
+    scripts or event handlers, no references to anything outside the file (href, CSS
+    url(), @import, @font-face, stylesheet processing instructions)."""
+    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+        return "it has a DOCTYPE or entity declarations"
+    try:
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True,
+                                                      load_dtd=False))
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        return f"it is not well-formed XML ({exc})"
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        return "it has a DOCTYPE or entity declarations"
+    for sibling in (*root.itersiblings(preceding=True), *root.itersiblings()):
+        if isinstance(sibling, etree._ProcessingInstruction):
+            return f"it has a processing instruction (<?{sibling.target} …?>)"
+    for element in root.iter():
+        if isinstance(element, etree._Entity):
+            return "it has entity references"
+        if isinstance(element, etree._ProcessingInstruction):
+            return f"it has a processing instruction (<?{element.target} …?>)"
+        tag = etree.QName(element).localname if isinstance(element.tag, str) else ""
+        if tag in ("script", "foreignObject"):
+            return f"it contains <{tag}>"
+        for name, value in element.attrib.items():
+            local = etree.QName(name).localname
+            if local.startswith("on"):
+                return f"it has an event handler ({local})"
+            if local in ("href", "src") and not value.strip().startswith("#"):
+                return f"it references '{value}' outside the file"
+            found = css_problems(value, allow_fragments=True) if "(" in value else []
+            if found:
+                return f"its attribute '{local}' references a resource: {found[0][1]}"
+        if tag == "style":
+            found = css_problems("".join(element.itertext()), allow_fragments=True)
+            if found:
+                return f"its CSS references a resource: {found[0][1]}"
+    return ""
+
+
+def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[Asset, ...]:
+    """Read each image (project-relative path → where it was referenced), checking that it
+    is inside the project, of an allowed type and within the size caps."""
+    problems = Collector()
+    assets: list[Asset] = []
+    for rel, (ref_path, ref_line) in sorted(wanted.items()):
+        path = _image_file(root, rel, rel, ref_path, ref_line, problems)
+        if path is None:
+            continue
+        kind = media_type(rel)
+        with open(path, "rb") as handle:  # never more than the cap (+1 to notice excess)
+            data = handle.read(MAX_IMAGE_BYTES + 1)
+        if len(data) > MAX_IMAGE_BYTES:
+            problems.add(ref_path, ref_line, f"image '{rel}' is larger than {MAX_IMAGE_BYTES >> 20} MiB",
+                         rule="image-too-large")
+            continue
+        width = height = 0
+        if kind == "image/svg+xml":
+            problem = svg_problem(data)
+            if problem:
+                problems.add(ref_path, ref_line, f"SVG '{rel}' refused: {problem}",
+                             rule="image-unsafe-svg")
+                continue
+        else:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", Image.DecompressionBombWarning)
+                    with Image.open(io.BytesIO(data)) as image:
+                        width, height = image.size
+                        if width * height > MAX_IMAGE_PIXELS:
+                            raise Image.DecompressionBombError(f"{width}×{height}")
+                        image.verify()
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                problems.add(ref_path, ref_line, f"image '{rel}' cannot be read (more than "
+                             f"{MAX_IMAGE_PIXELS:,} pixels)", "scale it down",
+                             rule="image-unreadable")
+                continue
+            except Exception as exc:  # Pillow raises many types for bad files
+                reason = "not a valid image" if "BytesIO" in str(exc) else str(exc)
+                problems.add(ref_path, ref_line, f"image '{rel}' cannot be read ({reason})",
+                             rule="image-unreadable")
+                continue
+        assets.append(Asset(rel, data, kind, width, height))
+    problems.raise_if_any()
+    return tuple(assets)
+
+
+def read_source(root: Path, rel: str) -> str:
+    """One project text file by its project-relative path, for `book check`, which lints
+    every source it can read even when the build stops at an earlier problem."""
+    try:
+        path = resolve_inside(root.resolve(), rel)
+    except OutsideProject:
+        raise BookError.at(rel, None, f"'{rel}' is outside the project",
+                           rule="file-unreadable") from None
+    return _read_text(path, rel, (rel, None))

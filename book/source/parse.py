@@ -1,0 +1,304 @@
+"""parse: one chapter's source text → a Chapter (validated front matter, sanitized HTML
+body, headings, footnotes, and every photo, image and internal link with its line)."""
+
+from __future__ import annotations
+
+import html
+import posixpath
+from urllib.parse import unquote, urlsplit
+
+from markdown_it.token import Token
+
+from .. import fragments
+from ..errors import BookError, Collector
+from .frontmatter import split_front_matter, validate_front_matter
+from .markdown import clean_html, markdown_engine, slugify
+from ..model import Chapter, Footnote, Heading, Link, chapter_id, figure_id
+
+PHOTO_SCHEME = "photo:"
+_MD = markdown_engine()
+
+
+def _inline(text: str) -> str:
+    return _MD.renderInline(text)
+
+
+def _heading_text(inline: Token) -> str:
+    """A heading's text as rendered (typographic quotes, no Markdown marks): its id and,
+    for the first heading, the chapter title come from it."""
+    return "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+
+
+class _ChapterParser:
+    """Walks one chapter's tokens, rewriting what the book needs and recording references."""
+
+    def __init__(self, path: str, offset: int, cid: str):
+        self.path = path
+        self.offset = offset
+        self.cid = cid
+        self.problems = Collector()
+        self.headings: list[Heading] = []
+        self.photos: list[tuple[str, int]] = []
+        self.images: list[tuple[str, int]] = []
+        self.links: list[Link] = []
+        self.used_ids: set[str] = set()
+        self.src_lines: dict[str, int] = {}
+        self.source: list[str] = []  # the chapter's lines, to place a reference exactly
+        self.refused = False  # an image was refused before sanitizing (nh3 may blank its src)
+
+    def where(self, needle: str, start: int, end: int) -> int:
+        """The first line in start..end holding `needle` (as written or decoded), else start."""
+        for number in range(start, min(end, len(self.source)) + 1):
+            text = self.source[number - 1]
+            if needle and (needle in text or unquote(needle) in text):
+                return number
+        return start
+
+    def refuse_outside(self, src: str, line: int, what: str = "image") -> bool:
+        """Refuse a reference with a scheme, an absolute path or nothing at all."""
+        if src and not urlsplit(src).scheme and not src.startswith(("/", "\\")):
+            return False
+        self.refused = True
+        shown = src if len(src) <= 80 else src[:77] + "..."
+        self.problems.add(self.path, line, f"{what} '{shown}' is not a file inside the project",
+                          "copy the image into the project and use a relative path",
+                          rule="image-outside-project")
+        return True
+
+    def line_of(self, token: Token | None, fallback: int = 0) -> int:
+        if token is not None and token.map:
+            return token.map[0] + 1 + self.offset
+        return fallback
+
+    def unique_id(self, base: str) -> str:
+        candidate, n = f"{self.cid}--{base}", 1
+        while candidate in self.used_ids:
+            n += 1
+            candidate = f"{self.cid}--{base}-{n}"
+        self.used_ids.add(candidate)
+        return candidate
+
+    def resolve_local(self, target: str) -> str:
+        """A link or image path relative to this chapter → project-relative POSIX path,
+        percent-decoded here and only here (paths.resolve_inside takes it as it is)."""
+        base = posixpath.dirname(self.path)
+        return posixpath.normpath(posixpath.join(base, unquote(target)))
+
+    def photo_paragraphs(self, tokens: list[Token]) -> list[Token]:
+        """Turn a paragraph holding only `![](photo:ID)` into a figure slot."""
+        out: list[Token] = []
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if (tok.type == "paragraph_open" and i + 2 < len(tokens)
+                    and tokens[i + 1].type == "inline" and tokens[i + 2].type == "paragraph_close"):
+                children = [c for c in tokens[i + 1].children or []
+                            if not (c.type == "text" and not c.content.strip())]
+                if (len(children) == 1 and children[0].type == "image"
+                        and str(children[0].attrGet("src") or "").startswith(PHOTO_SCHEME)):
+                    photo = str(children[0].attrGet("src"))[len(PHOTO_SCHEME):]
+                    line = self.line_of(tok)
+                    self.photos.append((photo, line))
+                    slot = Token("html_block", "", 0)
+                    slot.content = f'<figure class="photo" id="{html.escape(figure_id(photo))}"></figure>\n'
+                    out.append(slot)
+                    i += 3
+                    continue
+            out.append(tok)
+            i += 1
+        return out
+
+    def key_figures(self, tokens: list[Token]) -> None:
+        """A fenced block with info `key-figures [Title]` and lines `value | label` becomes
+        a "by the numbers" box."""
+        for tok in tokens:
+            info = tok.info.strip().split(maxsplit=1) if tok.type == "fence" else []
+            if not info or info[0] != "key-figures":
+                continue
+            title = info[1] if len(info) > 1 else "By the numbers"
+            rows = []
+            for number, line in enumerate(tok.content.splitlines(), start=self.line_of(tok) + 1):
+                if not line.strip():
+                    continue
+                value, bar, label = line.partition("|")
+                if not bar or not value.strip() or not label.strip():
+                    self.problems.add(self.path, number, "a key-figures line must read 'value | label'")
+                    continue
+                rows.append(f"<dt>{_inline(value.strip())}</dt><dd>{_inline(label.strip())}</dd>")
+            tok.type, tok.content = "html_block", (
+                f'<aside class="key-figures" aria-label="{html.escape(title)}">'
+                f'<p class="key-figures-title">{html.escape(title)}</p><dl>{"".join(rows)}</dl></aside>\n')
+
+    def walk(self, tokens: list[Token]) -> None:
+        block_line = block_end = self.offset + 1
+        for index, tok in enumerate(tokens):
+            if tok.map:
+                block_line, block_end = self.line_of(tok), tok.map[1] + self.offset
+            if tok.type == "heading_open":
+                text = _heading_text(tokens[index + 1])
+                anchor = self.unique_id(slugify(text))
+                tok.attrSet("id", anchor)
+                self.headings.append(Heading(int(tok.tag[1]), text, anchor))
+            for child in tok.children or []:
+                if child.type == "image":
+                    src = str(child.attrGet("src") or "")
+                    self.image(child, self.where(src, block_line, block_end))
+                elif child.type == "link_open":
+                    href = str(child.attrGet("href") or "")
+                    self.link(child, self.where(href, block_line, block_end))
+                elif child.type == "html_inline":
+                    self.raw_html(child, block_line, block_end)
+            if tok.type == "html_block":
+                self.raw_html(tok, block_line, block_end)
+
+    def image(self, tok: Token, line: int) -> None:
+        src = str(tok.attrGet("src") or "")
+        if src.startswith(PHOTO_SCHEME):
+            self.problems.add(self.path, line, "a photo must stand alone in its own paragraph",
+                              f"put '![]({src})' on a line of its own with blank lines around it",
+                              rule="photo-not-alone")
+            self.refused = True  # sanitizing blanks the photo: scheme; reported here
+            return
+        if not self.refuse_outside(src, line):
+            self.src_lines.setdefault(src, line)
+
+    def raw_html(self, tok: Token, line: int, end: int | None = None) -> None:
+        """Record where raw <img src> are written; refuse those that are not project files
+        and raw <a href> that would reach an edition pointing at a file (links to chapters
+        are Markdown links; nh3 drops the href of disallowed schemes)."""
+        end = line if end is None else end
+        for element in fragments.parse(tok.content).iter("img", "a"):
+            attr = "src" if element.tag == "img" else "href"
+            value = element.get(attr)
+            if value is None and element.tag == "a":
+                continue
+            value = value or ""
+            at = self.where(value or f"<{element.tag}", line, end)
+            if element.tag == "img":
+                if not self.refuse_outside(value.strip(), at):
+                    self.src_lines.setdefault(value, at)
+                continue
+            parts = urlsplit(value.strip())
+            if not parts.scheme and (parts.path or parts.netloc):
+                self.problems.add(self.path, at, f"raw HTML link '{value}' points at a file",
+                                  "link to chapters with Markdown links: [text](chapter.md#id)",
+                                  rule="link-not-chapter")
+
+    def local_images(self, body: str) -> str:
+        """Check every image the sanitized body shows (Markdown or raw HTML) and point its
+        src at the project-relative path."""
+        root = fragments.parse(body)
+        fragments.unwrap_misnested(root)
+        for img in root.iter("img"):
+            src = img.get("src") or ""
+            line = self.src_lines.get(src, self.offset + 1)
+            if urlsplit(src).scheme or src.startswith(("/", "\\")) or not src:
+                if not self.refused:  # else already reported where it was written
+                    self.problems.add(self.path, line, f"image '{src}' is not a file inside the project",
+                                      "copy the image into the project and use a relative path",
+                                      rule="image-outside-project")
+                continue
+            target = self.resolve_local(src)
+            self.images.append((target, line))
+            img.set("src", target)
+        return fragments.inner(root)
+
+    def link(self, tok: Token, line: int) -> None:
+        href = str(tok.attrGet("href") or "")
+        if href.startswith(PHOTO_SCHEME):
+            photo = href[len(PHOTO_SCHEME):]
+            anchor = figure_id(photo)
+            self.links.append(Link(line, "", anchor, href))
+            tok.attrSet("href", f"#{anchor}")
+            return
+        parts = urlsplit(href)
+        if parts.scheme in ("http", "https", "mailto"):
+            return
+        if parts.scheme or parts.netloc:
+            self.problems.add(self.path, line, f"link '{href}' uses a scheme the book does not allow",
+                              "use http(s), mailto, or a chapter file", rule="link-scheme")
+            return
+        if parts.path:
+            target = self.resolve_local(parts.path)
+            if not target.endswith(".md"):
+                self.problems.add(self.path, line, f"link '{href}' does not point at a chapter",
+                                  "link to a chapter's .md file, optionally with #heading",
+                                  rule="link-not-chapter")
+                return
+            target_cid = chapter_id(target)
+        else:
+            target, target_cid = self.path, self.cid
+        frag = unquote(parts.fragment)
+        anchor = f"{target_cid}--{frag}" if frag else target_cid  # figures: photo: links
+        self.links.append(Link(line, target, anchor, href))
+        tok.attrSet("href", f"#{anchor}")
+
+
+def _split_footnotes(tokens: list[Token]) -> tuple[list[Token], list[list[Token]]]:
+    """Separate the body tokens from each footnote's content tokens."""
+    if not any(t.type == "footnote_block_open" for t in tokens):
+        return tokens, []
+    start = next(i for i, t in enumerate(tokens) if t.type == "footnote_block_open")
+    notes: list[list[Token]] = []
+    for tok in tokens[start + 1:]:
+        if tok.type == "footnote_open":
+            notes.append([])
+        elif tok.type in ("footnote_close", "footnote_block_close", "footnote_anchor"):
+            continue
+        elif notes:
+            notes[-1].append(tok)
+    return tokens[:start], notes
+
+
+def parse_chapter(path: str, text: str) -> Chapter:
+    """Parse one chapter file; every problem in it is raised together with its line."""
+    fm = split_front_matter(path, text)
+    validate_front_matter(path, fm)
+    cid = chapter_id(path)
+    parser = _ChapterParser(path, fm.body_offset, cid)
+    parser.source = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    env: dict = {}
+    tokens = _MD.parse(fm.body, env)
+    title = str(fm.data.get("title", "")).strip()
+    if not title:
+        first = next((i for i, t in enumerate(tokens) if t.type == "heading_open"), None)
+        if first is None:
+            raise BookError.at(path, 1, "chapter has no title",
+                               "add 'title:' to the front matter or start with a '# Heading'",
+                               rule="chapter-no-title")
+        title = _heading_text(tokens[first + 1]).strip()
+        tokens = tokens[:first] + tokens[first + 3:]
+    tokens = parser.photo_paragraphs(tokens)
+    parser.key_figures(tokens)
+    parser.walk(tokens)
+    body_tokens, note_tokens = _split_footnotes(tokens)
+
+    footnotes: list[Footnote] = []
+    for number, note in enumerate(note_tokens, start=1):
+        parser.walk(note)
+        note_html = _MD.renderer.render(note, _MD.options, env)
+        footnotes.append(Footnote(number, f"{cid}--fn{number}", f"{cid}--fnref{number}",
+                                  clean_html(note_html)))
+    for tok in body_tokens:
+        for child in tok.children or []:
+            if child.type == "footnote_ref":
+                n = child.meta["id"] + 1
+                sub = child.meta.get("subId", 0)
+                ref_id = f"{cid}--fnref{n}" + (f"-{sub + 1}" if sub else "")
+                child.type, child.content = "html_inline", (
+                    f'<a class="noteref" href="#{cid}--fn{n}" id="{ref_id}" '
+                    f'role="doc-noteref">{n}</a>')
+    body = parser.local_images(clean_html(_MD.renderer.render(body_tokens, _MD.options, env)))
+    parser.problems.raise_if_any()
+    return Chapter(
+        id=cid,
+        path=path,
+        title=title,
+        short_title=str(fm.data.get("short_title", "")).strip() or title,
+        body=body,
+        headings=tuple(parser.headings),
+        footnotes=tuple(footnotes),
+        photo_ids=tuple(parser.photos),
+        image_paths=tuple(parser.images),
+        links=tuple(parser.links),
+    )

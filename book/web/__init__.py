@@ -1,0 +1,1 @@
+"""web: the web edition, written as a folder (site.py) or served while editing (serve.py)."""

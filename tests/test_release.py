@@ -256,6 +256,10 @@ def test_release_writes_editions_sums_and_record(releases):
             by_tool["EPUBCheck"]["warnings"]) == (0, 0, 0)
     assert by_tool["PDF checks"]["file"] == editions[0]
     assert all(v["passed"] for v in record["validators"])
+    from importlib import metadata  # the libraries that shape the bytes, as installed
+    libraries = record["builder"]["libraries"]
+    for name in ("weasyprint", "pydyf", "fonttools", "pillow", "pikepdf", "ebooklib"):
+        assert libraries[name] == metadata.version(name), name
 
 
 def test_json_prints_release_json(releases):

@@ -19,7 +19,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import __version__
 from ..errors import BookError
+from ..fingerprint import library_versions
 from .git import GitError, checkout, dirty_paths
 from ..source.load import PHOTO_MANIFEST
 from ..model import Book, Edition
@@ -185,4 +187,5 @@ def _summary(book: Book, commit: str, dirty: tuple[str, ...], options: Options,
         "files": [{"name": name, "format": fmt, "size": (staging / name).stat().st_size,
                    "sha256": _sha256(staging / name)} for fmt, name in names.items()],
         "validators": [r.summary() for r in results],
+        "builder": {"version": __version__, "libraries": library_versions()},
     }

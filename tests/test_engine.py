@@ -83,3 +83,33 @@ def test_a_build_leaves_no_temporary_files(tmp_path, layout):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out").is_dir() and list((tmp_path / "out").glob("*.pdf"))
     assert not list(scratch.iterdir())
+
+
+OTHER_VERSION = """
+import sys
+import weasyprint.layout as wl
+from book.pdf import weasy
+weasy.WRITTEN_FOR = "0.0-not-installed"
+original = (wl.make_all_pages, wl.make_margin_boxes)
+from book.cli.main import main
+code = main(sys.argv[1:])
+assert (wl.make_all_pages, wl.make_margin_boxes) == original, "WeasyPrint was adjusted"
+sys.exit(code)
+"""
+
+
+def test_another_weasyprint_version_builds_without_the_adjustments(tmp_path):
+    """Written for one WeasyPrint: with any other, the build leaves WeasyPrint as it is,
+    lays the book out as one document even when chunks are asked for, and says so once."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-c", OTHER_VERSION, "build", str(MINI), "--out",
+                             str(out), "--layout", "chunked", "--clean", "--format", "pdf"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "written for" in line]
+    assert len(warnings) == 1 and "chunked layout are off" in warnings[0], result.stderr
+    assert list(out.glob("*.pdf"))
+    assert not (out / ".book-cache" / "chunks").exists()  # laid out as one document

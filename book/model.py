@@ -26,6 +26,8 @@ MEDIA_TYPES = {
     ".jpeg": "image/jpeg",
     ".gif": "image/gif",
     ".svg": "image/svg+xml",
+    ".svgz": "image/svg+xml",
+    ".webp": "image/webp",
     ".ttf": "font/ttf",
     ".otf": "font/otf",
     ".woff": "font/woff",

@@ -67,7 +67,7 @@ RULES: dict[str, Rule] = {
         "link-not-chapter": "A local link does not point at a chapter file.",
         "image-missing": "An image file does not exist.",
         "image-outside-project": "An image path leads outside the project.",
-        "image-type": "An image is not PNG, JPEG, GIF or SVG.",
+        "image-type": "An image is not PNG, JPEG, GIF, WebP or SVG.",
         "image-too-large": "An image file is too large.",
         "image-unsafe-svg": "An SVG has scripts, entities or external references.",
         "image-unreadable": "An image file cannot be decoded.",

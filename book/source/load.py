@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
+import zlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +34,16 @@ PHOTO_KEYS = {
     "kind": "photo (default), map, chart or illustration: sets the credit's wording.",
 }
 REQUIRED_PHOTO_KEYS = ("file", "caption", "credit", "alt", "licence")
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
+# The public DOCTYPEs that SVG editors (Graphviz, Illustrator, Inkscape) write: they declare
+# nothing and load nothing here, so an SVG whose only DOCTYPE is one of these is accepted
+# with it dropped. Any other DOCTYPE, an internal subset or an entity stays refused.
+PUBLIC_SVG_DOCTYPE = re.compile(
+    rb'<!DOCTYPE\s+svg\s+PUBLIC\s+(?:'
+    rb'"-//W3C//DTD SVG 1\.1//EN"\s+"http://www\.w3\.org/Graphics/SVG/1\.1/DTD/svg11\.dtd"'
+    rb'|"-//W3C//DTD SVG 1\.0//EN"\s+'
+    rb'"http://www\.w3\.org/TR/2001/REC-SVG-20010904/DTD/svg10\.dtd")\s*>')
+GZIP_MAGIC = b"\x1f\x8b"
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
 MAX_IMAGE_PIXELS = 60_000_000
 CSS_HINT = ("project styles may not load files: no @import, @font-face or url(); the theme "
@@ -121,7 +132,7 @@ def _image_file(root: Path, shown: str, rel: str, ref_path: str, ref_line: int |
                 problems: Collector) -> Path | None:
     """The file of an image the book names (`rel`, project-relative; `shown` as written),
     or None after reporting why it may not be used: not a relative path to an existing
-    PNG, JPEG, GIF or SVG file inside the project."""
+    PNG, JPEG, GIF, WebP or SVG file inside the project."""
     if "://" in shown or shown.startswith(("/", "\\")) or ":" in shown.split("/")[0]:
         problems.add(ref_path, ref_line, f"image '{shown}' is not a file inside the project",
                      "copy the image into the project and give a relative path",
@@ -134,7 +145,7 @@ def _image_file(root: Path, shown: str, rel: str, ref_path: str, ref_line: int |
                      rule="image-outside-project")
         return None
     if media_type(rel) not in IMAGE_TYPES:
-        problems.add(ref_path, ref_line, f"image '{shown}' is not PNG, JPEG, GIF or SVG",
+        problems.add(ref_path, ref_line, f"image '{shown}' is not PNG, JPEG, GIF, WebP or SVG",
                      rule="image-type")
         return None
     if not path.is_file():
@@ -271,6 +282,26 @@ def svg_problem(data: bytes) -> str:
     return ""
 
 
+def _plain_svg(data: bytes) -> tuple[bytes, str]:
+    """The SVG bytes the editions get, and why they cannot ('' when they can): a gzipped
+    SVG (.svgz) unpacked within the size cap, since EPUB readers and WeasyPrint read plain
+    XML only; a public SVG DOCTYPE in the prolog dropped, since it declares nothing."""
+    if data.startswith(GZIP_MAGIC):
+        unpacker = zlib.decompressobj(wbits=31)
+        try:
+            data = unpacker.decompress(data, MAX_IMAGE_BYTES + 1)
+        except zlib.error as exc:
+            return data, f"it is not a valid gzip file ({exc})"
+        if len(data) > MAX_IMAGE_BYTES:
+            return data, f"it unpacks to more than {MAX_IMAGE_BYTES >> 20} MiB"
+        if not unpacker.eof:
+            return data, "it is a truncated gzip file"
+    found = PUBLIC_SVG_DOCTYPE.search(data)
+    if found and b"<svg" not in data[: found.start()]:
+        data = data[: found.start()] + data[found.end():]
+    return data, ""
+
+
 def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[Asset, ...]:
     """Read each image (project-relative path → where it was referenced), checking that it
     is inside the project, of an allowed type and within the size caps."""
@@ -289,7 +320,8 @@ def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[
             continue
         width = height = 0
         if kind == "image/svg+xml":
-            problem = svg_problem(data)
+            data, problem = _plain_svg(data)
+            problem = problem or svg_problem(data)
             if problem:
                 problems.add(ref_path, ref_line, f"SVG '{rel}' refused: {problem}",
                              rule="image-unsafe-svg")

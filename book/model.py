@@ -75,6 +75,7 @@ class Metadata:
     contributors: tuple[Contributor, ...]
     chapter_paths: tuple[str, ...]
     cover: str = ""
+    base_url: str = ""  # where the web edition is published ([web] base-url), "" unknown
     page_list: bool = True  # the EPUB maps the print edition's pages ([epub] page-list)
 
     @property
@@ -149,9 +150,42 @@ class Term:
     definition: str
 
 
+# The attribute of the empty <div> that stands in a chapter's body where one of its blocks
+# goes: its value is the block's index in Chapter.blocks (render puts the block's markup there).
+BLOCK_SLOT = "data-block"
+
+
+# The attribute print sets on every link whose target's page number it prints: print.css
+# prints the number after the link (the attribute's value first), and the chunked layout
+# hands the page number to references that cross chunks.
+PAGE_REF = "data-page-ref"
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    """A "by the numbers" box: its title (plain text) and its rows as (value, label) inline
+    HTML. It stands in its chapter's body at a BLOCK_SLOT."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One entry of a timeline page: date as the source gives it (plain text), title and
+    note as inline HTML, and the anchor of the chapter or heading it links to ('' none)."""
+
+    date: str
+    title: str
+    note: str
+    anchor: str = ""
+
+
 @dataclass(frozen=True)
 class Chapter:
-    """One parsed chapter. `body` is sanitized HTML whose internal hrefs are `#global-id`."""
+    """One parsed chapter. `body` is sanitized HTML whose internal hrefs are `#global-id`;
+    what the book shows from data (key-figures boxes, a timeline's events, a glossary's
+    terms, a data page's intro) stays data here, and render's templates make its markup."""
 
     id: str
     path: str  # project-relative source path
@@ -165,7 +199,10 @@ class Chapter:
     links: tuple[Link, ...]
     kind: str = "chapter"  # chapter | timeline | glossary
     number: int = 0
-    terms: tuple[Term, ...] = ()
+    terms: tuple[Term, ...] = ()  # a glossary page's entries
+    intro: str = ""  # a data page's text before its entries (inline HTML)
+    events: tuple[TimelineEvent, ...] = ()  # a timeline page's entries
+    blocks: tuple[KeyFigures, ...] = ()  # by index, for the BLOCK_SLOTs of `body`
 
     @property
     def anchor_ids(self) -> frozenset[str]:
@@ -237,28 +274,56 @@ class Book:
 
 # Ids the builder gives its own parts and files: front and back matter (title-page,
 # colophon, contents, photo-credits, contributors, revision-history, and their headings),
-# the web edition's index page, and EbookLib's cover, nav, NCX and stylesheet items.
+# the web edition's index and search pages, and EbookLib's cover, nav, NCX and stylesheet items.
 GENERATED_IDS = frozenset({
     "title-page", "colophon", "contents", "contents-title", "photo-credits",
     "photo-credits-title", "contributors", "contributors-title", "revision-history",
     "revision-history-title", "index", "cover", "cover-img", "nav", "toc", "ncx", "style",
-    "page-list", "print-source",
+    "page-list", "print-source", "search",
 })
-_NUMBERED_IDS = re.compile(r"(img|page|contributor)-\d+|font-.+")  # EPUB items, page breaks
+_NUMBERED_IDS = re.compile(r"(img|page|contributor)-\d+|(font|fig)-.+")  # EPUB items, page breaks
 
 
 def clashing_id(cid: str) -> bool:
-    """Whether a chapter id would collide with an id the builder makes: a generated part,
-    an EPUB item or page break, or an anchor inside a chapter (`<chapter>--<heading>`)."""
-    return cid in GENERATED_IDS or bool(_NUMBERED_IDS.fullmatch(cid)) or "--" in cid
+    """Whether an id is one the builder makes itself: a generated part, an EPUB item, a page
+    break or a figure. chapter_id never returns one."""
+    return cid in GENERATED_IDS or bool(_NUMBERED_IDS.fullmatch(cid))
+
+
+def _escape(char: str) -> str:
+    return f"_{ord(char):X}_"
+
+
+def _id_char(char: str) -> bool:
+    """Letters and digits of any script that XML names allow (U+00C0 on; ASCII ones)."""
+    return char.isalnum() and (char.isascii() or ord(char) >= 0xC0)
 
 
 def chapter_id(path: str) -> str:
-    """The id a chapter file gets everywhere (anchors, EPUB file and manifest names): its
-    file stem, prefixed with 'ch-' unless it starts with a letter (XML names must)."""
-    stem = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-"
-                   for c in Path(path).stem)
-    return stem if stem[:1].isalpha() else f"ch-{stem}"
+    """The id a chapter file gets everywhere (anchors, EPUB and web file names, manifest
+    items): its whole project-relative path without `.md`/`.toml`, `/` written `.`, letters
+    and digits of any script kept, and every other character escaped as `_HEX_` (`_` as
+    `__`). The mapping is one-to-one, so no two files share an id (`cli/README.md` →
+    `cli.README`, `format/README.md` → `format.README`), the result is an XML name, and it
+    never holds `--` nor ends with `-`, so `<chapter>--<heading>` anchors stay unambiguous.
+    A path whose id would be one the builder gives its own parts (`contributors.md`,
+    `index.md`) has its first character escaped instead: no file is refused for its name."""
+    stem = re.sub(r"\.(md|toml)$", "", path)
+    out = []
+    for index, char in enumerate(stem):
+        following = stem[index + 1:index + 2]
+        if char == "/":
+            out.append(".")
+        elif char == "_":
+            out.append("__")
+        elif char == "-" and index and following not in ("", "-", "/"):
+            out.append("-")
+        elif _id_char(char) and (index or not char.isdigit() or not char.isascii()):
+            out.append(char)
+        else:
+            out.append(_escape(char))
+    cid = "".join(out)
+    return _escape(stem[0]) + cid[1:] if clashing_id(cid) else cid
 
 
 @dataclass(frozen=True)
@@ -281,6 +346,18 @@ class Part:
     kind: str  # titlepage | colophon | toc | chapter | credits | contributors
     title: str
     html: str
+
+
+@dataclass(frozen=True)
+class Download:
+    """An edition file the web edition offers beside its pages: what its home page says
+    about it (the checksum lets a reader check the file they got)."""
+
+    format: str  # "pdf" | "epub"
+    name: str  # file name inside the web folder
+    size: int
+    sha256: str
+    pages: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,15 @@
-"""Atomic writes: an edition appears under its final name whole, or not at all."""
+"""Atomic writes and one atomic switch of every edition.
+
+The editions a build writes go into a new edition set, `OUT/.editions/<id>/`; the names
+readers use (`OUT/<slug>.pdf`, `.epub`, `-web/`) are symbolic links through
+`OUT/.editions/current`, itself a link to the set in use. Publishing a build is one rename
+of that one link, so a build killed at any instant leaves every edition old or every
+edition new, never a mix. Every other step (writing the set, carrying the editions this
+build did not make over from the old set, creating the names) changes nothing a reader
+sees."""
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import os
 import re
@@ -12,19 +19,20 @@ import time
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from .errors import BuildError
 
-
-_STALE_FILE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # atomic_write's temporary files
-_STALE_DIR = re.compile(r"^\..+-web\.[A-Za-z0-9_]{8}$")  # web edition staging folders
-_OLD_DIR = re.compile(r"^\.(.+-web)\.old$")  # a web edition being replaced
+EDITIONS = ".editions"  # the edition sets, and `current`, the link to the one in use
+CURRENT = "current"
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # atomic_write's and the links'
 
 
 def exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where
     the system or file system cannot."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
@@ -34,63 +42,145 @@ def exchange(a: Path, b: Path) -> bool:
     return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _current_set(out_dir: Path) -> Path | None:
+    """The edition set readers see now (a folder), or None before the first build."""
+    current = out_dir / EDITIONS / CURRENT
+    return current.resolve() if current.is_dir() else None
+
+
 def clean_stale(out_dir: Path) -> None:
-    """Remove what a killed build (SIGKILL leaves no chance to clean up) left in the output
-    folder: temporary files, staging folders; and give a web edition caught between its
-    two renames its previous folder back. Only called under the output lock."""
+    """Remove what a killed build (SIGKILL leaves no chance to clean up) left: temporary
+    files and links, and edition sets no reader can reach. Only called under the output
+    lock."""
     for entry in out_dir.iterdir():
-        if entry.is_symlink():
-            continue
-        if _STALE_FILE.match(entry.name) and entry.is_file():
-            entry.unlink(missing_ok=True)
-        elif _STALE_DIR.match(entry.name) and entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
-        elif (old := _OLD_DIR.match(entry.name)) and entry.is_dir():
-            final = out_dir / old.group(1)
-            if final.exists():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.rename(final)
+        if _TEMPORARY.match(entry.name):
+            _remove(entry)
+    sets = out_dir / EDITIONS
+    if sets.is_dir():
+        in_use = _current_set(out_dir)
+        for entry in sets.iterdir():
+            if entry.name != CURRENT and entry.resolve() != in_use:
+                _remove(entry)
 
 
-_STAGED: ContextVar[list | None] = ContextVar("book_staged_outputs", default=None)
+_BUILDING: ContextVar[tuple[Path, Path] | None] = ContextVar("book_edition_set", default=None)
 
 
-def stage(commit: Callable[[], None], discard: Callable[[], None]) -> None:
-    """Put a finished output in place: now, or inside all_or_nothing() once every edition
-    of the build is ready (and never, discarded, if the build fails first)."""
-    staged = _STAGED.get()
-    if staged is not None:
-        staged.append((commit, discard))
-        return
-    try:
-        commit()
-    except BaseException:
-        discard()
-        raise
+def destination(path: Path) -> Path:
+    """Where the edition published as `path` is written: inside the set being built when
+    `path` is a name in all_or_nothing()'s output folder, else `path` itself."""
+    building = _BUILDING.get()
+    if building is not None and path.parent.resolve() == building[0]:
+        return building[1] / path.name
+    return path
 
 
 @contextmanager
-def all_or_nothing() -> Iterator[None]:
-    """The editions written inside appear together when the block ends, or none does: a
-    build that fails on its last edition leaves the earlier ones as they were too."""
-    staged: list[tuple[Callable[[], None], Callable[[], None]]] = []
-    token = _STAGED.set(staged)
+def all_or_nothing(out_dir: Path) -> Iterator[Path]:
+    """The editions written inside (atomic_write, or anything written at destination())
+    appear together when the block ends, or none does: they go into a new edition set,
+    switched in by one rename. Yields the set's folder. Call under output_lock()."""
+    out_dir = out_dir.resolve()
+    sets = out_dir / EDITIONS
+    sets.mkdir(parents=True, exist_ok=True)
+    new = Path(tempfile.mkdtemp(prefix="set-", dir=sets))
+    new.chmod(0o755)
+    token = _BUILDING.set((out_dir, new))
     try:
-        yield
+        yield new
+        _carry_over(_current_set(out_dir), new)
+        for entry in sorted(new.iterdir()):
+            _publish_name(out_dir, entry.name)
+        _fsync_dir(new)
+        old = _current_set(out_dir)
+        _point(sets / CURRENT, new.name)  # the switch: every edition at once
+        if old is not None and old != new:
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
-        for _, discard in staged:
-            discard()
+        shutil.rmtree(new, ignore_errors=True)
         raise
     finally:
-        _STAGED.reset(token)
-    for index, (commit, _) in enumerate(staged):
+        _BUILDING.reset(token)
+
+
+def _copy_entry(source: Path, target: Path) -> None:
+    """A hard-linked copy (no bytes copied; the sets never write into a file after it is
+    made), or a plain copy where the file system has no hard links."""
+    def link(src: str, dst: str) -> None:
         try:
-            commit()
-        except BaseException:
-            for _, discard in staged[index:]:
-                discard()
-            raise
+            os.link(src, dst, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(src, dst, follow_symlinks=False)
+
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True, copy_function=link)
+    else:
+        link(str(source), str(target))
+
+
+def _carry_over(old: Path | None, new: Path) -> None:
+    """Editions of the set in use that this build did not write (a PDF-only build keeps
+    the EPUB and web edition, a release keeps the build's editions) join the new set."""
+    if old is None or old == new:
+        return
+    for entry in old.iterdir():
+        if not (new / entry.name).exists() and not _TEMPORARY.match(entry.name):
+            _copy_entry(entry, new / entry.name)
+
+
+def _temporary_name(folder: Path, name: str) -> Path:
+    return folder / f".{name}.{os.urandom(6).hex()[:8]}.tmp"
+
+
+def _point(link: Path, target: str) -> None:
+    """Make `link` a symbolic link to `target` in one rename (an exchange when a copied
+    output folder holds a real folder there)."""
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    staged = _temporary_name(link.parent, link.name)
+    os.symlink(target, staged)
+    try:
+        if link.is_dir() and not link.is_symlink():
+            if not exchange(staged, link):  # no atomic swap here: a short gap instead
+                aside = _temporary_name(link.parent, link.name)
+                link.rename(aside)
+                staged.rename(link)
+                staged = aside
+            _remove(staged)
+        else:
+            os.replace(staged, link)
+    except BaseException:
+        _remove(staged)
+        raise
+    _fsync_dir(link.parent)
+
+
+def _publish_name(out_dir: Path, name: str) -> None:
+    """Make OUT/name the link through `current` that readers open, before the switch and
+    without changing what they see: a name the old set lacks starts as a link to nothing
+    (no edition, as before); a plain file or folder left by an older builder or a copy is
+    first added to the set in use, then replaced by the link to it."""
+    published = out_dir / name
+    through = f"{EDITIONS}/{CURRENT}/{name}"
+    if published.is_symlink() and os.readlink(published) == through:
+        return
+    if published.exists():  # (a link to nothing is no edition: it is simply replaced)
+        in_use = _current_set(out_dir)
+        if in_use is None:
+            in_use = Path(tempfile.mkdtemp(prefix="set-", dir=out_dir / EDITIONS))
+            in_use.chmod(0o755)
+            _point(out_dir / EDITIONS / CURRENT, in_use.name)
+        if (in_use / name).exists() or (in_use / name).is_symlink():
+            _remove(in_use / name)
+        _copy_entry(published.resolve() if published.is_symlink() else published, in_use / name)
+    _point(published, through)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -106,8 +196,9 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, flush it to disk, then rename (at
-    once, or with the other editions at the end of all_or_nothing())."""
+    """Write to a temporary file in the same folder, flush it to disk, then rename (into
+    the new edition set when called inside all_or_nothing())."""
+    path = destination(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -116,15 +207,11 @@ def atomic_write(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-    def commit() -> None:
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-
-    stage(commit, lambda: Path(tmp).unlink(missing_ok=True))
+    _fsync_dir(path.parent)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ class Written:
     size: int
     seconds: float
     pages: int | None = None
+    data: bytes = field(default=b"", repr=False)  # the PDF's or EPUB's, for the web edition
 
 
 @dataclass
@@ -106,7 +107,7 @@ def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
     """Write the editions of a loaded book (a release checks the Book before building
     it); `rendition` is its print edition when it is already rendered."""
     report = BuildReport(book)
-    with output_lock(out_dir), all_or_nothing():  # every edition is replaced, or none
+    with output_lock(out_dir), all_or_nothing(out_dir):  # every edition switched at once
         _emit(book, formats, out_dir, report, progress, layout, rendition)
     return report
 
@@ -135,7 +136,7 @@ def _emit(book: Book, formats: tuple[str, ...], out_dir: Path, report: BuildRepo
         from .background import Background
         epub = Background(_epub_data, book, printed.marks)  # while the PDF is written
     try:
-        for fmt in formats:
+        for fmt in sorted(formats, key=FORMATS.index):  # the web edition offers the others
             _write(fmt, book, printed, epub, out_dir, report)
             progress(f"wrote {report.written[-1].path.name}")
     finally:
@@ -155,17 +156,17 @@ def _write(fmt: str, book: Book, printed, epub, out_dir: Path, report: BuildRepo
     if fmt == "pdf":
         result = printed.write(out_dir)
         report.written.append(Written("pdf", result.path, result.size,
-                                      time.perf_counter() - began, result.pages))
+                                      time.perf_counter() - began, result.pages, result.data))
         report.warnings.extend(result.warnings)
     elif fmt == "epub":
         from .epub.package import write_epub
         data = epub.result() if epub else _epub_data(book, printed.marks if printed else ())
         result = write_epub(book, data, out_dir)
         report.written.append(Written("epub", result.path, result.size,
-                                      time.perf_counter() - began))
-    elif fmt == "html":
-        from .render.html import render_web
+                                      time.perf_counter() - began, data=data))
+    elif fmt == "html":  # after the PDF and EPUB (FORMATS' order), which it offers
         from .web.site import emit_web
-        result = emit_web(book, render_web(book), out_dir)
+        result = emit_web(book, out_dir, {w.format: (w.data, w.pages) for w in report.written})
         report.written.append(Written("html", result.path, result.size,
                                       time.perf_counter() - began))
+        report.warnings.extend(result.warnings)

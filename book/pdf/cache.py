@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
 from .. import __version__
+from ..fingerprint import sealed, unsealed
 from ..model import Book, PageMark
 from ..render.theme import stylesheet
 from .chunks import Laid
@@ -16,8 +16,9 @@ from .chunks import Laid
 class ChunkCache:
     """Laid-out chunks and folio sheets in OUT/.book-cache/chunks, keyed by their content
     and everything else their layout reads (builder, theme, styles, assets, PDF variant).
-    Each entry's PDF is checked against the sha256 its record holds, so a file a crash left
-    short is never used."""
+    Each record is sealed with this machine's key (fingerprint.seal: a record placed in
+    the folder by anything but this user's builds is ignored) and holds its PDF's sha256,
+    so neither a forged nor a short file is ever used."""
 
     def __init__(self, out_dir: Path, context: str, enabled: bool = True) -> None:
         self.folder = out_dir / ".book-cache" / "chunks"
@@ -31,11 +32,13 @@ class ChunkCache:
         if not self.enabled:
             return None
         try:
-            record = json.loads((self.folder / f"{key}.json").read_text("utf-8"))
+            record = unsealed(f"{key}.json", (self.folder / f"{key}.json").read_bytes())
             pdf = (self.folder / f"{key}.pdf").read_bytes()
-        except (OSError, ValueError):
+        except OSError:
             return None
-        return record if hashlib.sha256(pdf).hexdigest() == record.get("sha256") else None
+        if record is None or hashlib.sha256(pdf).hexdigest() != record.get("sha256"):
+            return None
+        return record
 
     def get(self, key: str) -> Laid | None:
         record = self._record(key)
@@ -51,7 +54,7 @@ class ChunkCache:
         pdf = self.folder / f"{key}.pdf"
         _keep(pdf, data)
         _keep(self.folder / f"{key}.json",
-              json.dumps({"sha256": hashlib.sha256(data).hexdigest(), **record}).encode())
+              sealed(f"{key}.json", {"sha256": hashlib.sha256(data).hexdigest(), **record}))
         return pdf
 
     def sheet(self, first: int) -> Path | None:
@@ -61,17 +64,18 @@ class ChunkCache:
     def page_map(self) -> dict[str, int]:
         """The last build's anchor pages: the first guess for this build's references."""
         try:
-            return json.loads((self.folder / "pages.json").read_text("utf-8"))
-        except (OSError, ValueError):
+            pages = unsealed("pages.json", (self.folder / "pages.json").read_bytes())
+        except OSError:
             return {}
+        return pages or {}
 
     def remember_pages(self, pages: dict[str, int]) -> None:
-        _keep(self.folder / "pages.json", json.dumps(pages, sort_keys=True).encode())
+        _keep(self.folder / "pages.json", sealed("pages.json", pages))
 
 
 def _keep(path: Path, data: bytes) -> None:
     """Write a cache file whole under its name (not an edition: no staging, no fsync; the
-    record's sha256 catches a file a crash left short)."""
+    sealed record's sha256 catches a file a crash left short)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)

@@ -2,7 +2,7 @@
 
 Every date comes from the commit (SOURCE_DATE_EPOCH defaults to its time), so two releases
 of one commit are byte-identical wherever and whenever they run. The editions are built and
-verified in a staging folder inside the output folder and renamed to their final names only
+verified in a staging folder inside the output folder and switched in with the other editions
 when every check passes."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .git import GitError, checkout, dirty_paths
 from ..source.load import PHOTO_MANIFEST
 from ..model import Book, Edition
 from ..options import source_date_epoch
-from ..output import atomic_write, output_lock
+from ..output import all_or_nothing, atomic_write, destination, output_lock
 from ..pipeline import FORMATS, BuildReport, emit_book, load_book
 from .verify import Result, verify
 
@@ -141,12 +141,12 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
         staging = Path(tempfile.mkdtemp(prefix=".release-", dir=out_dir))
         try:
             report = emit_book(book, staging, FORMATS, progress)
-            for item in report.written:
+            for item in report.written:  # (their names link into the staging's own set)
                 if item.format == "html":
                     atomic_write(staging / names["html"], _zip_folder(
-                        item.path, f"{stem}-web", book.edition.timestamp))
+                        item.path.resolve(), f"{stem}-web", book.edition.timestamp))
                 else:
-                    item.path.rename(staging / names[item.format])
+                    item.path.resolve().rename(staging / names[item.format])
             progress("verifying")
             results = verify([staging / names["pdf"], staging / names["epub"]])
             if not all(r.passed for r in results):
@@ -156,11 +156,9 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
             sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in summary["files"])
             atomic_write(staging / SUMS, sums.encode())
             atomic_write(staging / RECORD, (json.dumps(summary, indent=2) + "\n").encode())
-            # The editions first, their record last: a kill between two renames can leave
-            # new editions beside the old record (which `sha256sum -c` then refuses), never
-            # a new record beside old editions.
-            for name in [*names.values(), SUMS, RECORD]:
-                os.replace(staging / name, out_dir / name)
+            with all_or_nothing(out_dir):  # editions and record switched in at once
+                for name in [*names.values(), SUMS, RECORD]:
+                    os.replace(staging / name, destination(out_dir / name))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return summary

@@ -16,6 +16,7 @@ from ebooklib import epub
 from lxml import etree
 
 from ..render.cover import make_cover
+from .. import fragments
 from ..errors import BuildError
 from ..model import Book, Rendition
 from ..output import atomic_write
@@ -129,13 +130,26 @@ def _package_language(opf: bytes, language: str) -> bytes:
     return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
 
 
+def _check_structure(name: str, data: bytes, book: Book) -> list[str]:
+    """The content-model rules EPUBCheck enforces, checked on one finished XHTML part: raw
+    HTML is repaired at parse, so what is left is refused here rather than shipped in an
+    EPUB that fails EPUBCheck. Each problem names the part, its line and the chapter."""
+    tree = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    sources = {f"EPUB/{c.id}.xhtml": c.path for c in book.chapters}
+    where = f" (from {sources[name]})" if name in sources else ""
+    return [f"{name}:{element.sourceline}{where}: {message}"
+            for element, _, message in fragments.content_model_problems(tree)]
+
+
 def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition,
-                       language: str) -> bytes:
+                       book: Book) -> bytes:
     """Rewrite EbookLib's zip: mimetype first and stored, entries sorted, fixed times; the
-    nav gains the page-list here because EbookLib's own would list every epub:type."""
+    nav gains the page-list here because EbookLib's own would list every epub:type; every
+    XHTML part is checked against the content model on its way in."""
     stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
     source = zipfile.ZipFile(io.BytesIO(raw))
     out = io.BytesIO()
+    invalid: list[str] = []
     with zipfile.ZipFile(out, "w") as target:
         names = sorted(n for n in source.namelist() if n != "mimetype")
         for name in ["mimetype"] + names:
@@ -146,8 +160,13 @@ def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition,
             if name.endswith("/nav.xhtml") and rendition.pages:
                 data = _page_list(data, rendition)
             elif name.endswith(".opf"):
-                data = _package_language(data, language)
+                data = _package_language(data, book.meta.language)
+            if name.endswith(".xhtml"):
+                invalid += _check_structure(name, data, book)
             target.writestr(info, data)
+    if invalid:
+        raise BuildError("EPUB parts break HTML's content model, which EPUBCheck refuses:\n"
+                         + "\n".join(invalid))
     return out.getvalue()
 
 
@@ -220,7 +239,7 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
         except Exception as exc:  # EbookLib raises bare exceptions from lxml and zipfile
             raise BuildError(f"EPUB: {exc}") from exc
         raw = target.read_bytes()
-    return _deterministic_zip(raw, when, rendition, book.meta.language)
+    return _deterministic_zip(raw, when, rendition, book)
 
 
 def write_epub(book: Book, data: bytes, out_dir: Path) -> EpubResult:

@@ -11,6 +11,9 @@ import nh3
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .. import fragments
+from ..model import BLOCK_SLOT
+
 ALLOWED_TAGS = {
     "a", "abbr", "aside", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code",
     "col", "colgroup", "dd", "del", "dfn", "div", "dl", "dt", "em", "figcaption", "figure",
@@ -63,8 +66,10 @@ def render_inline(text: str) -> str:
 
 def clean_html(html: str) -> str:
     """Keep only allow-listed tags, attributes and URL schemes (scripts, iframes, event
-    handlers and javascript: URLs never reach an edition)."""
-    return nh3.clean(
+    handlers and javascript: URLs never reach an edition), then repair what breaks HTML's
+    content model (a caption outside its figure, a block inside a link…), which EPUBCheck
+    refuses, the way a browser shows it."""
+    cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes={"*": GENERIC_ATTRIBUTES, **ALLOWED_ATTRIBUTES},
@@ -73,6 +78,9 @@ def clean_html(html: str) -> str:
         strip_comments=True,
         filter_style_properties={"text-align"},
     )
+    root = fragments.parse(cleaned)
+    fragments.repair_content_model(root)
+    return fragments.inner(root)
 
 
 def slugify(text: str) -> str:

@@ -12,7 +12,6 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .. import fragments
-from ..model import BLOCK_SLOT
 
 ALLOWED_TAGS = {
     "a", "abbr", "aside", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code",

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: build test clean
+.PHONY: build test test-fast lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ test: $(TEST_STAMP)
 	bash scripts/install-system-deps
 	bash scripts/install-ace
 	$(BIN)/python -m pytest
+
+# The unit tests of the pure functions: no build, no browser, no Java (under 30 s).
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+# ruff and mypy as configured in pyproject.toml; CI runs both after the tests.
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy book
 
 clean:
 	rm -rf dist .book-cache

@@ -58,7 +58,8 @@ def generate(out: Path, chapters: int = 100, words: int = 200_000, seed: int = 7
     photos, pandoc = [], []
     for n, name in enumerate(names, start=1):
         title = f"Chapter {n}: the {rng.choice(WORDS)} and the {rng.choice(WORDS)}"
-        body, plain = [f"---\ntitle: \"{title}\"\nshort_title: Chapter {n}\n---\n"], [f"# {title}\n"]
+        body = [f"---\ntitle: \"{title}\"\nshort_title: Chapter {n}\n---\n"]
+        plain = [f"# {title}\n"]
         written, section = 0, 0
         while written < per_chapter:
             if written == 0 or rng.random() < 0.15:
@@ -71,7 +72,8 @@ def generate(out: Path, chapters: int = 100, words: int = 200_000, seed: int = 7
                 para += f"[^n{written}]"
                 note = f"[^n{written}]: {sentence(rng)}"
                 body.append(para + "\n\n" + note)
-                plain.append(para.replace("[^n", f"[^c{n}n") + "\n\n" + note.replace("[^n", f"[^c{n}n"))
+                plain.append(para.replace("[^n", f"[^c{n}n") + "\n\n"
+                             + note.replace("[^n", f"[^c{n}n"))
             else:
                 body.append(para)
                 plain.append(para)

@@ -169,8 +169,8 @@ def pandoc_input(project: Path, work: Path) -> Path:
         text = path.read_text("utf-8")
         if text.startswith("---"):
             _, front, text = text.split("---", 2)
-            title = next((l.split(":", 1)[1].strip() for l in front.splitlines()
-                          if l.startswith("title:")), "")
+            title = next((line.split(":", 1)[1].strip() for line in front.splitlines()
+                          if line.startswith("title:")), "")
             text = f"# {title}\n\n{text}"
         text = re.sub(r"!\[[^\]]*\]\(photo:([\w-]+)\)", photo, text)
         text = re.sub(r"```key-figures([^\n]*)\n(.*?)```", key_figures, text, flags=re.S)
@@ -231,8 +231,8 @@ def add_paragraphs(chapter: Path, count: int = 8) -> None:
 def pandoc_css(work: Path) -> Path:
     """The theme's print CSS as one file, with font URLs made absolute."""
     css = work / "print.css"
-    css.write_text((THEME / "base.css").read_text("utf-8").replace('url("fonts/', f'url("{THEME}/fonts/')
-                   + (THEME / "print.css").read_text("utf-8"), "utf-8")
+    base = (THEME / "base.css").read_text("utf-8").replace('url("fonts/', f'url("{THEME}/fonts/')
+    css.write_text(base + (THEME / "print.css").read_text("utf-8"), "utf-8")
     return css
 
 
@@ -258,7 +258,8 @@ def bench(project: Path, label: str, repeat: int = 1) -> list[Row]:
                            [book, "build", str(src), "--out", str(work / out), *options], env,
                            repeat if cold else 1, work / out if cold else None)
 
-        both, pdf, epub = ("--format", "pdf", "--format", "epub"), ("--format", "pdf"), ("--format", "epub")
+        pdf, epub = ("--format", "pdf"), ("--format", "epub")
+        both = (*pdf, *epub)
         p_epub = measure(f"{label}: pandoc EPUB", [pandoc, str(source), "-o", str(work / "p.epub"),
                                                     "--toc", "--resource-path", str(project)],
                          env, repeat)
@@ -271,7 +272,8 @@ def bench(project: Path, label: str, repeat: int = 1) -> list[Row]:
         rows = [Row(p_epub), Row(p_pdf), Row(p_both)]
 
         single = ours("PDF+EPUB, single, cold", "single", *both, "--layout", "single", "--clean")
-        chunked = ours("PDF+EPUB, chunked, cold", "chunked", *both, "--layout", "chunked", "--clean")
+        chunked = ours("PDF+EPUB, chunked, cold", "chunked", *both, "--layout", "chunked",
+                       "--clean")
         rows += [Row(single, p_both), Row(chunked, p_both, chunks_laid_out(chunked.stderr))]
         for layout in ("single", "chunked"):
             run = ours(f"PDF, {layout}, cold", f"pdf-{layout}", *pdf, "--layout", layout, "--clean")
@@ -307,7 +309,8 @@ def bench(project: Path, label: str, repeat: int = 1) -> list[Row]:
 
 def table(rows: list[Row]) -> str:
     lines = ["| measurement | wall s | CPU s (tree) | max RSS MB (largest process) "
-             "| peak MB (tree, summed RSS) | wall ratio | CPU ratio | vs | chunks laid out (per round) |",
+             "| peak MB (tree, summed RSS) | wall ratio | CPU ratio | vs "
+             "| chunks laid out (per round) |",
              "|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for row in rows:
         r, b = row.run, row.base
@@ -325,7 +328,8 @@ def main() -> int:
     parser.add_argument("--large", action="store_true", help="also run the large synthetic book")
     parser.add_argument("--chapters", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5,
-                        help="runs of each cold explainer build and pandoc run (the median is kept)")
+                        help="runs of each cold explainer build and pandoc run "
+                             "(the median is kept)")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()} (usable by this process: {len(os.sched_getaffinity(0))})\n")
     rows = bench(ROOT, f"explainer (median of {args.repeat})", max(1, args.repeat))

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class BookError(Exception):
 
     @classmethod
     def at(cls, path: str | Path, line: int | None, message: str, hint: str = "",
-           rule: str = "", col: int | None = None) -> "BookError":
+           rule: str = "", col: int | None = None) -> BookError:
         """One problem, for input that cannot be read any further."""
         return cls([Problem(str(path), line, message, hint, rule, col)])
 

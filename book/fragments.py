@@ -4,7 +4,8 @@ walk its text, and serialize it back as HTML or XHTML."""
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Literal
 
 from lxml import etree, html
 
@@ -16,9 +17,9 @@ def parse(markup: str) -> html.HtmlElement:
 
 def inner(root: html.HtmlElement, xhtml: bool = False) -> str:
     """Serialize the children of `root` (and its leading text)."""
-    method = "xml" if xhtml else "html"
-    text = _escape(root.text or "")
-    return text + "".join(etree.tostring(child, method=method, encoding="unicode") for child in root)
+    method: Literal["xml", "html"] = "xml" if xhtml else "html"
+    children = (etree.tostring(child, method=method, encoding="unicode") for child in root)
+    return _escape(root.text or "") + "".join(children)
 
 
 def _escape(text: str) -> str:

@@ -70,7 +70,8 @@ def decode(topology: dict) -> dict[str, list[list[tuple[float, float]]]]:
     shapes: dict[str, list[list[tuple[float, float]]]] = {}
     for geometry in topology["objects"]["countries"]["geometries"]:
         name = geometry.get("properties", {}).get("name", "")
-        polygons = geometry["arcs"] if geometry["type"] == "MultiPolygon" else [geometry.get("arcs", [])]
+        polygons = (geometry["arcs"] if geometry["type"] == "MultiPolygon"
+                    else [geometry.get("arcs", [])])
         if geometry["type"] not in ("Polygon", "MultiPolygon"):
             continue
         shapes[name] = [ring(r) for polygon in polygons for r in polygon]
@@ -106,10 +107,10 @@ def draw_map(shapes: dict[str, list[list[tuple[float, float]]]]) -> Image.Image:
         for points in rings:
             if len(points) > 2:
                 draw.polygon([project(*p) for p in points], fill=FILLS.get(name, LAND))
-    for name, rings in sorted(shapes.items()):
+    for _name, rings in sorted(shapes.items()):
         for points in rings:
             if len(points) > 2:
-                draw.line([project(*p) for p in points] + [project(*points[0])], fill=BORDER, width=3)
+                draw.line([project(*p) for p in [*points, points[0]]], fill=BORDER, width=3)
     outline = [project(*p) for p in KARABAKH]
     hatch = Image.new("L", SIZE, 0)
     ImageDraw.Draw(hatch).polygon(outline, fill=255)
@@ -142,10 +143,13 @@ def draw_map(shapes: dict[str, list[list[tuple[float, float]]]]) -> Image.Image:
     draw.rectangle(legend, fill=(255, 255, 255), outline=BORDER, width=3)
     x0, y0 = legend[0] + 30, legend[1] + 35
     draw.rectangle((x0, y0, x0 + 70, y0 + 48), fill=ACCENT)
-    label(draw, (x0 + 95, y0 + 24), "Nagorno-Karabakh (approximate outline)", small, anchor="lm", halo=False)
+    label(draw, (x0 + 95, y0 + 24), "Nagorno-Karabakh (approximate outline)", small,
+          anchor="lm", halo=False)
     draw.line((x0, y0 + 110, x0 + 70, y0 + 110), fill=(120, 40, 30), width=14)
-    label(draw, (x0 + 95, y0 + 110), "Lachin corridor, the road to Armenia", small, anchor="lm", halo=False)
-    label(draw, (x0, y0 + 195), "Boundaries: Natural Earth (public domain). Schematic, not to survey.",
+    label(draw, (x0 + 95, y0 + 110), "Lachin corridor, the road to Armenia", small,
+          anchor="lm", halo=False)
+    label(draw, (x0, y0 + 195),
+          "Boundaries: Natural Earth (public domain). Schematic, not to survey.",
           font("SourceSansPro-It.ttf", 40), anchor="lm", halo=False)
     return image
 

@@ -96,7 +96,7 @@ def tracked_text(draw: ImageDraw.ImageDraw, centre_x: int, baseline: int, text: 
     """Draw `text` centred on `centre_x`, with `tracking` extra pixels between letters."""
     advances = [face.getlength(char) for char in text]
     x = centre_x - (sum(advances) + tracking * (len(text) - 1)) / 2
-    for char, advance in zip(text, advances):
+    for char, advance in zip(text, advances, strict=True):
         draw.text((x, baseline), char, font=face, fill=fill, anchor="ls")
         x += advance + tracking
 

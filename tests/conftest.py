@@ -288,7 +288,7 @@ def cli(args: list[str], cwd: Path | None = None, epoch: int | None = EPOCH,
 
 
 def epoch_datetime(epoch: int = EPOCH) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
 
 @dataclasses.dataclass
@@ -532,7 +532,8 @@ class PdfView:
 @pytest.fixture(scope="session", params=["chunked", "single"])
 def explainer_pdf(request, session_builds) -> PdfView:
     """The explainer's PDF from each layout path: every PDF test runs on both."""
-    built = session_builds.explainer if request.param == "chunked" else session_builds.explainer_single
+    chunked = request.param == "chunked"
+    built = session_builds.explainer if chunked else session_builds.explainer_single
     return PdfView(built.pdf)
 
 

@@ -33,7 +33,8 @@ def violations(report: dict) -> list[tuple[str, str, str]]:
     for subject in report.get("assertions", []):
         for check in subject.get("assertions", []):
             test = check["earl:test"]
-            found.append((test["earl:impact"], test["dct:title"], subject["earl:testSubject"]["url"]))
+            found.append((test["earl:impact"], test["dct:title"],
+                          subject["earl:testSubject"]["url"]))
     return found
 
 

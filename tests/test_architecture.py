@@ -5,7 +5,6 @@ adapter, and every file written atomically or into the cache."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 

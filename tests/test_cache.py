@@ -44,7 +44,8 @@ def test_any_change_rebuilds(tmp_path):
     epub = out / "tide-pools.epub"
 
     chapter = project / "chapters" / "one.md"
-    chapter.write_text(chapter.read_text("utf-8").replace("Life between the tides", "Life between tides", 1), "utf-8")
+    text = chapter.read_text("utf-8")
+    chapter.write_text(text.replace("Life between the tides", "Life between tides", 1), "utf-8")
     edited = cli(args)
     assert edited.returncode == 0 and "up to date" not in edited.stdout
 

@@ -165,7 +165,7 @@ def test_print_geometry_matches_the_theme():
     css = (REPO / "book" / "render" / "theme" / "print.css").read_text("utf-8")
     page = re.search(r"@page \{\s*size: A5;\s*margin: (\d+)mm (\d+)mm (\d+)mm (\d+)mm;", css)
     assert page, "print.css no longer opens with an A5 @page and four margins"
-    assert COLUMN_MM == 148 - int(page[2]) - int(page[4])
+    assert 148 - int(page[2]) - int(page[4]) == COLUMN_MM
     assert re.search(rf"figure\.photo img \{{[^}}]*max-height: {MAX_HEIGHT_MM}mm", css)
 
 
@@ -174,7 +174,7 @@ TRICKY = """\
 title: "Quotes" -- here...
 ---
 
--   A list item  
+-   A list item\x20\x20
     with a hard break, and `code "x" -- ...`.
 1.  Ordered, then [a link](http://example.com/a--b "it's") and <http://x.y/--...>.
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from PIL import Image
 
-from conftest import MARC, NS, EPOCH, epoch_datetime, epubcheck_summary, normalize, squash
+from conftest import EPOCH, MARC, NS, epoch_datetime, epubcheck_summary, normalize, squash
 
 FONT_TYPES = {"font/ttf", "font/otf", "font/woff", "font/woff2", "application/font-sfnt",
               "application/vnd.ms-opentype", "application/font-woff"}
@@ -82,7 +82,7 @@ def test_one_xhtml_per_chapter_in_order(explainer_epub, explainer_src):
     docs = explainer_epub.chapter_docs()
     assert len(docs) == len(explainer_src.chapters)
     assert len(set(docs)) == len(docs)
-    for name, chapter in zip(docs, explainer_src.chapters):
+    for name, chapter in zip(docs, explainer_src.chapters, strict=True):
         assert explainer_epub.h1_texts(name) == [chapter.title], name
         h2 = [squash("".join(h.itertext())) for h in
               explainer_epub.tree(name).xpath("//xhtml:h2", namespaces=NS)]
@@ -132,7 +132,7 @@ def test_nav_lists_chapters_then_back_matter(explainer_epub, explainer_src):
     entries = nav_entries(explainer_epub)
     assert [t for t, _ in entries] == explainer_src.titles + explainer_src.backmatter_titles
     docs = explainer_epub.chapter_docs()
-    for (title, href), doc in zip(entries, docs):
+    for (title, href), doc in zip(entries, docs, strict=False):
         assert explainer_epub.join(explainer_epub.nav_name, href) == doc, title
     for title, href in entries:
         target = explainer_epub.join(explainer_epub.nav_name, href)

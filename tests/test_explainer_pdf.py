@@ -7,8 +7,15 @@ import subprocess
 
 import pytest
 
-from conftest import (EDITION, PdfView, epoch_datetime, normalize, note_call_pattern,
-                      note_text_pattern, squash)
+from conftest import (
+    EDITION,
+    PdfView,
+    epoch_datetime,
+    normalize,
+    note_call_pattern,
+    note_text_pattern,
+    squash,
+)
 
 
 def top_level(pdf):
@@ -200,7 +207,8 @@ def test_dates_come_from_source_date_epoch(explainer_pdf):
     assert str(info["/CreationDate"]).startswith(stamp)
     assert str(info["/ModDate"]).startswith(stamp)
     with explainer_pdf.pike.open_metadata() as xmp:
-        assert xmp.get("xmp:ModifyDate", "").startswith(epoch_datetime().strftime("%Y-%m-%dT%H:%M:%S"))
+        stamp = epoch_datetime().strftime("%Y-%m-%dT%H:%M:%S")
+        assert xmp.get("xmp:ModifyDate", "").startswith(stamp)
 
 
 def structure_elements(node):
@@ -320,6 +328,6 @@ def test_both_layouts_give_the_same_pages(session_builds):
     chunked = PdfView(session_builds.explainer.pdf)
     single = PdfView(session_builds.explainer_single.pdf)
     assert len(chunked.texts) == len(single.texts)
-    for number, (a, b) in enumerate(zip(chunked.texts, single.texts), start=1):
+    for number, (a, b) in enumerate(zip(chunked.texts, single.texts, strict=True), start=1):
         assert a == b, f"page {number} differs"
     assert chunked.outline() == single.outline()

@@ -24,10 +24,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_hostile import digests, entries, one_error, run_blocked, run_main
 
 from book.cli import main as cli
 from conftest import MINI, REPO
-from test_hostile import digests, entries, one_error, run_blocked, run_main
 
 EPOCH = "1700000000"
 # What a build may leave in the output folder when it is killed: its temporary files and
@@ -404,7 +404,7 @@ def test_every_documented_exit_code_is_the_commands():
     0 and 2 (test_hostile), 1 (crashes, disk full, the lock), 3 (--strict), 130 and 143
     (signals)."""
     readme = (REPO / "README.md").read_text("utf-8")
-    line = next(l for l in readme.splitlines() if "Exit codes" in l)
+    line = next(line for line in readme.splitlines() if "Exit codes" in line)
     block = readme[readme.index(line):].split("\n- ", 1)[0]
     documented = {int(n) for n in re.findall(r"`(\d+)`", block)}
     constants = {cli.EXIT_OK, cli.EXIT_BUILD, cli.EXIT_INPUT, cli.EXIT_WARNINGS,

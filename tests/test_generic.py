@@ -9,8 +9,17 @@ import pikepdf
 import pytest
 from lxml import etree
 
-from conftest import (HOSTILE, NS, EpubView, epubcheck_summary, normalize, note_call_pattern, note_text_pattern,
-                      slug, squash)
+from conftest import (
+    HOSTILE,
+    NS,
+    EpubView,
+    epubcheck_summary,
+    normalize,
+    note_call_pattern,
+    note_text_pattern,
+    slug,
+    squash,
+)
 
 REQUIRED_LINKS = {("chapters/one.md", "two.md", "shore-crabs"),
                   ("chapters/two.md", "one.md", "anemones")}
@@ -27,7 +36,7 @@ def cross_links(src):
             headings = [text for _, text in target.headings if slug(text) == link.fragment]
             assert len(headings) == 1, f"{chapter.path}:{link.line}: no heading #{link.fragment}"
             found.append((chapter, link, target, headings[0]))
-    assert REQUIRED_LINKS <= {(c.path, l.target, l.fragment) for c, l, _, _ in found}
+    assert {(c.path, link.target, link.fragment) for c, link, _, _ in found} >= REQUIRED_LINKS
     return found
 
 
@@ -84,7 +93,7 @@ def test_cross_chapter_links_resolve_in_epub(mini_src, mini_epub):
 
 
 def test_cross_chapter_links_land_on_the_heading_in_pdf(mini_src, mini_pdf):
-    for chapter, link, target, heading in cross_links(mini_src):
+    for chapter, link, _target, heading in cross_links(mini_src):
         pages = [i for i, text in enumerate(mini_pdf.norm) if normalize(link.text) in text]
         candidates = [(page, dest) for page in pages
                       for text, dest in mini_pdf.link_annotations(page)
@@ -150,7 +159,7 @@ def test_hostile_markup_never_reaches_the_epub(session_builds):
 def test_hostile_project_text_survives(session_builds):
     """Legal but unusual input is kept: non-Latin scripts reach the EPUB text intact."""
     source = (HOSTILE / "chapters" / "one.md").read_text("utf-8")
-    line = next(l for l in source.splitlines() if l.startswith("Non-Latin:"))
+    line = next(line for line in source.splitlines() if line.startswith("Non-Latin:"))
     words = [w for w in line.split(":", 1)[1].split() if any(c.isalpha() for c in w)]
     assert len(words) >= 4
     epub = EpubView(session_builds.hostile.epub)

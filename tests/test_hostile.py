@@ -11,9 +11,8 @@ Raw HTML that is cleaned rather than refused is checked in the built editions th
 
 from __future__ import annotations
 
-import dataclasses
-
 import contextlib
+import dataclasses
 import hashlib
 import io
 import os
@@ -302,7 +301,8 @@ def test_fetcher_refuses_everything_outside_the_project(tmp_path):
     (inside / "link.css").symlink_to(tmp_path / "secret.txt")
     fetcher = ProjectFetcher(PROJECT_URL, (Asset("ok.css", b"p {}", "text/css"),), THEME)
     assert fetcher.fetch(PROJECT_URL + "ok.css").read() == b"p {}"
-    assert fetcher.fetch((THEME / "print.css").as_uri()).read() == (THEME / "print.css").read_bytes()
+    theme_css = THEME / "print.css"
+    assert fetcher.fetch(theme_css.as_uri()).read() == theme_css.read_bytes()
     for url in [(tmp_path / "secret.txt").as_uri(), (inside / "link.css").as_uri(),
                 (inside / "ok.css").as_uri(), PROJECT_URL + "link.css",
                 PROJECT_URL + "../secret.txt", PROJECT_URL + "%2e%2e/secret.txt",

@@ -14,9 +14,9 @@ import zlib
 from pathlib import Path
 
 import pytest
+from test_hostile import one_error, run_main
 
 from conftest import MINI
-from test_hostile import one_error, run_main
 
 BOOK, ONE, TWO, PHOTOS = "book.toml", "chapters/one.md", "chapters/two.md", "assets/photos.toml"
 CAPTION = "A beadlet anemone opens its tentacles in a rock pool at low tide."
@@ -43,7 +43,8 @@ CASES = [
     # ---------------------------------------------------------------- book.toml
     ("toml-unclosed-string", [(BOOK, 'language = "en"', 'language = "en')],
      (BOOK, 'language = "en'), "invalid TOML"),
-    ("toml-duplicate-key", [(BOOK, 'subtitle = "Test book"', 'subtitle = "Test book"\nsubtitle = "Again"')],
+    ("toml-duplicate-key",
+     [(BOOK, 'subtitle = "Test book"', 'subtitle = "Test book"\nsubtitle = "Again"')],
      (BOOK, 'subtitle = "Again"'), "invalid TOML"),
     ("toml-nested-too-deep", [(BOOK, 'keywords = ["test"]', f"keywords = {NESTED}")],
      (BOOK, "keywords = [[["), "nested too deeply"),
@@ -56,7 +57,8 @@ CASES = [
      (BOOK, "language ="), "BCP 47"),
     ("toml-bad-date", [(BOOK, 'date = "2024-05-01"', 'date = "1 May 2024"')],
      (BOOK, "date ="), "YYYY-MM-DD"),
-    ("toml-missing-chapter", [(BOOK, '"chapters/two.md"]', '"chapters/two.md", "chapters/three.md"]')],
+    ("toml-missing-chapter",
+     [(BOOK, '"chapters/two.md"]', '"chapters/two.md", "chapters/three.md"]')],
      (BOOK, "chapters/three.md"), "'chapters/three.md' does not exist"),
     ("toml-chapter-twice", [(BOOK, '"chapters/two.md"]', '"chapters/two.md", "chapters/one.md"]')],
      (BOOK, "chapters ="), "listed twice"),
@@ -74,11 +76,14 @@ CASES = [
      (BOOK, "page-list ="), "'epub.page-list' must be true or false"),
     ("toml-invalid-utf8", [(BOOK, 'publisher = "Test Press"', b'publisher = "Test \xff Press"')],
      (BOOK, "publisher ="), "not valid UTF-8"),
-    ("toml-no-chapters", [(BOOK, 'chapters = ["chapters/one.md", "chapters/two.md"]', "chapters = []")],
+    ("toml-no-chapters",
+     [(BOOK, 'chapters = ["chapters/one.md", "chapters/two.md"]', "chapters = []")],
      (BOOK, "chapters ="), "'chapters' is empty"),
-    ("toml-cover-missing", [(BOOK, 'keywords = ["test"]', 'keywords = ["test"]\ncover = "assets/cover.png"')],
+    ("toml-cover-missing",
+     [(BOOK, 'keywords = ["test"]', 'keywords = ["test"]\ncover = "assets/cover.png"')],
      (BOOK, "cover ="), "does not exist"),
-    ("toml-cover-not-an-image", [(BOOK, 'keywords = ["test"]', 'keywords = ["test"]\ncover = "book.toml"')],
+    ("toml-cover-not-an-image",
+     [(BOOK, 'keywords = ["test"]', 'keywords = ["test"]\ncover = "book.toml"')],
      (BOOK, "cover ="), "not PNG, JPEG, GIF or SVG"),
     # ---------------------------------------------------------------- front matter
     ("fm-never-closed", [(ONE, "short_title: Tides\n---\n", "short_title: Tides\n")],
@@ -91,11 +96,13 @@ CASES = [
      (ONE, "shorttitle"), "did you mean 'short_title'?"),
     ("fm-title-a-list", [(ONE, "title: Life between the tides", "title: [Life, tides]")],
      (ONE, "title: [Life"), "must be non-empty text"),
-    ("fm-python-tag", [(ONE, "short_title: Tides", "short_title: !!python/object/apply:os.system ['true']")],
+    ("fm-python-tag",
+     [(ONE, "short_title: Tides", "short_title: !!python/object/apply:os.system ['true']")],
      (ONE, "!!python"), "could not determine a constructor"),
     ("fm-unhashable-key", [(ONE, "short_title: Tides", "? [a, b]\n: c")],
      (ONE, "? [a, b]"), "a key must be text"),
-    ("fm-not-a-mapping", [(ONE, "title: Life between the tides\nshort_title: Tides", "- Life\n- Tides")],
+    ("fm-not-a-mapping",
+     [(ONE, "title: Life between the tides\nshort_title: Tides", "- Life\n- Tides")],
      (ONE, "- Life"), "must be a mapping"),
     ("fm-alias-bomb", [(ONE, "short_title: Tides", ALIAS_BOMB)],
      (ONE, "&a"), "'short_title' must be non-empty text"),
@@ -110,13 +117,15 @@ CASES = [
      (PHOTOS, "[anemone]"), "has no 'caption'"),
     ("photo-unknown-licence", [(PHOTOS, 'licence = "own"', 'licence = "mine"')],
      (PHOTOS, "licence ="), "unknown licence status 'mine'"),
-    ("photo-alt-repeats-caption", [(PHOTOS, 'alt = "A drawing', f'alt = "{CAPTION}"\n# "A drawing')],
+    ("photo-alt-repeats-caption",
+     [(PHOTOS, 'alt = "A drawing', f'alt = "{CAPTION}"\n# "A drawing')],
      (PHOTOS, f'alt = "{CAPTION}"'), "repeats its caption"),
     ("photo-unknown-key", [(PHOTOS, 'source = "Test fixture"', 'sauce = "Test fixture"')],
      (PHOTOS, "sauce ="), "did you mean 'source'?"),
     ("photo-not-a-table", [(PHOTOS, "[anemone]", 'stray = "value"\n\n[anemone]')],
      (PHOTOS, "stray ="), "must be a table"),
-    ("photo-file-missing", [(PHOTOS, 'file = "photos/anemone.png"', 'file = "photos/anemone-2.png"')],
+    ("photo-file-missing",
+     [(PHOTOS, 'file = "photos/anemone.png"', 'file = "photos/anemone-2.png"')],
      (PHOTOS, "file ="), "does not exist"),
     ("photo-toml-syntax", [(PHOTOS, 'credit = "Ben Sample"', "credit = Ben Sample")],
      (PHOTOS, "credit ="), "invalid TOML"),
@@ -286,7 +295,7 @@ def test_lines_are_counted_as_editors_count_them(tmp_path, newline, old, new, ne
         "Twice a day", "Twice\u2028a\x85day")
     assert new in text
     chapter.write_bytes(text.replace("\n", newline).encode("utf-8"))
-    line = next(n for n, l in enumerate(text.split("\n"), 1) if needle in l)
+    line = next(n for n, row in enumerate(text.split("\n"), 1) if needle in row)
     code, _, stderr = run_main(["build", str(project), "--out", str(tmp_path / "out"),
                                 "--format", "html", "--quiet"])
     error = one_error(stderr)

@@ -37,7 +37,8 @@ def _page_list(epub) -> list[tuple[str, str]]:
 
 def test_page_list_covers_every_pdf_page_in_order(explainer_epub, explainer_pdf):
     entries = _page_list(explainer_epub)
-    assert [label for label, _ in entries] == [str(n) for n in range(1, len(explainer_pdf.texts) + 1)]
+    pages = range(1, len(explainer_pdf.texts) + 1)
+    assert [label for label, _ in entries] == [str(n) for n in pages]
 
 
 def test_page_list_targets_are_pagebreak_markers(explainer_epub):
@@ -109,7 +110,8 @@ def test_accessibility_metadata_is_computed(explainer_epub):
     assert {"tableOfContents", "readingOrder", "alternativeText", "pageBreakMarkers"} <= features
     assert explainer_epub.meta("schema:accessibilityHazard") == ["none"]
     assert explainer_epub.meta("schema:accessibilitySummary")
-    assert explainer_epub.meta("dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]
+    assert explainer_epub.meta("dcterms:conformsTo") == [
+        "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]
     assert "pagination" in explainer_epub.meta("source-of")
 
 

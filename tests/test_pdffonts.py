@@ -80,7 +80,7 @@ def _programs(data: bytes) -> dict[str, set[bytes]]:
     pdf = pikepdf.open(io.BytesIO(data))
     found: dict[str, set[bytes]] = {}
     for page in pdf.pages:
-        for key in page.Resources.Font.keys():
+        for key in page.Resources.Font:
             cid_font = page.Resources.Font[key].DescendantFonts[0]
             descriptor = cid_font.FontDescriptor
             (program,) = [descriptor[k] for k in ("/FontFile2", "/FontFile3") if k in descriptor]
@@ -99,7 +99,7 @@ def test_each_face_is_embedded_once(before: bytes, after: bytes) -> None:
 def test_names_are_consistent(after: bytes) -> None:
     pdf = pikepdf.open(io.BytesIO(after))
     for page in pdf.pages:
-        for key in page.Resources.Font.keys():
+        for key in page.Resources.Font:
             font = page.Resources.Font[key]
             descriptor = font.DescendantFonts[0].FontDescriptor
             program = TTFont(io.BytesIO(descriptor.FontFile2.read_bytes()))
@@ -115,7 +115,7 @@ def test_file_is_much_smaller(before: bytes, after: bytes) -> None:
 def test_type0_fonts_that_agree_are_merged(after: bytes) -> None:
     pdf = pikepdf.open(io.BytesIO(after))
     fonts = {page.Resources.Font[key].objgen: page.Resources.Font[key]
-             for page in pdf.pages for key in page.Resources.Font.keys()}
+             for page in pdf.pages for key in page.Resources.Font}
     names = sorted(str(font.BaseFont).split("+")[1] for font in fonts.values())
     # The third chunk's serif font keeps its own custom /Encoding, so stays apart.
     assert names == sorted([*FACES, "SourceSerifPro-Regular"])
@@ -124,7 +124,7 @@ def test_type0_fonts_that_agree_are_merged(after: bytes) -> None:
 def test_text_is_unchanged(before: bytes, after: bytes) -> None:
     old, new = pypdfium2.PdfDocument(before), pypdfium2.PdfDocument(after)
     assert len(old) == len(new) == len(CHUNKS)
-    for old_page, new_page in zip(old, new):
+    for old_page, new_page in zip(old, new, strict=True):
         text = old_page.get_textpage().get_text_range()
         assert "Lorem" in text
         assert new_page.get_textpage().get_text_range() == text
@@ -134,7 +134,7 @@ def test_text_is_unchanged(before: bytes, after: bytes) -> None:
 
 def test_pages_render_the_same(before: bytes, after: bytes) -> None:
     old, new = pypdfium2.PdfDocument(before), pypdfium2.PdfDocument(after)
-    for old_page, new_page in zip(old, new):
+    for old_page, new_page in zip(old, new, strict=True):
         old_image = old_page.render(scale=3).to_pil().convert("L")
         new_image = new_page.render(scale=3).to_pil().convert("L")
         histogram = ImageChops.difference(old_image, new_image).histogram()

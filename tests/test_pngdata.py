@@ -1,48 +1,12 @@
-"""PNGs reach the PDF with their own IDAT data when that is lossless (book/pngdata.py):
-the pixels a reader sees are the source's, and any PNG the PDF cannot take as it is goes
-through WeasyPrint's own re-encoding."""
+"""PNGs reach the PDF with their own IDAT data when that is lossless (book/pdf/png.py):
+the pixels a reader sees are the source's. Which PNGs pass through is tested on idat()
+alone in tests/unit/test_png.py."""
 
 from __future__ import annotations
 
-import io
-
-import pytest
 from PIL import Image
 
-from book.pdf.png import idat
 from conftest import EXPLAINER
-
-
-def png(mode: str, **save) -> bytes:
-    image = Image.new(mode, (40, 30), 0)
-    for x in range(40):
-        image.putpixel((x, x % 30), (x * 6, 255 - x, 90) if mode.startswith("RGB") else x * 6)
-    out = io.BytesIO()
-    image.save(out, "PNG", **save)
-    return out.getvalue()
-
-
-def interlaced(data: bytes) -> bytes:
-    """The same PNG with IHDR's interlace flag set (Pillow writes no interlaced PNGs)."""
-    return data[:28] + b"\x01" + data[29:]
-
-
-def test_plain_rgb_and_grey_pass_through():
-    assert idat(png("RGB"), "RGB")
-    assert idat(png("L"), "L")
-
-
-@pytest.mark.parametrize("data, mode", [
-    (interlaced(png("RGB")), "RGB"),  # Adam7 data is not the PDF's row order
-    (png("RGBA"), "RGBA"),  # WeasyPrint splits the alpha off into a mask
-    (png("RGB", transparency=(0, 0, 0)), "RGB"),
-    (png("I;16"), "I;16"),
-    (png("P"), "P"),
-    (png("RGB"), "L"),  # the mode WeasyPrint declares must be the file's
-    (b"GIF89a", "RGB"),
-])
-def test_other_pngs_are_re_encoded(data, mode):
-    assert idat(data, mode) is None
 
 
 def test_photos_in_the_pdf_have_the_source_pixels(explainer_pdf):

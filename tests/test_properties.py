@@ -24,10 +24,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from test_hostile import run_main
 
 import book
 from conftest import MINI
-from test_hostile import run_main
 
 # ---------------------------------------------------------------- watching the disk
 
@@ -193,7 +193,8 @@ def book_toml(draw, chaos: int, chapters: int) -> str:
     text = "\n".join(lines) + "\n"
     if chaos >= 2 and draw(st.booleans()):  # break the syntax somewhere
         at = draw(st.integers(0, len(text)))
-        text = text[:at] + draw(st.sampled_from(['"', "[", "=", "\n= x\n", "\x00", "]]"])) + text[at:]
+        breaker = draw(st.sampled_from(['"', "[", "=", "\n= x\n", "\x00", "]]"]))
+        text = text[:at] + breaker + text[at:]
     return text
 
 
@@ -254,7 +255,7 @@ def test_any_input_builds_or_fails_with_located_errors(drawn):
             (project / "assets" / "photos.toml").unlink()
         else:
             (project / "assets" / "photos.toml").write_text(photos, "utf-8")
-        for path, text in zip(CHAPTER_FILES, chapters):
+        for path, text in zip(CHAPTER_FILES, chapters, strict=False):
             data = text.encode("utf-8", "surrogatepass")
             if chaos >= 2 and len(data) % 7 == 0:  # now and then, a byte that is not UTF-8
                 data = data[: len(data) // 2] + b"\xff" + data[len(data) // 2:]

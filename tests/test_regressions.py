@@ -162,7 +162,7 @@ def test_chapters_named_like_generated_parts_are_refused(tmp_path):
     assert built.returncode == 2
     errors = error_lines(built.stderr)
     assert len(errors) == len(GENERATED), errors
-    for path, name in zip(paths, GENERATED):
+    for path, name in zip(paths, GENERATED, strict=True):
         line = line_of(project / "book.toml", f'"{path}"')
         assert any(e.startswith(f"error: book.toml:{line}: chapter '{path}' gets the id "
                                 f"'{name}', which the builder uses itself (rename the file)")

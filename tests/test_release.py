@@ -362,7 +362,7 @@ def test_revision_history_lists_editions_and_corrections(releases):
     correction = "Beadlet anemones live on the middle shore, not only in deep pools."
     [section] = [s for s in tree.xpath("//xhtml:section", namespaces=NS)
                  if "Edition 1.2.0" in "".join(s.itertext()) and "class" in s.attrib
-                 and "revision" == s.get("class")]
+                 and s.get("class") == "revision"]
     kinds = [squash("".join(h.itertext())) for h in section.xpath(".//xhtml:h3", namespaces=NS)]
     assert kinds == ["Added", "Corrections"]
     items = section.xpath(".//xhtml:h3[.='Corrections']/following-sibling::xhtml:ul[1]/xhtml:li",

@@ -35,7 +35,7 @@ def first_difference(a, b, path: str = "") -> str | None:
     if isinstance(a, pikepdf.Array) and isinstance(b, pikepdf.Array):
         if len(a) != len(b):
             return f"{path}: lengths {len(a)} vs {len(b)}"
-        for i, (va, vb) in enumerate(zip(a, b)):
+        for i, (va, vb) in enumerate(zip(a, b, strict=True)):
             if getattr(va, "is_indirect", False) and getattr(vb, "is_indirect", False):
                 continue
             found = first_difference(va, vb, f"{path}[{i}]")
@@ -51,7 +51,7 @@ def pdf_differences(a: Path, b: Path, limit: int = 6) -> str:
     with pikepdf.open(a) as pa, pikepdf.open(b) as pb:
         if len(pa.objects) != len(pb.objects):
             out.append(f"object counts differ: {len(pa.objects)} vs {len(pb.objects)}")
-        for oa, ob in zip(pa.objects, pb.objects):
+        for oa, ob in zip(pa.objects, pb.objects, strict=False):
             if isinstance(oa, pikepdf.Stream) and isinstance(ob, pikepdf.Stream):
                 where = first_difference(oa.stream_dict, ob.stream_dict)
                 if where is None and oa.read_bytes() != ob.read_bytes():

@@ -19,7 +19,7 @@ class Progress:
         self.stream, self.total, self.mode, self.step = stream, total, mode, 0
 
     @classmethod
-    def for_stream(cls, stream: TextIO, total: int, quiet: bool) -> "Progress":
+    def for_stream(cls, stream: TextIO, total: int, quiet: bool) -> Progress:
         interactive = stream.isatty() and os.environ.get("TERM") != "dumb"
         return cls(stream, total, "off" if quiet else "bar" if interactive else "lines")
 
@@ -57,7 +57,8 @@ def table(written, seconds: float) -> str:
     rows += [(_shown(w.path), size_text(w.size), str(w.pages or ""), f"{w.seconds:.2f}s")
              for w in written]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = ["  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])])
+    lines = ["  ".join([r[0].ljust(widths[0])]
+                       + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)])
              for r in rows]
     return "\n".join(lines + [f"built in {seconds:.2f}s"])
 

@@ -15,12 +15,12 @@ from pathlib import Path
 from ebooklib import epub
 from lxml import etree
 
-from ..render.cover import make_cover
 from .. import fragments
 from ..errors import BuildError
 from ..model import Book, Rendition
 from ..output import atomic_write
-from ..render.html import build_date
+from ..render.cover import make_cover
+from ..render.html import build_date, chapter_content
 from ..render.theme import FONTS, faces_for, stylesheet
 
 CSS_NAME = "book.css"
@@ -61,7 +61,7 @@ def _all_images_have_alt(book: Book) -> bool:
     from lxml import html
 
     for chapter in book.chapters:
-        root = html.fragment_fromstring(chapter.body or "<p></p>", create_parent="div")
+        root = html.fragment_fromstring(chapter_content(chapter) or "<p></p>", create_parent="div")
         if any(not (img.get("alt") or "").strip() for img in root.iter("img")):
             return False
     return all(f.photo.alt.strip() for f in book.figures)
@@ -110,6 +110,8 @@ def _page_list(nav: bytes, rendition: Rendition) -> bytes:
     tree = etree.fromstring(nav)
     ns = {"x": "http://www.w3.org/1999/xhtml"}
     body = tree.find("x:body", ns)
+    if body is None:
+        raise ValueError("EbookLib's nav document has no <body>")
     files = {p.id for p in rendition.parts}
     page_nav = etree.SubElement(body, f"{{{ns['x']}}}nav", {
         f"{{{EPUB_NS}}}type": "page-list", "id": "page-list", "hidden": "hidden"})
@@ -178,7 +180,7 @@ def _cover_page(book: Book, image: str, style: epub.EpubItem) -> epub.EpubHtml:
     page = epub.EpubHtml(uid="cover", file_name="cover.xhtml", title="Cover",
                          lang=meta.language)
     page.content = (f'<section epub:type="cover" class="cover"><img src="{escape(image)}" '
-                    f'alt="{escape(alt)}" role="doc-cover"/></section>').encode("utf-8")
+                    f'alt="{escape(alt)}" role="doc-cover"/></section>').encode()
     page.add_item(style)
     return page
 
@@ -226,7 +228,8 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     ebook.guide.append({"type": "text", "href": f"{first_chapter.id}.xhtml", "title": "Start"})
     credits = next((p for p, _ in documents if p.kind == "credits"), None)
     if credits:
-        ebook.guide.append({"type": "credits", "href": f"{credits.id}.xhtml", "title": credits.title})
+        ebook.guide.append({"type": "credits", "href": f"{credits.id}.xhtml",
+                            "title": credits.title})
     when = build_date(book)
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "book.epub"
@@ -234,7 +237,8 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
             epub.write_epub(str(target), ebook, {
                 "epub3_pages": False, "raise_exceptions": True,
                 "compresslevel": 0,  # compressed once, by _deterministic_zip
-                "mtime": when.replace(tzinfo=None), "play_order": {"enabled": True, "start_from": 1},
+                "mtime": when.replace(tzinfo=None),
+                "play_order": {"enabled": True, "start_from": 1},
             })
         except Exception as exc:  # EbookLib raises bare exceptions from lxml and zipfile
             raise BuildError(f"EPUB: {exc}") from exc

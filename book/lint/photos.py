@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 
 from ..errors import Problem
-from ..source.load import PHOTO_MANIFEST
-from ..source.markdown import markdown_engine
 from ..model import Book
 from ..render.theme import COLUMN_MM, MAX_HEIGHT_MM, MIN_DPI
+from ..source.load import PHOTO_MANIFEST
+from ..source.markdown import markdown_engine
 from ..source.tomlfile import TomlDoc
 
 MM_PER_INCH = 25.4

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import tinycss2
 from ..model import Book, PageMark, Rendition
 from ..options import LayoutOptions
 from ..output import atomic_write
+from ..render.html import chapter_content
 from . import weasy
 from .layout import low_resolution, numbered
 
@@ -39,6 +40,7 @@ class PdfResult:
     pages: int
     size: int
     warnings: tuple[str, ...] = ()
+    data: bytes = field(default=b"", repr=False)  # what was written (the web edition offers it)
 
 
 @dataclass(frozen=True)
@@ -84,25 +86,32 @@ def chunked_layout_allowed(book: Book) -> bool:
     single-document layout. So does a WeasyPrint the chunked layout was not written for."""
     if not weasy.compatible():
         return False
-    for sheet in book.extra_css:
-        rules = tinycss2.parse_stylesheet(sheet.data.decode("utf-8"), skip_comments=True,
-                                          skip_whitespace=True)
-        for rule in rules:
-            content = getattr(rule, "content", None) or []
-            declarations = tinycss2.parse_blocks_contents(content) if content else []
-            for declaration in declarations:
-                if declaration.type != "declaration":
-                    continue
-                if declaration.lower_name == "string-set" or _shares_pages(declaration.value):
-                    return False
-            if _shares_pages(getattr(rule, "prelude", None) or []):
-                return False
-    return True
+    return not any(_rules_share_pages(tinycss2.parse_stylesheet(
+        sheet.data.decode("utf-8"), skip_comments=True, skip_whitespace=True))
+        for sheet in book.extra_css)
+
+
+def _rules_share_pages(rules: list) -> bool:
+    """Whether CSS rules, or the rules nested in them (@media blocks, @page margin boxes),
+    set or use a string, a cross-reference or a page counter."""
+    for rule in rules:
+        if rule.type not in ("qualified-rule", "at-rule"):
+            continue  # a parse error: WeasyPrint skips it too
+        if _shares_pages(rule.prelude or []):
+            return True
+        for item in tinycss2.parse_blocks_contents(rule.content or [], skip_comments=True,
+                                                   skip_whitespace=True):
+            if item.type == "declaration":
+                if item.lower_name == "string-set" or _shares_pages(item.value):
+                    return True
+            elif _rules_share_pages([item]):
+                return True
+    return False
 
 
 def chunked_layout_pays(book: Book) -> bool:
     """Whether the book is big enough for parallel layout to beat one document."""
-    words = sum(len(re.sub(r"<[^>]+>", " ", c.body).split()) for c in book.chapters)
+    words = sum(len(re.sub(r"<[^>]+>", " ", chapter_content(c)).split()) for c in book.chapters)
     return words >= CHUNKED_FROM_WORDS
 
 
@@ -127,7 +136,7 @@ def _single(book: Book, rendition: Rendition, options: LayoutOptions) -> Printed
         path = folder / f"{book.meta.slug}.pdf"
         atomic_write(path, data)
         return PdfResult(path, len(document.pages), len(data),
-                         numbered(low_resolution(book, document)))
+                         numbered(low_resolution(book, document)), data)
 
     return Printed(len(document.pages), page_marks(document, {p.id for p in rendition.parts}),
                    write)
@@ -161,6 +170,6 @@ def _chunked(book: Book, rendition: Rendition, out_dir: Path, options: LayoutOpt
         data = stitch(layout, [FONTS / face.file for face in FACES])
         path = folder / f"{book.meta.slug}.pdf"
         atomic_write(path, data)
-        return PdfResult(path, layout.pages, len(data), warnings)
+        return PdfResult(path, layout.pages, len(data), warnings, data)
 
     return Printed(layout.pages, tuple(marks), write)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from fontTools import subset
@@ -41,7 +42,7 @@ class _Bucket:
     width and Unicode mapping they share. claims is None for a font that must stay alone
     (a custom /Encoding or a /ToUnicode this module does not parse)."""
 
-    fonts: list[pikepdf.Dictionary]
+    fonts: list[pikepdf.Object]
     claims: Claims | None = field(default_factory=dict)
 
 
@@ -57,7 +58,7 @@ def merge_fonts(pdf: pikepdf.Pdf, font_files: Iterable[Path]) -> None:
         sources.setdefault(_postscript_name(TTFont(path, lazy=True)), path)
     slots = list(_font_slots(pdf))
     seen: set[tuple[int, int]] = set()
-    faces: dict[str, list[pikepdf.Dictionary]] = {}
+    faces: dict[str, list[pikepdf.Object]] = {}
     for fonts, key in slots:
         font = fonts[key]
         if font.is_indirect and font.objgen not in seen:
@@ -65,7 +66,7 @@ def merge_fonts(pdf: pikepdf.Pdf, font_files: Iterable[Path]) -> None:
             name = _face_name(font)
             if name in sources:
                 faces.setdefault(name, []).append(font)
-    replace: dict[tuple[int, int], pikepdf.Dictionary] = {}
+    replace: dict[tuple[int, int], pikepdf.Object] = {}
     for name, fonts_of_face in faces.items():
         _share_font_program(pdf, name, sources[name], fonts_of_face)
         for bucket in _buckets(fonts_of_face):
@@ -78,13 +79,13 @@ def merge_fonts(pdf: pikepdf.Pdf, font_files: Iterable[Path]) -> None:
             fonts[key] = replace[fonts[key].objgen]
 
 
-def _font_slots(pdf: pikepdf.Pdf) -> Iterator[tuple[pikepdf.Dictionary, pikepdf.Name]]:
+def _font_slots(pdf: pikepdf.Pdf) -> Iterator[tuple[pikepdf.Object, pikepdf.Name]]:
     """(/Font resource dictionary, key) of every font used by pages and, recursively, by
     their form XObjects and patterns, in document order: keys are sorted because pikepdf
     dictionaries have no stable order."""
     seen: set[tuple[int, int]] = set()
 
-    def walk(holder: pikepdf.Object) -> Iterator[tuple[pikepdf.Dictionary, pikepdf.Name]]:
+    def walk(holder: pikepdf.Object) -> Iterator[tuple[pikepdf.Object, pikepdf.Name]]:
         if holder.objgen in seen:
             return
         seen.add(holder.objgen)
@@ -92,19 +93,21 @@ def _font_slots(pdf: pikepdf.Pdf) -> Iterator[tuple[pikepdf.Dictionary, pikepdf.
         if resources is None:
             return
         fonts = resources.get("/Font")
-        for key in sorted(fonts.keys()) if fonts is not None else ():
-            yield fonts, pikepdf.Name(key)
+        if fonts is not None:
+            for key in sorted(fonts.keys()):
+                yield fonts, pikepdf.Name(key)
         for group in ("/XObject", "/Pattern"):
             objects = resources.get(group)
-            for key in sorted(objects.keys()) if objects is not None else ():
-                if objects[key].is_indirect:
-                    yield from walk(objects[key])
+            if objects is not None:
+                for key in sorted(objects.keys()):
+                    if objects[key].is_indirect:
+                        yield from walk(objects[key])
 
     for page in pdf.pages:
         yield from walk(page.obj)
 
 
-def _face_name(font: pikepdf.Dictionary) -> str | None:
+def _face_name(font: pikepdf.Object) -> str | None:
     """PostScript name of the program embedded by a Type0 font, read from the program
     itself: WeasyPrint names fonts after the CSS family, not the face."""
     if font.get("/Subtype") != "/Type0":
@@ -112,7 +115,9 @@ def _face_name(font: pikepdf.Dictionary) -> str | None:
     cid_font = font.DescendantFonts[0]
     if cid_font.get("/CIDToGIDMap", "/Identity") != "/Identity":
         return None  # glyph ids are not the CIDs of /W
-    descriptor = cid_font.get("/FontDescriptor", {})
+    descriptor = cid_font.get("/FontDescriptor")
+    if descriptor is None:
+        return None
     programs = [descriptor[key] for key in ("/FontFile2", "/FontFile3") if key in descriptor]
     if not programs:
         return None
@@ -126,9 +131,10 @@ def _postscript_name(font: TTFont) -> str:
     return font["name"].getDebugName(6)
 
 
-def _widths(cid_font: pikepdf.Dictionary) -> dict[int, int | Decimal]:
+def _widths(cid_font: pikepdf.Object) -> dict[int, int | Decimal]:
     """A CIDFont's /W array as glyph id -> width (CIDToGIDMap is /Identity)."""
-    items, widths, i = list(cid_font.get("/W", [])), {}, 0
+    items, i = list(cid_font.get("/W", [])), 0
+    widths: dict[int, Any] = {}  # pikepdf hands numbers back as int or Decimal, typed Object
     while i < len(items):
         first = int(items[i])
         if isinstance(items[i + 1], pikepdf.Array):
@@ -141,7 +147,7 @@ def _widths(cid_font: pikepdf.Dictionary) -> dict[int, int | Decimal]:
 
 
 def _share_font_program(pdf: pikepdf.Pdf, name: str, source: Path,
-                        fonts: list[pikepdf.Dictionary]) -> None:
+                        fonts: list[pikepdf.Object]) -> None:
     """Point every CIDFont of a face at the first one's FontDescriptor, now holding the
     face subset once to the union of all their glyphs, under a name derived from them."""
     cid_fonts = [font.DescendantFonts[0] for font in fonts]
@@ -164,7 +170,7 @@ def _share_font_program(pdf: pikepdf.Pdf, name: str, source: Path,
     shared.Flags = flags
     if "/CIDSet" in shared:
         del shared["/CIDSet"]  # it listed one chunk's glyphs only
-    for font, cid_font in zip(fonts, cid_fonts):
+    for font, cid_font in zip(fonts, cid_fonts, strict=True):
         font.BaseFont = cid_font.BaseFont = base_name
         cid_font.FontDescriptor = shared
 
@@ -188,7 +194,7 @@ def _subset(source: Path, glyphs: list[int]) -> bytes:
     return out.getvalue()
 
 
-def _claims(font: pikepdf.Dictionary) -> Claims | None:
+def _claims(font: pikepdf.Object) -> Claims | None:
     """Widths and Unicode mappings a Type0 font relies on, or None if it cannot share."""
     to_unicode = font.get("/ToUnicode")
     if font.get("/Encoding") != "/Identity-H" or to_unicode is None:
@@ -203,15 +209,15 @@ def _claims(font: pikepdf.Dictionary) -> Claims | None:
     return claims
 
 
-def _buckets(fonts: list[pikepdf.Dictionary]) -> list[_Bucket]:
+def _buckets(fonts: list[pikepdf.Object]) -> list[_Bucket]:
     """Fonts of one face grouped greedily, in document order, into the first bucket they
     agree with: a glyph reached from two characters (a space and a no-break space, say)
     maps to whichever the chunk met first, and its width is rounded at the first size met."""
     buckets: list[_Bucket] = []
     for font in fonts:
         claims = _claims(font)
-        for bucket in buckets if claims is not None else ():
-            if bucket.claims is not None and all(
+        for bucket in buckets:
+            if claims is not None and bucket.claims is not None and all(
                     bucket.claims.get(key, value) == value for key, value in claims.items()):
                 bucket.fonts.append(font)
                 bucket.claims.update(claims)
@@ -221,7 +227,7 @@ def _buckets(fonts: list[pikepdf.Dictionary]) -> list[_Bucket]:
     return buckets
 
 
-def _write_claims(pdf: pikepdf.Pdf, font: pikepdf.Dictionary, claims: Claims) -> None:
+def _write_claims(pdf: pikepdf.Pdf, font: pikepdf.Object, claims: Claims) -> None:
     """Give a merged Type0 font the /W array and /ToUnicode CMap of all its chunks."""
     widths = {gid: value for (kind, gid), value in sorted(claims.items()) if kind == "w"}
     w: list = []

@@ -33,7 +33,8 @@ def low_resolution(book: Book, document: Any) -> tuple[tuple[int, str], ...]:
             dpi = asset.width / (width / 96)
             if dpi < MIN_DPI:
                 photo = photos.get(asset.path)
-                where = f"assets/photos.toml:{photo.line}: photo '{photo.id}'" if photo else asset.path
+                where = (f"assets/photos.toml:{photo.line}: photo '{photo.id}'" if photo
+                         else asset.path)
                 warnings.append((number, f"{where} prints at {dpi:.0f} dpi on page {PAGE} (under "
                                          f"{MIN_DPI} dpi); supply an image at least "
                                          f"{int(asset.width * MIN_DPI / dpi) + 1} pixels wide"))

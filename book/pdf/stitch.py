@@ -18,7 +18,6 @@ from pikepdf import Array, Dictionary, Name, String
 from .chunks import LINK_BASE, BookLayout, sheet_of
 from .fonts import merge_fonts
 
-
 FOLIO = "/BookFolio"  # the folio's name among a page's XObjects
 
 
@@ -122,7 +121,8 @@ class _Book:
             if "/Outlines" not in pdf.Root:
                 pdf.Root.Outlines = pdf.make_indirect(Dictionary(Type=Name.Outlines))
             outlines = pdf.Root.Outlines
-            for before, item in zip([None] + self.outline_items, self.outline_items + [None]):
+            for before, item in zip([None, *self.outline_items], [*self.outline_items, None],
+                                    strict=True):
                 if item is not None:
                     item.Parent = outlines
                     if before is not None:
@@ -157,8 +157,9 @@ def _lay_folios(pdf: pikepdf.Pdf, layout: BookLayout, opened: list) -> None:
         form = pdf.copy_foreign(sheets[first].pages[index].as_form_xobject())
         page = pdf.pages[number - 1]
         # Pages share their resources dictionary: this page gets its own, with its folio.
-        resources = Dictionary(page.obj.Resources)
-        resources.XObject = Dictionary(resources.get("/XObject", Dictionary()))
+        resources = Dictionary(dict(page.obj.Resources.items()))
+        xobjects = resources.get("/XObject")
+        resources.XObject = Dictionary(dict(xobjects.items()) if xobjects is not None else {})
         resources.XObject[FOLIO] = form
         page.obj.Resources = resources
         page.contents_add(save, prepend=True)  # the page's own drawing is closed off

@@ -150,8 +150,8 @@ def _pass_png_through() -> None:
     encode = RasterImage._get_png_data
 
     def png_data(pillow_image: Any) -> bytes:
-        source = getattr(pillow_image, "fp", None)
-        data = source.getvalue() if hasattr(source, "getvalue") else b""
+        getvalue = getattr(getattr(pillow_image, "fp", None), "getvalue", None)
+        data = getvalue() if getvalue is not None else b""
         return idat(data, pillow_image.mode) or encode(pillow_image)
 
     RasterImage._get_png_data = staticmethod(png_data)

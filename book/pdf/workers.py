@@ -101,17 +101,15 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
             chunks = split(rendition, pages)
             keys = [cache.key(c.html) for c in chunks]
             laid = [done.get(key) or cache.get(key) for key in keys]
-            todo = [(key, c.html, c.part_ids) for key, c, entry in zip(keys, chunks, laid)
+            todo = [(key, c.html, c.part_ids)
+                    for key, c, entry in zip(keys, chunks, laid, strict=True)
                     if entry is None]
             if todo:
                 for result in _results(pool.imap(_lay_out, todo)):
                     done[result.key] = result
-                    ready = [done.get(key) or entry for key, entry in zip(keys, laid)]
-                    ready = ready[:ready.index(None)] if None in ready else ready
-                    sheets.start(place(ready))  # for the pages placed so far
+                    sheets.start(place(_leading(keys, laid, done)))  # the pages placed so far
                 progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
-                laid = [done.get(key) or entry for key, entry in zip(keys, laid)]
-            placed = place(laid)
+            placed = place(_leading(keys, laid, done))  # every chunk, once todo is done
             sheets.start(placed)  # made while the next round lays out
             final = {name: p.offset + page for p in placed for name, page in p.laid.anchors.items()}
             if all(final.get(name, 0) == page for c in chunks for name, page in c.refs):
@@ -119,6 +117,17 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
                 return BookLayout(placed, sheets.finish(placed))
             pages = final
     raise BuildError(f"PDF: page references did not settle after {MAX_ROUNDS} layout rounds")
+
+
+def _leading(keys: list[str], cached: list[Laid | None], done: dict[str, Laid]) -> list[Laid]:
+    """The layouts, in book order, of the chunks before the first one not laid out yet."""
+    ready: list[Laid] = []
+    for key, entry in zip(keys, cached, strict=True):
+        laid = done.get(key) or entry
+        if laid is None:
+            break
+        ready.append(laid)
+    return ready
 
 
 def _pool(jobs: int, scratch: str) -> Any:
@@ -136,7 +145,7 @@ class _Sheets:
     def __init__(self, pool: Any, cache: ChunkCache, wanted: bool) -> None:
         self.pool, self.cache, self.wanted = pool, cache, wanted
         self.found: dict[int, Path] = {}
-        self.pending: dict[int, object] = {}
+        self.pending: dict[int, Any] = {}  # AsyncResult, or SerialPool's finished one
 
     def start(self, chunks: tuple[Placed, ...]) -> None:
         if not self.wanted:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from ..errors import BookError
-from .markdown import render_inline
 from ..model import Revision
+from .markdown import render_inline
 
 _VERSION = re.compile(r"^\[?(?P<version>[^\]\s]+)\]?(?:\s+-\s+(?P<date>\d{4}-\d{2}-\d{2}))?\s*$")
 
@@ -19,17 +19,19 @@ def parse_changelog(path: str, text: str) -> tuple[Revision, ...]:
     kind = "Changed"
     items: list[str] | None = None
     for number, line in enumerate(text.splitlines(), start=1):
-        if items and line.startswith((" ", "\t")) and line.strip() and not re.match(r"^\s*[-*]\s", line):
+        continued = line.startswith((" ", "\t")) and not re.match(r"^\s*[-*]\s", line)
+        if items and continued and line.strip():
             items[-1] += " " + line.strip()
             continue
         if line.startswith("## "):
             match = _VERSION.match(line[3:].strip())
             if not match:
-                raise BookError.at(path, number, f"cannot read the edition heading '{line.strip()}'",
+                raise BookError.at(path, number,
+                                   f"cannot read the edition heading '{line.strip()}'",
                                    "write '## [1.2.0] - 2026-11-24'")
             current = {"version": match["version"], "date": match["date"] or "", "sections": {}}
             if current["version"].lower() != "unreleased":
-                revisions.append(current)  # type: ignore[arg-type]
+                revisions.append(current)
             kind, items = "Changed", None
         elif line.startswith("### ") and current is not None:
             kind, items = line[4:].strip(), None

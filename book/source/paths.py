@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path, PurePosixPath
 
+
 class OutsideProject(ValueError):
     """A path that resolves outside the folder it must stay in."""
 

@@ -40,7 +40,8 @@ def anemone() -> Image.Image:
         draw.line([(cx, top + 30 * s), tip], fill=(196, 52, 64), width=16 * s)
         draw.ellipse([tip[0] - 13 * s, tip[1] - 13 * s, tip[0] + 13 * s, tip[1] + 13 * s],
                      fill=(226, 96, 108))
-    draw.ellipse([cx - 120 * s, top - 40 * s, cx + 120 * s, top + 70 * s], fill=(120, 20, 30))  # disc
+    draw.ellipse([cx - 120 * s, top - 40 * s, cx + 120 * s, top + 70 * s],
+                 fill=(120, 20, 30))  # disc
     for x, y in ((360, 880), (1240, 860), (1100, 960)):  # a few limpets
         draw.chord([(x - 50) * s, (y - 40) * s, (x + 50) * s, (y + 40) * s], 180, 360,
                    fill=(196, 186, 160))

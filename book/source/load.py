@@ -23,6 +23,7 @@ from .tomlfile import TomlDoc, parse_toml
 
 PHOTO_MANIFEST = "assets/photos.toml"
 CHANGELOG = "CHANGELOG.md"
+STYLES = "styles"  # project CSS: every styles/*.css
 PHOTO_KEYS = {
     "file": "Image file, relative to the assets/ folder.",
     "caption": "Caption printed under the photo.",
@@ -219,7 +220,7 @@ def load_photos(root: Path) -> dict[str, Photo]:
 
 def _load_styles(root: Path) -> tuple[Asset, ...]:
     """The project's own CSS (styles/*.css), applied after the built-in theme."""
-    folder = root / "styles"
+    folder = root / STYLES
     if not folder.is_dir():
         return ()
     problems = Collector()

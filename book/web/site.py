@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..model import Book, Rendition
-from ..output import exchange, stage
+from ..output import destination
 from ..errors import BuildError
 from ..render.theme import FONTS, faces_for, stylesheet
 
@@ -40,7 +40,9 @@ def emit_web(book: Book, rendition: Rendition, out_dir: Path) -> WebResult:
     """Write `<slug>-web/` beside the old folder and swap it in once every file is there."""
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{book.meta.slug}-web"
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=out_dir))
+    place = destination(final)
+    place.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=place.parent))
     staging.chmod(0o755)
     try:
         files = web_files(book, rendition)
@@ -50,20 +52,10 @@ def emit_web(book: Book, rendition: Rendition, out_dir: Path) -> WebResult:
                 raise BuildError(f"web edition: refusing to write '{name}' outside its folder")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+        if place.exists():
+            shutil.rmtree(place)
+        staging.rename(place)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-    def swap() -> None:
-        if final.is_dir() and not final.is_symlink() and exchange(staging, final):
-            shutil.rmtree(staging)  # it now holds the previous edition
-            return
-        old = final.with_name(f".{final.name}.old")  # two renames; a build killed between
-        if final.exists():  # them is repaired by the next one (output.clean_stale)
-            shutil.rmtree(old, ignore_errors=True)
-            final.rename(old)
-        staging.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
-
-    stage(swap, lambda: shutil.rmtree(staging, ignore_errors=True))
     return WebResult(final, sum(len(d) for d in files.values()))

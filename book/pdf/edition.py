@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ import tinycss2
 from ..model import Book, PageMark, Rendition
 from ..options import LayoutOptions
 from ..output import atomic_write
-from ..render.html import chapter_content
 from . import weasy
 from .layout import low_resolution, numbered
 
@@ -40,7 +39,6 @@ class PdfResult:
     pages: int
     size: int
     warnings: tuple[str, ...] = ()
-    data: bytes = field(default=b"", repr=False)  # what was written (the web edition offers it)
 
 
 @dataclass(frozen=True)
@@ -111,7 +109,7 @@ def _rules_share_pages(rules: list) -> bool:
 
 def chunked_layout_pays(book: Book) -> bool:
     """Whether the book is big enough for parallel layout to beat one document."""
-    words = sum(len(re.sub(r"<[^>]+>", " ", chapter_content(c)).split()) for c in book.chapters)
+    words = sum(len(re.sub(r"<[^>]+>", " ", c.body).split()) for c in book.chapters)
     return words >= CHUNKED_FROM_WORDS
 
 
@@ -136,7 +134,7 @@ def _single(book: Book, rendition: Rendition, options: LayoutOptions) -> Printed
         path = folder / f"{book.meta.slug}.pdf"
         atomic_write(path, data)
         return PdfResult(path, len(document.pages), len(data),
-                         numbered(low_resolution(book, document)), data)
+                         numbered(low_resolution(book, document)))
 
     return Printed(len(document.pages), page_marks(document, {p.id for p in rendition.parts}),
                    write)
@@ -170,6 +168,6 @@ def _chunked(book: Book, rendition: Rendition, out_dir: Path, options: LayoutOpt
         data = stitch(layout, [FONTS / face.file for face in FACES])
         path = folder / f"{book.meta.slug}.pdf"
         atomic_write(path, data)
-        return PdfResult(path, layout.pages, len(data), warnings, data)
+        return PdfResult(path, layout.pages, len(data), warnings)
 
     return Printed(layout.pages, tuple(marks), write)

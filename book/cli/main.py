@@ -71,6 +71,19 @@ def _guarded(command: str, run) -> int:
         return _unexpected(exc, command)
 
 
+def _port(text: str) -> int:
+    """A TCP port number, so that `--port 70000` is a usage error (exit 2), not an
+    OverflowError from the socket."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0 to 65535; "
+                                         "0 picks a free one)")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="book", description=__doc__)
     parser.add_argument("--version", action="version", version=f"book {__version__}")
@@ -103,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="output format (default: text)")
     s = commands.add_parser("serve", help="preview the web edition, rebuilt on every save")
     s.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
-    s.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; "
+    s.add_argument("--port", type=_port, default=8000, help="port on 127.0.0.1 (default: 8000; "
                    "0 picks a free one)")
     s.add_argument("--pdf", action="store_true", help="also keep PROJECT/dist/<slug>.pdf rebuilt")
     r = commands.add_parser("release", help="build, verify and publish a tagged edition "
@@ -245,10 +258,9 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
             return _release(args, out_dir, say)
         edition = edition_from_env(args.edition)  # a malformed SOURCE_DATE_EPOCH stops here
         formats = tuple(dict.fromkeys(args.formats or FORMATS))
-        stamp = fingerprint.fingerprint(args.project, out_dir, {
-            "formats": formats, "edition": args.edition, "archival": args.archival,
-            "layout": args.layout})
-        record = None if args.clean else fingerprint.still_built(out_dir, stamp)
+        options = {"formats": formats, "edition": args.edition, "archival": args.archival,
+                   "layout": args.layout}
+        record = None if args.clean else fingerprint.still_built(args.project, out_dir, options)
         if record is not None:
             for warning in record["warnings"]:
                 print(f"warning: {warning}", file=sys.stderr)
@@ -260,6 +272,9 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
             return EXIT_WARNINGS if args.strict and record["warnings"] else EXIT_OK
         from ..pipeline import LayoutOptions, build
 
+        began = time.time()  # inputs changed after this are not recorded as built
+        fingerprint.builder_digest()  # the builder as it builds, for the record
+
         steps = 1 + len(formats) + (1 if {"pdf", "epub"} & set(formats) else 0)
         progress = Progress.for_stream(sys.stderr, steps, args.quiet or args.json)
         try:
@@ -269,7 +284,8 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
                            layout=layout)
         finally:
             progress.finish()
-        fingerprint.remember(out_dir, stamp, [w.path for w in report.written], report.warnings)
+        fingerprint.remember(args.project, out_dir, options, report.book,
+                             [w.path for w in report.written], report.warnings, began)
     except BookError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)

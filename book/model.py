@@ -279,7 +279,7 @@ GENERATED_IDS = frozenset({
     "title-page", "colophon", "contents", "contents-title", "photo-credits",
     "photo-credits-title", "contributors", "contributors-title", "revision-history",
     "revision-history-title", "index", "cover", "cover-img", "nav", "toc", "ncx", "style",
-    "page-list", "print-source", "search",
+    "page-list", "print-source", "search", "title-main", "title-sub",
 })
 _NUMBERED_IDS = re.compile(r"(img|page|contributor)-\d+|(font|fig)-.+")  # EPUB items, page breaks
 

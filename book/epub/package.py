@@ -17,7 +17,7 @@ from lxml import etree
 
 from .. import fragments
 from ..errors import BuildError
-from ..model import Book, Rendition
+from ..model import Book, Part, Rendition
 from ..output import atomic_write
 from ..render.cover import make_cover
 from ..render.html import build_date
@@ -70,7 +70,13 @@ def _all_images_have_alt(book: Book) -> bool:
 def _metadata(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
     meta = book.meta
     ebook.set_identifier(meta.identifier)
-    ebook.set_title(meta.title)
+    ebook.title = meta.title  # for EbookLib's nav and NCX; the metadata says more:
+    ebook.add_metadata("DC", "title", meta.title, {"id": "title-main"})
+    ebook.add_metadata(None, "meta", "main", {"refines": "#title-main", "property": "title-type"})
+    if meta.subtitle:
+        ebook.add_metadata("DC", "title", meta.subtitle, {"id": "title-sub"})
+        ebook.add_metadata(None, "meta", "subtitle",
+                           {"refines": "#title-sub", "property": "title-type"})
     ebook.set_language(meta.language)
     for index, person in enumerate(meta.contributors):
         uid = f"contributor-{index}"
@@ -105,13 +111,19 @@ def _stylesheet(book: Book) -> epub.EpubItem:
                          content=css.encode("utf-8"))
 
 
-def _page_list(nav: bytes, rendition: Rendition) -> bytes:
-    """Add the page-list built from the print layout to EbookLib's nav document."""
+def _finish_nav(nav: bytes, rendition: Rendition) -> bytes:
+    """EbookLib's nav document, finished: its landmarks hidden (they are for the reading
+    system's menus, not the reading order), and the page-list built from the print layout."""
     tree = etree.fromstring(nav)
     ns = {"x": "http://www.w3.org/1999/xhtml"}
     body = tree.find("x:body", ns)
     if body is None:
         raise ValueError("EbookLib's nav document has no <body>")
+    for landmarks in body.iterfind("x:nav", ns):
+        if landmarks.get(f"{{{EPUB_NS}}}type") == "landmarks":
+            landmarks.set("hidden", "hidden")
+    if not rendition.pages:
+        return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
     files = {p.id for p in rendition.parts}
     page_nav = etree.SubElement(body, f"{{{ns['x']}}}nav", {
         f"{{{EPUB_NS}}}type": "page-list", "id": "page-list", "hidden": "hidden"})
@@ -146,7 +158,7 @@ def _check_structure(name: str, data: bytes, book: Book) -> list[str]:
 def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition,
                        book: Book) -> bytes:
     """Rewrite EbookLib's zip: mimetype first and stored, entries sorted, fixed times; the
-    nav gains the page-list here because EbookLib's own would list every epub:type; every
+    nav is finished here (EbookLib's own page-list would list every epub:type); every
     XHTML part is checked against the content model on its way in."""
     stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
     source = zipfile.ZipFile(io.BytesIO(raw))
@@ -159,8 +171,8 @@ def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition,
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             data = source.read(name)
-            if name.endswith("/nav.xhtml") and rendition.pages:
-                data = _page_list(data, rendition)
+            if name.endswith("/nav.xhtml"):
+                data = _finish_nav(data, rendition)
             elif name.endswith(".opf"):
                 data = _package_language(data, book.meta.language)
             if name.endswith(".xhtml"):
@@ -183,6 +195,27 @@ def _cover_page(book: Book, image: str, style: epub.EpubItem) -> epub.EpubHtml:
                     f'alt="{escape(alt)}" role="doc-cover"/></section>').encode()
     page.add_item(style)
     return page
+
+
+# The structural semantics reading systems act on, by the kind of page render made.
+PART_SEMANTICS = {"titlepage": ("titlepage", ""), "colophon": ("colophon", "doc-colophon"),
+                  "contributors": ("contributors", ""), "credits": ("credits", "doc-credits")}
+
+
+def _with_semantics(part: Part) -> str:
+    """A front- or back-matter part's markup with its epub:type (and ARIA role) on the
+    section that holds it."""
+    if part.kind not in PART_SEMANTICS:
+        return part.html
+    root = fragments.parse(part.html)
+    section = next((e for e in root if e.tag == "section"), None)
+    if section is None:
+        return part.html
+    epub_type, role = PART_SEMANTICS[part.kind]
+    section.set("epub:type", epub_type)
+    if role:
+        section.set("role", role)
+    return fragments.inner(root, xhtml=True)
 
 
 def build_epub(book: Book, rendition: Rendition) -> bytes:
@@ -209,7 +242,7 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     documents = []
     for part in rendition.parts:
         doc = epub.EpubHtml(uid=part.id, file_name=f"{part.id}.xhtml", title=part.title,
-                            lang=book.meta.language, content=part.html.encode("utf-8"))
+                            lang=book.meta.language, content=_with_semantics(part).encode())
         doc.add_item(style)
         ebook.add_item(doc)
         documents.append((part, doc))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class PdfResult:
     pages: int
     size: int
     warnings: tuple[str, ...] = ()
+    data: bytes = field(default=b"", repr=False)  # what was written (the web edition offers it)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def _single(book: Book, rendition: Rendition, options: LayoutOptions) -> Printed
         path = folder / f"{book.meta.slug}.pdf"
         atomic_write(path, data)
         return PdfResult(path, len(document.pages), len(data),
-                         numbered(low_resolution(book, document)))
+                         numbered(low_resolution(book, document)), data)
 
     return Printed(len(document.pages), page_marks(document, {p.id for p in rendition.parts}),
                    write)
@@ -168,6 +169,6 @@ def _chunked(book: Book, rendition: Rendition, out_dir: Path, options: LayoutOpt
         data = stitch(layout, [FONTS / face.file for face in FACES])
         path = folder / f"{book.meta.slug}.pdf"
         atomic_write(path, data)
-        return PdfResult(path, layout.pages, len(data), warnings)
+        return PdfResult(path, layout.pages, len(data), warnings, data)
 
     return Printed(layout.pages, tuple(marks), write)

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from .. import __version__
 from .. import fragments
 from . import glossary
-from ..model import Book, Chapter, Footnote, PageMark, Part, Rendition
+from ..model import Book, Chapter, Download, Footnote, PageMark, Part, Rendition
 
 ROLE_LABELS = {
     "author": "Written by", "editor": "Edited by", "contributor": "Contributors",
@@ -234,17 +234,26 @@ def render_epub(book: Book, marks: tuple[PageMark, ...] = ()) -> Rendition:
     return Rendition("epub", _split_parts(book, ".xhtml", True, marks), "", marks)
 
 
-def render_web(book: Book) -> Rendition:
-    """One HTML page per part, each with the book's navigation; `html` is the index page."""
+def render_web(book: Book, downloads: tuple[Download, ...] = ()) -> Rendition:
+    """One HTML page per part and a search page, each with the book's navigation; `html`
+    is the home page: cover, title, description, the `downloads` and the contents."""
     parts = _split_parts(book, ".html", xhtml=False)
-    contents = [p for p in parts if p.kind in ("chapter", "credits", "contributors", "revisions")]
+    contents = [TocEntry(p.kind, p.title, f"{p.id}.html") for p in parts
+                if p.kind in ("chapter", "credits", "contributors", "revisions")]
+    template = _ENV.get_template("web.html.j2")
+    when = build_date(book)
+    common = {"meta": book.meta, "edition": book.edition, "downloads": downloads,
+              "cover": book.meta.cover or "cover.png", "base_url": book.meta.base_url,
+              "date_text": _date_text(book), "iso_date": when.strftime("%Y-%m-%d"),
+              "contents": contents}
     pages = []
     for index, part in enumerate(parts):
-        pages.append(Part(part.id, part.kind, part.title, _ENV.get_template("web.html.j2").render(
-            meta=book.meta, part=part, body=Markup(part.html),
+        pages.append(Part(part.id, part.kind, part.title, template.render(
+            common, page=part.id, title=part.title, body=Markup(part.html),
             prev=parts[index - 1] if index else None,
             next=parts[index + 1] if index + 1 < len(parts) else None)))
-    index_page = _ENV.get_template("web.html.j2").render(
-        meta=book.meta, part=Part("index", "toc", "Contents", ""), prev=None, next=parts[0],
-        body=Markup(_PARTS.contents([TocEntry(p.kind, p.title, f"{p.id}.html") for p in contents])))
-    return Rendition("html", tuple(pages), index_page)
+    pages.append(Part("search", "search", "Search", template.render(
+        common, page="search", title="Search", body="", prev=None, next=None)))
+    home = template.render(common, page="index", title=book.meta.title, body="", prev=None,
+                           next=parts[0])
+    return Rendition("html", tuple(pages), home)

@@ -23,12 +23,13 @@ import watchfiles
 from ..errors import BookError, BuildError
 from ..model import Edition, media_type
 from ..pipeline import build, load_book
-from ..render.html import render_web
-from .site import web_files
+from .site import offer, web_files
 
 EVENTS = "/__book/events"
 KEEPALIVE_SECONDS = 15
-TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8"}
+TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
+         ".js": "text/javascript; charset=utf-8", ".json": "application/json",
+         ".pdf": "application/pdf", ".epub": "application/epub+zip"}
 NO_ICON = '<link rel="icon" href="data:,"/>\n'  # else browsers ask for /favicon.ico: a 404
 
 # Reloads the page when it, its stylesheet or one of its images changed after it was
@@ -109,7 +110,7 @@ class Preview:
             began = time.perf_counter()
             try:
                 book = load_book(self.root, self.edition, self.memo)
-                files = web_files(book, render_web(book))
+                files = web_files(book, offer(book, self.root / "dist"))  # its PDF/EPUB
             except BookError as exc:
                 self._failed([str(p) for p in exc.problems])
                 return

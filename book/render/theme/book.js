@@ -1,0 +1,124 @@
+// The web edition's script: glossary definitions that open on a tap, a click or Enter, and
+// the search page (Pagefind's index, made at build time). Every page works without it: a
+// glossary term is a link to its entry, and the contents lead to every chapter.
+(() => {
+  "use strict";
+
+  // Glossary terms: the link gets aria-expanded and opens its definition beside it (a
+  // disclosure), with a link on to the entry; Escape or a tap elsewhere closes it.
+  let open = null;
+  const close = (refocus) => {
+    if (!open) return;
+    const { link, box } = open;
+    link.setAttribute("aria-expanded", "false");
+    box.hidden = true;
+    open = null;
+    if (refocus) link.focus();
+  };
+  document.querySelectorAll("a.glossary-term[title]").forEach((link, index) => {
+    const box = document.createElement("span");
+    box.className = "glossary-popup";
+    box.id = `glossary-popup-${index + 1}`;
+    box.setAttribute("role", "note");
+    box.hidden = true;
+    const definition = document.createElement("span");
+    definition.textContent = link.title;
+    const entry = document.createElement("a");
+    entry.href = link.getAttribute("href");
+    entry.textContent = "In the glossary";
+    box.append(definition, " ", entry);
+    link.removeAttribute("title"); // the definition is in the page now: no second tooltip
+    link.setAttribute("aria-expanded", "false");
+    link.setAttribute("aria-controls", box.id);
+    link.after(box);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const wasOpen = open && open.link === link;
+      close(false);
+      if (wasOpen) return;
+      box.hidden = false;
+      link.setAttribute("aria-expanded", "true");
+      open = { link, box };
+    });
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") close(true);
+  });
+  document.addEventListener("click", (event) => {
+    if (open && !open.box.contains(event.target) && !open.link.contains(event.target)) {
+      close(false);
+    }
+  });
+
+  // The search page.
+  const results = document.getElementById("search-results");
+  if (!results) return;
+  const status = document.getElementById("search-status");
+  const input = document.getElementById("search-query");
+  const form = input.form;
+  if (location.protocol === "file:") {
+    status.textContent = "Search works once these pages are served by a web server (any " +
+      "static one will do); from files on disk, the contents lead to every chapter.";
+    return;
+  }
+  let engine = null;
+  const load = async () => {
+    if (!engine) {
+      const root = new URL("./", document.baseURI);
+      engine = await import(new URL("pagefind/pagefind.js", root).href);
+      await engine.options({ baseUrl: root.pathname });
+      await engine.init();
+    }
+    return engine;
+  };
+  const item = (page) => {
+    const li = document.createElement("li");
+    const heading = document.createElement("h2");
+    const link = document.createElement("a");
+    link.href = page.url;
+    link.textContent = page.meta.title || page.url;
+    heading.append(link);
+    li.append(heading);
+    const places = document.createElement("ul");
+    for (const place of (page.sub_results || []).slice(0, 3)) {
+      const entry = document.createElement("li");
+      const to = document.createElement("a");
+      to.href = place.url;
+      to.textContent = place.title;
+      const excerpt = document.createElement("p");
+      excerpt.innerHTML = place.excerpt; // Pagefind's own escaped text with <mark>s
+      entry.append(to, excerpt);
+      places.append(entry);
+    }
+    li.append(places);
+    return li;
+  };
+  const run = async (query) => {
+    results.replaceChildren();
+    if (!query.trim()) {
+      status.textContent = "";
+      return;
+    }
+    status.textContent = "Searching…";
+    try {
+      const found = await (await load()).search(query);
+      const pages = await Promise.all(found.results.slice(0, 20).map((r) => r.data()));
+      results.replaceChildren(...pages.map(item));
+      const count = found.results.length;
+      status.textContent = count === 0 ? `Nothing in the book matches “${query}”.`
+        : `${count} ${count === 1 ? "page matches" : "pages match"} “${query}”.`;
+    } catch (error) {
+      status.textContent = `Search could not load its index (${error.message}).`;
+    }
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const url = new URL(location.href);
+    url.searchParams.set("q", input.value);
+    history.replaceState(null, "", url);
+    run(input.value);
+  });
+  const query = new URLSearchParams(location.search).get("q") || "";
+  input.value = query;
+  run(query);
+})();

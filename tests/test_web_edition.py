@@ -1,0 +1,306 @@
+"""The web edition as a reader meets it, in Debian's Chromium driven by Playwright: the home
+page offers the PDF and EPUB with checksums that match the files beside it (opened from
+disk and through `book serve`); search finds a word from the last chapter and opens at
+its heading; dark mode, print media and glossary terms on a touch screen; axe-core finds
+no serious or critical violation at phone and desktop widths."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from pypdf import PdfReader
+from test_serve import CHROMIUM, CHROMIUM_ARGS, Server
+
+from conftest import EXPLAINER, MINI, REPO, cli, read_chapter
+
+AXE = REPO / ".cache" / "ace" / "node_modules" / "@daisy" / "axe-core-for-ace" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SLUG = tomllib.loads((EXPLAINER / "book.toml").read_text("utf-8"))["slug"]
+LAST_CHAPTER = "chapters/06-further.md"  # the book's last Markdown chapter
+
+
+def chapter_pages(web: Path) -> list[str]:
+    """The pages the home page's contents list, in order (chapter ids are the builder's)."""
+    home = (web / "index.html").read_text("utf-8")
+    return re.findall(r'<li class="toc-chapter"><a href="([^"]+)"', home)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """The explainer's three editions, built as `book build` does by default."""
+    out = tmp_path_factory.mktemp("web") / "dist"
+    proc = cli(["build", str(EXPLAINER), "--out", str(out), "--quiet"])
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def web(built) -> Path:
+    return built / f"{SLUG}-web"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop page that records console errors, page errors and failed requests."""
+    context = browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: m.type == "error" and tab.problems.append(m.text))
+    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
+    tab.on("response", lambda r: r.status >= 400 and tab.problems.append(f"{r.status}: {r.url}"))
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def explainer_server(tmp_path_factory, built):
+    """`book serve` on a copy of the explainer whose dist/ holds the built PDF and EPUB."""
+    project = tmp_path_factory.mktemp("serve") / "explainer"
+    shutil.copytree(EXPLAINER, project, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".cache", "dist", "tests", "bench", "book", ".*cache*"))
+    (project / "dist").mkdir()
+    for fmt in ("pdf", "epub"):
+        shutil.copy(built / f"{SLUG}.{fmt}", project / "dist")
+    running = Server(project)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def offered(page) -> list[dict]:
+    return page.eval_on_selector_all("li.download", """items => items.map(li => ({
+        href: li.querySelector('a').getAttribute('href'),
+        sha: li.querySelector('.checksum code').textContent.trim(),
+        facts: li.querySelector('.download-facts').textContent}))""")
+
+
+def check_downloads(page, web: Path, built: Path) -> None:
+    downloads = offered(page)
+    assert [d["href"] for d in downloads] == [f"{SLUG}.pdf", f"{SLUG}.epub"]
+    for item in downloads:
+        beside = web / item["href"]
+        assert beside.is_file(), item
+        assert item["sha"] == sha256(beside) == sha256(built / item["href"])
+    pages = len(PdfReader(built / f"{SLUG}.pdf").pages)
+    assert f"{pages} pages" in downloads[0]["facts"]
+
+
+@pytest.mark.localhost
+def test_home_page_from_disk_and_served(page, web, built, explainer_server):
+    meta = tomllib.loads((EXPLAINER / "book.toml").read_text("utf-8"))
+    for url in (web.joinpath("index.html").as_uri(), explainer_server.url):
+        page.goto(url)
+        assert page.inner_text("main h1") == meta["title"]
+        assert page.inner_text(".book-subtitle") == meta["subtitle"]
+        assert meta["description"] in page.inner_text(".book-description")
+        assert page.evaluate("document.querySelector('.home-cover').naturalWidth") > 0
+        authors = [c["name"] for c in meta["contributors"] if c["role"] == "author"]
+        assert all(name in page.inner_text(".book-authors") for name in authors)
+        assert page.locator("nav.toc li").count() >= len(meta["chapters"])
+        check_downloads(page, web, built)
+    served = {d["href"]: d["sha"] for d in offered(page)}
+    for name, digest in served.items():  # the served bytes are the files' bytes
+        response = page.request.get(explainer_server.url + name)
+        assert response.ok and hashlib.sha256(response.body()).hexdigest() == digest
+    assert page.problems == []
+
+
+def test_html_alone_offers_what_exists_and_names_what_is_missing(tmp_path):
+    out = tmp_path / "dist"
+    proc = cli(["build", str(MINI), "--out", str(out), "--format", "epub", "--quiet"])
+    assert proc.returncode == 0, proc.stderr
+    proc = cli(["build", str(MINI), "--out", str(out), "--format", "html"])
+    assert proc.returncode == 0, proc.stderr
+    assert "no PDF to offer" in proc.stderr and "--format pdf" in proc.stderr
+    assert "EPUB" not in proc.stderr.replace("--format", "")
+    web = out / "tide-pools-web"
+    home = (web / "index.html").read_text("utf-8")
+    assert 'href="tide-pools.epub"' in home and ".pdf" not in home
+    assert sha256(web / "tide-pools.epub") == sha256(out / "tide-pools.epub")
+    assert sha256(out / "tide-pools.epub") in home
+
+
+def test_search_index_is_reproducible(tmp_path):
+    folders = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        proc = cli(["build", str(MINI), "--out", str(out), "--format", "html", "--quiet"])
+        assert proc.returncode == 0, proc.stderr
+        folders.append(out / "tide-pools-web")
+    listing = [sorted(p.relative_to(f).as_posix() for p in f.rglob("*") if p.is_file())
+               for f in folders]
+    assert listing[0] == listing[1] and any(n.startswith("pagefind/index/") for n in listing[0])
+    for name in listing[0]:
+        assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name
+
+
+def last_chapter_word() -> str:
+    """A long word that only the last chapter uses (read from the sources)."""
+    texts = {path: (EXPLAINER / path).read_text("utf-8").lower()
+             for path in tomllib.loads((EXPLAINER / "book.toml").read_text("utf-8"))["chapters"]}
+    others = " ".join(t for p, t in texts.items() if p != LAST_CHAPTER)
+    words = sorted(set(re.findall(r"[a-z]{8,}", texts[LAST_CHAPTER])) - set(re.findall(
+        r"[a-z]{8,}", others)))
+    assert words
+    return words[0]
+
+
+def search(page, base: str, query: str) -> list[dict]:
+    page.goto(f"{base}search.html?q={query}")
+    page.wait_for_function("document.getElementById('search-status').textContent.includes('match')")
+    return page.eval_on_selector_all(".search-results a", """all => all.map(a => ({
+        href: a.href, text: a.textContent}))""")
+
+
+@pytest.mark.localhost
+def test_search_finds_the_last_chapter_and_opens_at_the_heading(page, explainer_server):
+    word = last_chapter_word()
+    links = search(page, explainer_server.url, word)
+    title = read_chapter(EXPLAINER, LAST_CHAPTER).title
+    assert links and links[0]["text"] == title, (word, links)
+    assert page.locator(".search-results mark").count() > 0
+    links = search(page, explainer_server.url, "corridor")
+    anchored = [link["href"] for link in links if "#" in link["href"]]
+    assert anchored, links
+    for href in anchored[:4]:  # the word is under the heading the result opens at
+        page.goto(href)
+        target = href.split("#", 1)[1]
+        section = page.evaluate("""id => {
+            const start = document.getElementById(id);
+            if (!/^H[1-6]$/.test(start.tagName)) return null;
+            let text = '', node = start.nextElementSibling;
+            while (node && !/^H[1-6]$/.test(node.tagName)) {
+                text += node.textContent; node = node.nextElementSibling; }
+            return text; }""", target)
+        assert section is not None and "corridor" in section.lower(), href
+    assert page.problems == []
+
+
+def test_search_from_disk_says_it_needs_a_server(page, web):
+    page.goto(web.joinpath("search.html").as_uri() + "?q=corridor")
+    assert "web server" in page.inner_text("#search-status")
+
+
+def test_dark_mode_changes_the_colours(browser, web):
+    colours = {}
+    for scheme in ("light", "dark"):
+        context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+        tab = context.new_page()
+        tab.goto(web.joinpath(chapter_pages(web)[0]).as_uri())
+        colours[scheme] = tab.evaluate("""() => {
+            const s = getComputedStyle(document.documentElement);
+            const box = document.querySelector('aside.key-figures');
+            return [s.color, s.backgroundColor, box && getComputedStyle(box).backgroundColor]; }""")
+        context.close()
+    light, dark = colours["light"], colours["dark"]
+    assert light[0] != dark[0] and light[1] != dark[1], colours
+    assert light[2] is None or light[2] != dark[2], colours
+
+
+def test_print_hides_the_navigation_and_prints_link_addresses(page, tmp_path):
+    project = tmp_path / "mini"
+    shutil.copytree(MINI, project)
+    (project / "book.toml").write_text((project / "book.toml").read_text("utf-8").replace(
+        'language = "en"', 'language = "en-GB"'), "utf-8")
+    chapter = project / "chapters" / "one.md"
+    url = "https://example.org/tides"
+    chapter.write_text(chapter.read_text("utf-8") + f"\nSee [the tide tables]({url}).\n",
+                       "utf-8")
+    proc = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "html"])
+    assert proc.returncode == 0, proc.stderr
+    web = tmp_path / "out" / "tide-pools-web"
+    page.goto(web.joinpath(chapter_pages(web)[0]).as_uri())
+    assert page.is_visible("header.site-header") and page.is_visible("nav.pager")
+    page.emulate_media(media="print")
+    assert not page.is_visible("header.site-header") and not page.is_visible("nav.pager")
+    assert "@page { size: A4; }" in (web / "book.css").read_text("utf-8")  # en-GB paper
+    printed = page.evaluate("""url => getComputedStyle(
+        document.querySelector(`main a[href="${url}"]`), '::after').content""", url)
+    assert url in printed
+
+
+def test_paper_follows_the_language():
+    from book.web.site import paper_size
+
+    assert [paper_size(tag) for tag in ("en", "en-US", "en-GB", "fr", "es-MX", "hy", "en-CA")] \
+        == ["letter", "letter", "A4", "A4", "letter", "A4", "letter"]
+
+
+def test_a_tap_or_enter_on_a_glossary_term_shows_its_definition(browser, web):
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    tab = context.new_page()
+    try:
+        first = chapter_pages(web)[0]
+        tab.goto(web.joinpath(first).as_uri())
+        term = tab.locator("a.glossary-term").first
+        href = term.get_attribute("href")
+        assert "glossary.html#" in href  # still a link to the entry
+        popup = tab.locator("#" + term.get_attribute("aria-controls"))
+        assert term.get_attribute("aria-expanded") == "false" and not popup.is_visible()
+        term.tap()
+        assert popup.is_visible() and term.get_attribute("aria-expanded") == "true"
+        assert tab.url.endswith(first)
+        entry = popup.locator("a")
+        assert entry.get_attribute("href") == href
+        assert len(popup.inner_text()) > 40  # the definition's words
+        tab.keyboard.press("Escape")
+        assert not popup.is_visible() and term.get_attribute("aria-expanded") == "false"
+        term.focus()
+        tab.keyboard.press("Enter")
+        assert popup.is_visible()
+    finally:
+        context.close()
+
+
+def axe_violations(tab) -> list[str]:
+    tab.add_script_tag(path=str(AXE))
+    results = tab.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['impact']}: {v['id']}: {v['help']} ({len(v['nodes'])}x: "
+            f"{v['nodes'][0]['target']})" for v in results["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.localhost
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_violation(browser, web, explainer_server, viewport, scheme):
+    assert AXE.is_file(), "axe-core is missing: run scripts/install-ace (make test does)"
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    tab = context.new_page()
+    found = {}
+    try:
+        chapter, glossary = chapter_pages(web)[1], chapter_pages(web)[-1]
+        for path in ("", chapter, glossary, "search.html?q=corridor"):
+            tab.goto(explainer_server.url + path)
+            if path.startswith("search"):
+                tab.wait_for_selector(".search-results li")
+            elif path == chapter:
+                tab.locator("a.glossary-term").first.click()  # with a definition open
+            found[path or "index"] = axe_violations(tab)
+    finally:
+        context.close()
+    assert not any(found.values()), found

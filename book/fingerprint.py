@@ -116,10 +116,12 @@ def unsealed(name: str, data: bytes) -> dict | None:
 
 
 # The libraries whose versions shape an edition's bytes: the layout engine and its PDF
-# writer, font subsetting, images, the PDF joiner, the EPUB package, Markdown and HTML.
+# writer, font subsetting, images, the PDF joiner, the EPUB package, Markdown and HTML,
+# and the web edition's search index.
 LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pillow", "pikepdf", "pyphen", "tinycss2",
              "cssselect2", "tinyhtml5", "ebooklib", "lxml", "markdown-it-py",
-             "mdit-py-plugins", "jinja2", "markupsafe", "nh3", "pyyaml")
+             "mdit-py-plugins", "jinja2", "markupsafe", "nh3", "pyyaml",
+             "pagefind-bin-extended")
 
 
 @functools.cache

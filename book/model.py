@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from .errors import Problem
+
 ROLES = {
     "author": "aut",
     "editor": "edt",
@@ -77,6 +79,7 @@ class Metadata:
     cover: str = ""
     base_url: str = ""  # where the web edition is published ([web] base-url), "" unknown
     page_list: bool = True  # the EPUB maps the print edition's pages ([epub] page-list)
+    link_base: str = ""  # [links] base: where links that leave the book are resolved
 
     @property
     def authors(self) -> tuple[Contributor, ...]:
@@ -137,6 +140,7 @@ class Link:
     target_path: str  # project-relative chapter path; "" for a photo link
     anchor: str  # global id the href points at ('' for the chapter's start)
     raw: str
+    slot: str = ""  # the id parse wrote as the href (`#<slot>`), which assemble resolves
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,8 @@ class Chapter:
     intro: str = ""  # a data page's text before its entries (inline HTML)
     events: tuple[TimelineEvent, ...] = ()  # a timeline page's entries
     blocks: tuple[KeyFigures, ...] = ()  # by index, for the BLOCK_SLOTs of `body`
+    anchors: tuple[str, ...] = ()  # ids of raw HTML anchors (<a id>, <a name>) in `body`
+    title_id: str = ""  # the id the title heading would have: links to it go to the start
 
     @property
     def anchor_ids(self) -> frozenset[str]:
@@ -212,6 +218,7 @@ class Chapter:
         ids.update(f.ref_id for f in self.footnotes)
         ids.update(figure_id(p) for p, _ in self.photo_ids)
         ids.update(t.id for t in self.terms)
+        ids.update(self.anchors)
         return frozenset(ids)
 
 
@@ -262,6 +269,7 @@ class Book:
     edition: Edition
     extra_css: tuple[Asset, ...] = ()
     revisions: tuple[Revision, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # located problems the editions work around
 
     @property
     def terms(self) -> tuple[Term, ...]:

@@ -160,8 +160,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(report.as_json())
     else:
-        for finding in report.findings:
-            print(finding)
+        for line in report.lines():
+            print(line)
         print(report.summary(), file=sys.stderr)
     if report.errors:
         return EXIT_INPUT

@@ -12,18 +12,28 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..source.config import MANIFEST
-from ..errors import BookError, Problem, did_you_mean
+from ..errors import BookError, Collector, Problem, did_you_mean
 from ..source.load import PHOTO_MANIFEST, read_source
 from ..pipeline import edition_from_env, load_book
 from .rules import ERROR, RULES, WARNING
 from .photos import low_resolution, placed_photos, unused_photos
 from .typography import check_typography
+from ..source.schema import Mapping, Schema, TextList, TomlPlace
 from ..source.tomlfile import TomlDoc, parse_toml
 
 FALLBACK_RULE = "build-input"
+SHOWN_PER_RULE = 3  # typography warnings of one rule printed per file before a summary line
+SUMMARISED_PREFIX = "typo-"
 CHAPTER_GLOB = "chapters/*.md"
-SETTINGS = {"ignore": "rule ids silenced everywhere",
-            "files": "a table of file path or glob → rule ids silenced in those files"}
+_RULE_IDS = dict(says="silenced rules must be a list of rule ids",
+                 example='e.g. ["typo-straight-quote"]')
+CHECK = Schema({
+    "ignore": TextList(doc="Warning rule ids silenced everywhere.", **_RULE_IDS),
+    "files": Mapping(doc="File path or glob → warning rule ids silenced in those files.",
+                     values=TextList(doc="Rule ids silenced in the files.", **_RULE_IDS),
+                     says="'check.files' must be a table",
+                     example='[check.files] "chapters/x.md" = ["rule-id"]'),
+}, unknown_rule="check-config", bad_rule="check-config", otherwise="use ignore or files")
 
 
 @dataclass(frozen=True, order=True)
@@ -76,6 +86,23 @@ class Report:
         return (f"{_count(self.errors, 'error')}, {_count(self.warnings, 'warning')} in "
                 f"{_count(where, 'file')} ({len(self.files)} checked)")
 
+    def lines(self, shown: int = SHOWN_PER_RULE) -> list[str]:
+        """The findings as printed: after `shown` warnings of one typography rule in one
+        file, one line says how many more there are (JSON keeps every finding)."""
+        out: list[str] = []
+        seen: dict[tuple[str, str], int] = {}
+        for finding in self.findings:
+            key = (finding.path, finding.rule)
+            seen[key] = seen.get(key, 0) + 1
+            if not finding.rule.startswith(SUMMARISED_PREFIX) or seen[key] <= shown:
+                out.append(str(finding))
+            elif seen[key] == shown + 1:
+                more = sum(f.path == finding.path and f.rule == finding.rule
+                           for f in self.findings) - shown
+                out.append(f"{finding.path}:{finding.line}:{finding.col}: {finding.severity}: "
+                           f"…and {more:,} more {finding.rule} in this file [{finding.rule}]")
+        return out
+
     def as_json(self) -> str:
         return json.dumps({"findings": [asdict(f) for f in self.findings],
                            "errors": self.errors, "warnings": self.warnings,
@@ -121,12 +148,9 @@ def _unlisted(root: Path, doc: TomlDoc, listed: list[str]) -> list[Problem]:
             if rel not in listed]
 
 
-def _rule_ids(doc: TomlDoc, value, line: int | None, problems: list[Problem]) -> set[str]:
-    """Validate a list of rule ids to silence; only warnings can be silenced."""
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(Problem(MANIFEST, line, "silenced rules must be a list of rule ids",
-                                'e.g. ["typo-straight-quote"]', "check-config"))
-        return set()
+def _rule_ids(doc: TomlDoc, value: list[str], line: int | None,
+              problems: list[Problem]) -> set[str]:
+    """The rule ids of a list to silence; only warnings can be silenced."""
     good = set()
     for rule_id in value:
         where = doc.value_line(rule_id, "check") or line
@@ -148,26 +172,18 @@ def _settings(doc: TomlDoc | None, sources: list[str]) -> tuple[Settings, list[P
     """Read [check]; `sources` are the paths a per-file pattern may name."""
     settings, problems = Settings(), []
     table = doc.data.get("check") if doc else None
-    if not isinstance(table, dict):  # absent, or the wrong type (the build reports that)
-        return settings, problems
-    for key, value in table.items():
-        line = doc.line(key, "check")
-        if key == "ignore":
-            settings.ignore = _rule_ids(doc, value, line, problems)
-        elif key == "files" and isinstance(value, dict):
-            for pattern, rules in value.items():
-                where = doc.line(pattern, "check.files") or line
-                if not any(fnmatch.fnmatchcase(path, pattern) for path in sources):
-                    problems.append(Problem(MANIFEST, where, f"'{pattern}' matches no source file",
-                                            did_you_mean(pattern, sources), "check-config"))
-                settings.files[pattern] = _rule_ids(doc, rules, where, problems)
-        elif key == "files":
-            problems.append(Problem(MANIFEST, line, "'check.files' must be a table",
-                                    '[check.files] "chapters/x.md" = ["rule-id"]', "check-config"))
-        else:
-            problems.append(Problem(MANIFEST, line, f"unknown key 'check.{key}'",
-                                    did_you_mean(key, SETTINGS) or "use ignore or files",
-                                    "check-config"))
+    if doc is None or not isinstance(table, dict):  # absent, or the wrong type (the build
+        return settings, problems                   # reports that)
+    found = Collector()
+    values = CHECK.check(table, TomlPlace(doc, "check"), found, label="check.")
+    problems.extend(found.problems)
+    settings.ignore = _rule_ids(doc, values["ignore"], doc.line("ignore", "check"), problems)
+    for pattern, rules in values["files"].items():
+        where = doc.line(pattern, "check.files") or doc.line("files", "check")
+        if not any(fnmatch.fnmatchcase(path, pattern) for path in sources):
+            problems.append(Problem(MANIFEST, where, f"'{pattern}' matches no source file",
+                                    did_you_mean(pattern, sources), "check-config"))
+        settings.files[pattern] = _rule_ids(doc, rules, where, problems)
     return settings, problems
 
 
@@ -221,6 +237,7 @@ def check_project(root: Path) -> Report:
     if photos is not None and None not in chapters.values():
         problems.extend(unused_photos(photos, set().union(*map(placed_photos, chapters.values()))))
     if book is not None:
+        problems.extend(book.warnings)
         problems.extend(low_resolution(book))
     settings, config_problems = _settings(doc, sources)
     problems.extend(config_problems)

@@ -3,11 +3,16 @@ ids, numbers figures and checks every internal link against the anchors that exi
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
-from ..errors import Collector, did_you_mean
-from ..model import Asset, Book, Chapter, Edition, Figure, Metadata, Photo, Revision, figure_id
+from .. import fragments
+from ..errors import Collector, Problem, did_you_mean
+from ..model import (Asset, Book, Chapter, Edition, Figure, Link, Metadata, Photo, Revision,
+                     chapter_id, figure_id)
+from .parse import LINK_SLOT
 
 PHOTO_MANIFEST = "assets/photos.toml"
 
@@ -49,30 +54,109 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
                 placed[photo_id] = chapter.path
                 figures.append(Figure(len(figures) + 1, photos[photo_id], chapter.id))
 
-    by_path = {c.path: c for c in chapters}
     figure_ids = {figure_id(p) for p in placed}
-    for chapter in chapters:
-        for link in chapter.links:
-            if not link.target_path:
-                if link.anchor not in figure_ids:
-                    problems.add(chapter.path, link.line,
-                                 f"link '{link.raw}' names a photo that is not placed in the book",
-                                 did_you_mean(link.anchor[4:], [i[4:] for i in figure_ids]),
-                                 rule="link-photo-unplaced")
-                continue
-            target = by_path.get(link.target_path)
-            if target is None:
-                problems.add(chapter.path, link.line,
-                             f"link '{link.raw}' points at '{link.target_path}', "
-                             "which is not a chapter of the book",
-                             did_you_mean(link.target_path, by_path), rule="link-chapter-missing")
-            elif link.anchor not in target.anchor_ids:
-                known = [h.id.split("--", 1)[1] for h in target.headings]
-                wanted = link.anchor.split("--", 1)[-1]
-                problems.add(chapter.path, link.line,
-                             f"link '{link.raw}': no heading '#{wanted}' in {target.path}",
-                             did_you_mean(wanted, known), rule="link-fragment-missing")
+    links = _Links(meta, chapters, figure_ids, problems)
+    chapters = tuple(links.resolve(chapter) for chapter in chapters)
     problems.raise_if_any()
     numbered = tuple(replace(c, number=i) for i, c in enumerate(chapters, start=1))
     return Book(root=root, meta=meta, chapters=numbered, figures=tuple(figures),
-                assets=assets, edition=edition, extra_css=styles, revisions=revisions)
+                assets=assets, edition=edition, extra_css=styles, revisions=revisions,
+                warnings=tuple(links.warnings))
+
+
+class _Links:
+    """Resolves every internal link of the book. A link to a chapter or one of its anchors
+    keeps it; a fragment naming the chapter's title heading goes to the chapter's start; a
+    fragment that no longer exists (a renamed heading) is a warning and falls back to its
+    chapter; a link that leaves the book (`../std/index.html`, `/about/`, a file that is not
+    a chapter) becomes an absolute link under `[links] base`, or else a warning and plain
+    text. Photo links and data pages' links to chapters that do not exist are errors."""
+
+    def __init__(self, meta: Metadata, chapters: tuple[Chapter, ...], figure_ids: set[str],
+                 problems: Collector):
+        self.meta, self.figure_ids, self.problems = meta, figure_ids, problems
+        self.by_path = {c.path: c for c in chapters}
+        self.listed = set(meta.chapter_paths)  # a listed chapter that failed to parse is
+        self.warnings: list[Problem] = []  # reported apart: its links are not checked
+        folders = [posixpath.dirname(c) for c in meta.chapter_paths] or [""]
+        self.web_root = posixpath.commonpath(folders) if all(folders) else ""
+
+    def warn(self, chapter: Chapter, link: Link, message: str, hint: str, rule: str) -> None:
+        self.warnings.append(Problem(chapter.path, link.line, message, hint, rule))
+
+    def target(self, chapter: Chapter, link: Link) -> str | None:
+        """Where the link goes: `#anchor`, an absolute URL, or None (plain text)."""
+        target = self.by_path.get(link.target_path)
+        if target is None and link.target_path in self.listed:
+            return f"#{chapter_id(link.target_path)}"
+        if target is None:
+            return self.outside(chapter, link)
+        if link.anchor in target.anchor_ids:
+            return f"#{link.anchor}"
+        if link.anchor == target.title_id:
+            return f"#{target.id}"
+        known = [h.id.split("--", 1)[1] for h in target.headings]
+        wanted = link.anchor.split("--", 1)[-1]
+        hint = did_you_mean(wanted, known) or "the link goes to the chapter's start"
+        self.warn(chapter, link, f"link '{link.raw}': no heading '#{wanted}' in {target.path}",
+                  hint, "link-fragment-missing")
+        return f"#{target.id}"
+
+    def outside(self, chapter: Chapter, link: Link) -> str | None:
+        """A link that leaves the book: absolute under [links] base, else plain text."""
+        if self.meta.link_base:
+            page = posixpath.relpath(chapter.path, self.web_root or ".")
+            return urljoin(urljoin(self.meta.link_base, page), link.raw)
+        written = urlsplit(link.raw).path
+        listed = written.endswith(".md") and not link.target_path.startswith(("/", "../"))
+        where = (f"points at '{link.target_path}', which is not in 'chapters'" if listed
+                 else "leaves the book")
+        self.warn(chapter, link, f"link '{link.raw}' {where}",
+                  "set [links] base in book.toml to make it an absolute link; "
+                  "until then it is plain text", "link-outside-book")
+        return None
+
+    def resolve(self, chapter: Chapter) -> Chapter:
+        """The chapter with every link slot in its body and notes pointing where it goes."""
+        slots: dict[str, str | None] = {}
+        fallbacks: dict[str, str] = {}
+        for link in chapter.links:
+            if link.slot:
+                slots[link.slot] = self.target(chapter, link)
+            elif not link.target_path:
+                if link.anchor not in self.figure_ids:
+                    self.problems.add(chapter.path, link.line,
+                                      f"link '{link.raw}' names a photo that is not placed in the book",
+                                      did_you_mean(link.anchor[4:], [i[4:] for i in self.figure_ids]),
+                                      rule="link-photo-unplaced")
+            elif link.target_path not in self.by_path:
+                self.problems.add(chapter.path, link.line,
+                                  f"link '{link.raw}' points at '{link.target_path}', "
+                                  "which is not a chapter of the book",
+                                  did_you_mean(link.target_path, self.by_path),
+                                  rule="link-chapter-missing")
+            else:  # a data page's link: its entries carry the anchor itself
+                fallbacks[link.anchor] = self.target(chapter, link)[1:]
+        if not slots and not fallbacks:
+            return chapter
+        return replace(
+            chapter, body=_fill_slots(chapter.body, slots),
+            footnotes=tuple(replace(n, html=_fill_slots(n.html, slots)) for n in chapter.footnotes),
+            events=tuple(replace(e, anchor=fallbacks.get(e.anchor, e.anchor))
+                         for e in chapter.events))
+
+
+def _fill_slots(markup: str, slots: dict[str, str | None]) -> str:
+    """Point each link slot (`href="#_link-N"`) where it resolved; None leaves its text."""
+    if LINK_SLOT not in markup:
+        return markup
+    root = fragments.parse(markup)
+    for anchor in list(root.iter("a")):
+        slot = (anchor.get("href") or "")[1:]
+        if slot not in slots:
+            continue
+        if slots[slot] is None:
+            anchor.drop_tag()
+        else:
+            anchor.set("href", slots[slot])
+    return fragments.inner(root)

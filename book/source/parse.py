@@ -5,18 +5,28 @@ from __future__ import annotations
 
 import html
 import posixpath
+import re
 from urllib.parse import unquote, urlsplit
 
+from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.attrs.parse import ParseError, parse as parse_attrs
 
 from .. import fragments
 from ..errors import BookError, Collector
+from ..model import BLOCK_SLOT, Chapter, Footnote, Heading, KeyFigures, Link, chapter_id, figure_id
 from .frontmatter import split_front_matter, validate_front_matter
 from .markdown import clean_html, markdown_engine, slugify
-from ..model import Chapter, Footnote, Heading, Link, chapter_id, figure_id
 
 PHOTO_SCHEME = "photo:"
 _MD = markdown_engine()
+_PLAIN = MarkdownIt("commonmark")  # heading ids come from the text as written (no typographer)
+_HEADING_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")  # `## Options {#options .class}`
+# An opening tag and, inside it, an id or name attribute: raw HTML anchors become the
+# chapter's link targets (`<a id="x">`, `<a name="x">` → id `<chapter>--x`).
+_RAW_TAG = re.compile(r"<([A-Za-z][\w-]*)(\s[^<>]*)?>")
+_RAW_ID = re.compile(r"(\s)(id|name)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.IGNORECASE)
+LINK_SLOT = "_link-"  # href `#_link-N`: the chapter's Nth link, which assemble resolves
 
 
 def _inline(text: str) -> str:
@@ -24,9 +34,53 @@ def _inline(text: str) -> str:
 
 
 def _heading_text(inline: Token) -> str:
-    """A heading's text as rendered (typographic quotes, no Markdown marks): its id and,
-    for the first heading, the chapter title come from it."""
+    """A heading's text as rendered (typographic quotes, no Markdown marks): the chapter
+    title comes from the first heading's."""
     return "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+
+
+def _heading_slug(inline: Token) -> str:
+    """A heading's GitHub id, from its text as written (no typographic quotes or dashes:
+    `a -- b` gives `a----b` there), without Markdown marks or raw HTML tags."""
+    children = _PLAIN.parseInline(inline.content)[0].children or []
+    return slugify("".join(c.content for c in children if c.type in ("text", "code_inline")))
+
+
+def _heading_attributes(tokens: list[Token]) -> None:
+    """Honour a heading's trailing attribute block (`## Options {#options}`, as mdBook and
+    Pandoc read it; mdit-py-plugins' attribute parser reads the braces): its id replaces
+    the slug, its classes are kept, and the braces leave the heading's text."""
+    for index, tok in enumerate(tokens[:-1]):
+        inline = tokens[index + 1]
+        found = _HEADING_ATTRS.search(inline.content) if tok.type == "heading_open" else None
+        last = (inline.children or [None])[-1]
+        if not found or last is None or last.type != "text" or not last.content.rstrip().endswith("}"):
+            continue
+        try:
+            _, attrs = parse_attrs(found.group(1))
+        except ParseError:
+            continue
+        inline.content = inline.content[:found.start()]
+        last.content = _HEADING_ATTRS.sub("", last.content)
+        if attrs.get("id"):
+            tok.meta["id"] = attrs["id"]
+        if attrs.get("class"):
+            tok.attrSet("class", attrs["class"])
+
+
+def _hide_rust_lines(tokens: list[Token]) -> None:
+    """Drop the lines a Rust code block hides (`# ` or a lone `#`, as rustdoc and mdBook
+    do: they make the example compile, not read); `##` at a line's start stands for `#`."""
+    for tok in tokens:
+        if tok.type != "fence" or re.split(r"[\s,]", tok.info.strip(), maxsplit=1)[0] != "rust":
+            continue
+        kept = []
+        for line in tok.content.splitlines(keepends=True):
+            stripped = line.lstrip()
+            if stripped.rstrip("\n") == "#" or stripped.startswith("# "):
+                continue
+            kept.append(line.replace("##", "#", 1) if stripped.startswith("##") else line)
+        tok.content = "".join(kept)
 
 
 class _ChapterParser:
@@ -41,7 +95,9 @@ class _ChapterParser:
         self.photos: list[tuple[str, int]] = []
         self.images: list[tuple[str, int]] = []
         self.links: list[Link] = []
+        self.blocks: list[KeyFigures] = []
         self.used_ids: set[str] = set()
+        self.anchors: list[str] = []  # raw HTML anchors' ids
         self.src_lines: dict[str, int] = {}
         self.source: list[str] = []  # the chapter's lines, to place a reference exactly
         self.refused = False  # an image was refused before sanitizing (nh3 may blank its src)
@@ -71,12 +127,29 @@ class _ChapterParser:
         return fallback
 
     def unique_id(self, base: str) -> str:
-        candidate, n = f"{self.cid}--{base}", 1
+        """`<chapter>--<base>`, numbered -1, -2… after the first, as GitHub numbers repeats."""
+        candidate, n = f"{self.cid}--{base}", 0
         while candidate in self.used_ids:
             n += 1
             candidate = f"{self.cid}--{base}-{n}"
         self.used_ids.add(candidate)
         return candidate
+
+    def raw_anchors(self, markup: str) -> str:
+        """Raw HTML with each id (and each <a name>) made the chapter's own
+        `<chapter>--<id>`, recorded as a link target."""
+        def tag(match: re.Match) -> str:
+            element = match.group(1).lower()
+
+            def attribute(found: re.Match) -> str:
+                if found.group(2).lower() == "name" and element != "a":
+                    return found.group(0)
+                anchor = f"{self.cid}--{html.unescape(found.group(3).strip(chr(34) + chr(39)))}"
+                self.anchors.append(anchor)
+                self.used_ids.add(anchor)
+                return f'{found.group(1)}id="{html.escape(anchor)}"'
+            return _RAW_ID.sub(attribute, match.group(0))
+        return _RAW_TAG.sub(tag, markup)
 
     def resolve_local(self, target: str) -> str:
         """A link or image path relative to this chapter → project-relative POSIX path,
@@ -110,7 +183,8 @@ class _ChapterParser:
 
     def key_figures(self, tokens: list[Token]) -> None:
         """A fenced block with info `key-figures [Title]` and lines `value | label` becomes
-        a "by the numbers" box."""
+        a KeyFigures block, and an empty slot in the body where render puts its box. Runs
+        after `walk`, so that only an author's raw HTML meets its check for slots."""
         for tok in tokens:
             info = tok.info.strip().split(maxsplit=1) if tok.type == "fence" else []
             if not info or info[0] != "key-figures":
@@ -124,10 +198,16 @@ class _ChapterParser:
                 if not bar or not value.strip() or not label.strip():
                     self.problems.add(self.path, number, "a key-figures line must read 'value | label'")
                     continue
-                rows.append(f"<dt>{_inline(value.strip())}</dt><dd>{_inline(label.strip())}</dd>")
-            tok.type, tok.content = "html_block", (
-                f'<aside class="key-figures" aria-label="{html.escape(title)}">'
-                f'<p class="key-figures-title">{html.escape(title)}</p><dl>{"".join(rows)}</dl></aside>\n')
+                rows.append((self.cell(value.strip(), number), self.cell(label.strip(), number)))
+            tok.type, tok.content = "html_block", f'<div {BLOCK_SLOT}="{len(self.blocks)}"></div>\n'
+            self.blocks.append(KeyFigures(title, tuple(rows)))
+
+    def cell(self, text: str, line: int) -> str:
+        """One value or label of a key-figures box as sanitized inline HTML, its images and
+        links checked as the body's are."""
+        markup = _inline(text)
+        self.raw_html(markup, line)
+        return self.local_images(clean_html(markup))
 
     def walk(self, tokens: list[Token]) -> None:
         block_line = block_end = self.offset + 1
@@ -136,7 +216,7 @@ class _ChapterParser:
                 block_line, block_end = self.line_of(tok), tok.map[1] + self.offset
             if tok.type == "heading_open":
                 text = _heading_text(tokens[index + 1])
-                anchor = self.unique_id(slugify(text))
+                anchor = self.unique_id(tok.meta.get("id") or _heading_slug(tokens[index + 1]))
                 tok.attrSet("id", anchor)
                 self.headings.append(Heading(int(tok.tag[1]), text, anchor))
             for child in tok.children or []:
@@ -147,9 +227,11 @@ class _ChapterParser:
                     href = str(child.attrGet("href") or "")
                     self.link(child, self.where(href, block_line, block_end))
                 elif child.type == "html_inline":
-                    self.raw_html(child, block_line, block_end)
+                    self.raw_html(child.content, block_line, block_end)
+                    child.content = self.raw_anchors(child.content)
             if tok.type == "html_block":
-                self.raw_html(tok, block_line, block_end)
+                self.raw_html(tok.content, block_line, block_end)
+                tok.content = self.raw_anchors(tok.content)
 
     def image(self, tok: Token, line: int) -> None:
         src = str(tok.attrGet("src") or "")
@@ -162,12 +244,18 @@ class _ChapterParser:
         if not self.refuse_outside(src, line):
             self.src_lines.setdefault(src, line)
 
-    def raw_html(self, tok: Token, line: int, end: int | None = None) -> None:
-        """Record where raw <img src> are written; refuse those that are not project files
-        and raw <a href> that would reach an edition pointing at a file (links to chapters
-        are Markdown links; nh3 drops the href of disallowed schemes)."""
+    def raw_html(self, markup: str, line: int, end: int | None = None) -> None:
+        """Record where raw <img src> are written; refuse those that are not project files,
+        raw <a href> that would reach an edition pointing at a file (links to chapters
+        are Markdown links; nh3 drops the href of disallowed schemes) and the attribute
+        that marks the builder's own block slots."""
         end = line if end is None else end
-        for element in fragments.parse(tok.content).iter("img", "a"):
+        root = fragments.parse(markup)
+        if any(isinstance(e.tag, str) and e.get(BLOCK_SLOT) is not None for e in root.iter()):
+            self.problems.add(self.path, self.where(BLOCK_SLOT, line, end),
+                              f"raw HTML may not carry the '{BLOCK_SLOT}' attribute",
+                              "the builder marks where key-figures boxes go with it; remove it")
+        for element in root.iter("img", "a"):
             attr = "src" if element.tag == "img" else "href"
             value = element.get(attr)
             if value is None and element.tag == "a":
@@ -218,20 +306,22 @@ class _ChapterParser:
             self.problems.add(self.path, line, f"link '{href}' uses a scheme the book does not allow",
                               "use http(s), mailto, or a chapter file", rule="link-scheme")
             return
-        if parts.path:
+        if parts.path.startswith("/") or parts.query:
+            target = href  # site-relative: it leaves the book (assemble says what becomes of it)
+        elif parts.path:
             target = self.resolve_local(parts.path)
-            if not target.endswith(".md"):
-                self.problems.add(self.path, line, f"link '{href}' does not point at a chapter",
-                                  "link to a chapter's .md file, optionally with #heading",
-                                  rule="link-not-chapter")
-                return
-            target_cid = chapter_id(target)
+            stem, html_page = posixpath.splitext(target)[0], target.endswith(".html")
+            if html_page:  # mdBook's links: `x.html` is chapter `x.md`, `index.html` README.md
+                target = (posixpath.join(posixpath.dirname(target), "README.md")
+                          if posixpath.basename(stem) == "index" else f"{stem}.md")
         else:
-            target, target_cid = self.path, self.cid
+            target = self.path
         frag = unquote(parts.fragment)
-        anchor = f"{target_cid}--{frag}" if frag else target_cid  # figures: photo: links
-        self.links.append(Link(line, target, anchor, href))
-        tok.attrSet("href", f"#{anchor}")
+        target_cid = chapter_id(target)
+        anchor = f"{target_cid}--{frag}" if frag else target_cid
+        slot = f"{LINK_SLOT}{len(self.links)}"
+        self.links.append(Link(line, target, anchor, href, slot))
+        tok.attrSet("href", f"#{slot}")
 
 
 def _split_footnotes(tokens: list[Token]) -> tuple[list[Token], list[list[Token]]]:
@@ -259,7 +349,10 @@ def parse_chapter(path: str, text: str) -> Chapter:
     parser.source = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     env: dict = {}
     tokens = _MD.parse(fm.body, env)
+    _heading_attributes(tokens)
+    _hide_rust_lines(tokens)
     title = str(fm.data.get("title", "")).strip()
+    title_id = ""
     if not title:
         first = next((i for i, t in enumerate(tokens) if t.type == "heading_open"), None)
         if first is None:
@@ -267,11 +360,13 @@ def parse_chapter(path: str, text: str) -> Chapter:
                                "add 'title:' to the front matter or start with a '# Heading'",
                                rule="chapter-no-title")
         title = _heading_text(tokens[first + 1]).strip()
+        title_id = parser.unique_id(tokens[first].meta.get("id")
+                                    or _heading_slug(tokens[first + 1]))
         tokens = tokens[:first] + tokens[first + 3:]
     tokens = parser.photo_paragraphs(tokens)
-    parser.key_figures(tokens)
-    parser.walk(tokens)
     body_tokens, note_tokens = _split_footnotes(tokens)
+    parser.walk(body_tokens)  # each footnote apart: a link in one is not walked twice
+    parser.key_figures(body_tokens)
 
     footnotes: list[Footnote] = []
     for number, note in enumerate(note_tokens, start=1):
@@ -301,4 +396,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
         photo_ids=tuple(parser.photos),
         image_paths=tuple(parser.images),
         links=tuple(parser.links),
+        blocks=tuple(parser.blocks),
+        anchors=tuple(parser.anchors),
+        title_id=title_id,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Literal
+from typing import Literal, cast
 
 from lxml import etree, html
 
@@ -174,14 +174,14 @@ def repair_content_model(root: html.HtmlElement) -> None:
     for _ in range(4):  # a fix can expose another (a heading that held a list item)
         problems = content_model_problems(root)
         for element, kind, _ in problems:
-            _repair(element, kind)
+            _repair(cast(html.HtmlElement, element), kind)  # an lxml.html tree's elements
         if not problems:
             return
 
 
 def _repair(element: html.HtmlElement, kind: str) -> None:
     """Mend one problem content_model_problems found, the way a browser would show it."""
-    tag = element.tag
+    tag = str(element.tag)
     if kind == "nested-link":
         element.drop_tag()
     elif kind == "id":

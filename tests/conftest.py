@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.util
 import json
 import os
 import re
@@ -637,6 +638,21 @@ def mini_copy(tmp_path) -> Path:
 
 
 # --------------------------------------------------------------------------- no network
+
+NETGUARD = REPO / "tests" / "netguard"
+
+
+def pytest_configure(config) -> None:
+    """Block the network for the whole session: in this process from the start (module and
+    session fixtures too), and in every Python process the tests start, through
+    tests/netguard/sitecustomize.py on PYTHONPATH. Both leave loopback open; no_network
+    below closes it too for each test not marked localhost."""
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(NETGUARD), os.environ.get("PYTHONPATH")]))
+    spec = importlib.util.spec_from_file_location("netguard", NETGUARD / "sitecustomize.py")
+    assert spec and spec.loader
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
 
 @pytest.fixture(autouse=True)
 def no_network(request, monkeypatch):

@@ -10,19 +10,13 @@ from pathlib import Path
 import pytest
 
 from conftest import cli
+from helpers import line_of
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text("utf-8")
     assert text.count(old) == count, f"{old!r} occurs {text.count(old)} times in {path}"
     path.write_text(text.replace(old, new), "utf-8")
-
-
-def line_of(path: Path, needle: str) -> int:
-    """1-based line of the only line containing `needle`."""
-    lines = [n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if needle in line]
-    assert len(lines) == 1, f"{needle!r} on lines {lines} of {path}"
-    return lines[0]
 
 
 def build(project: Path, out: Path, *extra: str):

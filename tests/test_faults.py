@@ -24,10 +24,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_hostile import digests, entries, one_error, run_blocked, run_main
 
 from book.cli import main as cli
 from conftest import MINI, REPO
+from helpers import digests, entries, one_error, run_blocked, run_main
 
 EPOCH = "1700000000"
 # What a build may leave in the output folder when it is killed: its temporary files and

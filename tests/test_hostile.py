@@ -11,23 +11,17 @@ Raw HTML that is cleaned rather than refused is checked in the built editions th
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
-import io
-import os
 import shutil
 import socket
-import subprocess
-import sys
 import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from book.cli import main as cli
-from conftest import MINI, REPO
+from conftest import MINI
+from helpers import digests, entries, line_of, one_error, run_blocked, run_main
 
 CORPUS = Path(__file__).parent / "fixtures" / "hostile"
 CASES = tomllib.loads((CORPUS / "cases.toml").read_text("utf-8"))["case"]
@@ -36,46 +30,6 @@ SVG_IMAGE = "![an SVG drawing](../assets/hostile.svg)"
 
 
 # --------------------------------------------------------------------------- helpers
-
-BOOKKEEPING = (".book.lock", ".book-cache")  # the build lock, the no-op rebuild's record
-
-
-def _ours(folder: Path, path: Path) -> bool:
-    return path.relative_to(folder).parts[0] not in BOOKKEEPING
-
-
-def digests(folder: Path) -> dict[str, str]:
-    """sha256 of every file under `folder` (bookkeeping aside), by relative path."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and _ours(folder, p)}
-
-
-def entries(folder: Path) -> set[str]:
-    """Every file and folder under `folder` (bookkeeping aside)."""
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if _ours(folder, p)}
-
-
-def run_main(args: list[str]) -> tuple[int, str, str]:
-    """`book …` in-process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(args)
-    return code, out.getvalue(), err.getvalue()
-
-
-def one_error(stderr: str) -> str:
-    assert "Traceback" not in stderr, stderr
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, "expected exactly one error line:\n" + stderr
-    assert lines[0].startswith("error: "), lines[0]
-    return lines[0]
-
-
-def line_of(path: Path, needle: str) -> int:
-    found = [n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if needle in line]
-    assert len(found) == 1, f"{needle!r} is on lines {found} of {path}"
-    return found[0]
-
 
 def append(path: Path, text: str) -> None:
     path.write_text(path.read_text("utf-8").rstrip("\n") + "\n\n" + text, "utf-8")
@@ -171,29 +125,6 @@ def test_hostile_reference_is_refused_in_every_edition(case, hostile_project):
 # there too (any connect or DNS lookup is reported on stderr and fails), for every edition.
 E2E = ["md-image-metadata-http.md", "raw-img-file-url.md", "css-font-face.css",
        "svg-xxe.svg", "photos-file-symlink.toml", "book-cover-dotdot.toml"]
-
-NO_NETWORK = """
-import socket, sys
-def blocked(*args, **kwargs):
-    sys.stderr.write("NETWORK ATTEMPT %r\\n" % (args,))
-    raise OSError("network blocked")
-socket.socket.connect = socket.socket.connect_ex = blocked
-socket.getaddrinfo = socket.create_connection = blocked
-from book.cli.main import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def run_blocked(args: list[str], wait: bool = True):
-    """The real `book` command in a child process whose sockets cannot connect."""
-    command = [sys.executable, "-c", NO_NETWORK, *args]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
-    if not wait:
-        return subprocess.Popen(command, cwd=REPO, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return subprocess.run(command, cwd=REPO, env=env, text=True, capture_output=True,
-                          timeout=300)
-
 
 def test_hostile_cases_end_to_end(tmp_path, previous):
     """The real command, all editions at once and each alone, started in parallel."""

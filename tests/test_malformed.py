@@ -14,9 +14,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from test_hostile import one_error, run_main
 
 from conftest import MINI
+from helpers import one_error, run_main
 
 BOOK, ONE, TWO, PHOTOS = "book.toml", "chapters/one.md", "chapters/two.md", "assets/photos.toml"
 CAPTION = "A beadlet anemone opens its tentacles in a rock pool at low tide."

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from test_hostile import run_main
 
 import book
 from conftest import MINI
+from helpers import run_main
 
 # ---------------------------------------------------------------- watching the disk
 

@@ -3,10 +3,7 @@ drives one stage directly) the way the problem showed itself, and checks the fix
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import re
 import shutil
 import subprocess
 import zipfile
@@ -16,47 +13,13 @@ import pytest
 from lxml import etree
 
 from conftest import MINI, NS, cli
+from helpers import error_lines, line_of, project_with, run_main
 
 TOML_HEAD = 'kind = "{kind}"\ntitle = "{title}"\n'
 
 
-def project_with(tmp_path: Path, files: dict[str, str], chapters: list[str]) -> Path:
-    """A copy of the mini project with extra files and book.toml listing `chapters`."""
-    project = tmp_path / "project"
-    shutil.copytree(MINI, project)
-    for name, text in files.items():
-        (project / name).parent.mkdir(parents=True, exist_ok=True)
-        (project / name).write_text(text, "utf-8")
-    manifest = project / "book.toml"
-    listed = "chapters = [\n" + "".join(f'  "{c}",\n' for c in chapters) + "]"
-    manifest.write_text(re.sub(r"^chapters = .*$", lambda _: listed,
-                               manifest.read_text("utf-8"), flags=re.M), "utf-8")
-    return project
-
-
-def line_of(path: Path, needle: str) -> int:
-    found = [n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if needle in line]
-    assert len(found) == 1, f"{needle!r} is on lines {found} of {path}"
-    return found[0]
-
-
-def error_lines(stderr: str) -> list[str]:
-    assert "Traceback" not in stderr, stderr
-    return [line for line in stderr.splitlines() if line.startswith("error: ")]
-
-
 def build_web(project: Path, out: Path):
     return cli(["build", str(project), "--out", str(out), "--format", "html", "--quiet"])
-
-
-def run_main(args: list[str]) -> tuple[int, str]:
-    """`book …` in-process, for faults injected with monkeypatch: (exit code, stderr)."""
-    from book.cli import main as book_cli
-
-    err = io.StringIO()
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-        code = book_cli.main(args)
-    return code, err.getvalue()
 
 
 # --------------------------------------------------------------------------- 1. data pages
@@ -262,12 +225,12 @@ def test_unexpected_failure_in_check_serve_verify_is_one_line(command, target, m
     monkeypatch.setattr(f"{module}.{name}", fail)
     args = [command, str(tmp_path / "x.epub")] if command == "verify" else [command, str(MINI)]
     monkeypatch.delenv("BOOK_DEBUG", raising=False)
-    code, stderr = run_main(args)
+    code, _, stderr = run_main(args)
     assert code == 1
     assert stderr == (f"error: {command} failed: TimeoutExpired: Command '['java']' timed out "
                       "after 600 seconds\n")
     monkeypatch.setenv("BOOK_DEBUG", "1")
-    code, stderr = run_main(args)
+    code, _, stderr = run_main(args)
     assert code == 1 and "Traceback" in stderr
 
 

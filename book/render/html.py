@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from .. import __version__
 from .. import fragments
-from . import glossary
+from . import code, glossary
 from ..model import Book, Chapter, Download, Footnote, PageMark, Part, Rendition
 
 ROLE_LABELS = {
@@ -51,6 +51,7 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
     edition; `xhtml` also adds the epub:type semantics EPUB readers act on."""
     root = fragments.parse(chapter.body)
     if chapter.kind == "chapter":
+        code.highlight(root, wrap=inline_notes)  # before the terms: code links no term
         glossary.link_terms(root, book.terms, chapter.id, epub=xhtml)
     elif chapter.kind == "glossary":
         glossary.annotate(root, uses, page_numbers=inline_notes, epub=xhtml)

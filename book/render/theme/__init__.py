@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from ...model import Book
+from ..code import stylesheet as code_stylesheet
 
 THEME = Path(str(resources.files("book.render") / "theme"))
 FONTS = THEME / "fonts"
@@ -73,4 +74,5 @@ def stylesheet(edition: str, book: Book | None) -> str:
     """The theme's CSS for one edition ('print', 'epub' or 'web'), fonts first."""
     css = [font_faces(faces_for(book))]
     css += [(THEME / name).read_text("utf-8") for name in ("base.css", f"{edition}.css")]
+    css.append(code_stylesheet(edition))
     return "\n".join(css)

@@ -32,7 +32,7 @@ KEY_BYTES = 32
 
 
 def _files(folder: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for base, dirs, names in os.walk(folder):
         here = Path(base)
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)

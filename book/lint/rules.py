@@ -1,6 +1,7 @@
 """The catalogue of `book check` rules. Errors are the problems `book build` refuses (the
 builder tags each BookError problem with one of these ids), so check and build agree;
-warnings are style and completeness rules that only `book check` applies, and only they can
+warnings are style and completeness rules that only `book check` applies, or problems the build
+works around and reports (a stale link fragment, a link that leaves the book); only they can
 be silenced in book.toml's [check] table."""
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ RULES: dict[str, Rule] = {
         "build-input": "Any other input the builder refuses.",
         "check-config": "The [check] table of book.toml names an unknown rule, a rule that "
                         "cannot be silenced, or a file that does not exist.",
-        "toml-syntax": "book.toml or assets/photos.toml is not valid TOML.",
+        "toml-syntax": "book.toml, assets/photos.toml or a data page is not valid TOML.",
         "file-unreadable": "A source file cannot be read.",
         "file-not-utf8": "A source file is not UTF-8 text.",
         "manifest-not-found": "The folder has no book.toml.",
         "manifest-unknown-key": "book.toml has a key the builder does not know.",
         "manifest-missing-key": "book.toml lacks a required key.",
-        "manifest-bad-value": "A book.toml value has the wrong type or form.",
+        "manifest-bad-value": "A book.toml value has the wrong type or form (e.g. a date "
+                              "that is not a real date, an identifier that is no UUID or "
+                              "ISBN URN or http(s) URL).",
         "manifest-chapter-twice": "A chapter is listed twice in book.toml.",
         "manifest-chapter-missing": "A chapter listed in book.toml does not exist.",
         "manifest-chapter-outside": "A chapter listed in book.toml is outside the project.",
@@ -46,6 +49,11 @@ RULES: dict[str, Rule] = {
         "front-matter-syntax": "A chapter's front matter is not valid YAML.",
         "front-matter-unknown-key": "A chapter's front matter has an unknown key.",
         "front-matter-type": "A front matter value is not non-empty text.",
+        "data-page-unknown-key": "A data page (timeline, glossary) or one of its entries has "
+                                 "a key the builder does not know.",
+        "data-page-bad-value": "A data page value has the wrong type or form.",
+        "data-page-missing-key": "A data page or one of its entries lacks a required key.",
+        "data-page-no-entries": "A timeline has no [[events]], or a glossary no [[terms]].",
         "chapter-no-title": "A chapter has neither a front matter title nor a heading.",
         "photo-unknown": "A chapter places a photo id that is not in the manifest.",
         "photo-placed-twice": "A photo is placed more than once.",
@@ -61,8 +69,9 @@ RULES: dict[str, Rule] = {
         "photo-alt-is-caption": "A photo's alt text repeats its caption.",
         "photo-file-missing": "A placed photo's image file does not exist.",
         "link-chapter-missing": "A link points at a file that is not a chapter of the book.",
-        "link-fragment-missing": "A link points at a heading that does not exist.",
         "link-photo-unplaced": "A link points at a photo that is not placed in the book.",
+        "include-missing": "An mdBook {{#include}} names a file, line range or anchor that "
+                           "does not exist, or a file outside the project.",
         "link-scheme": "A link uses a URL scheme the book does not allow.",
         "link-not-chapter": "A local link does not point at a chapter file.",
         "image-missing": "An image file does not exist.",
@@ -76,6 +85,12 @@ RULES: dict[str, Rule] = {
         "manifest-chapter-unlisted": "A Markdown file in chapters/ is not listed in book.toml.",
         "photo-unused": "A photo in the manifest is never placed in a chapter.",
         "photo-low-resolution": "A photo would print under 150 dpi across the text column.",
+        "link-fragment-missing": "A link points at a heading that does not exist (the build "
+                                 "links to the chapter's start; `--strict` and `book release` "
+                                 "refuse it).",
+        "link-outside-book": "A link leaves the book (`../std/index.html`, `/about/`, a file "
+                             "that is not a chapter) and book.toml has no [links] base: the "
+                             "editions print its text without the link.",
         "heading-skip": "A heading skips a level (e.g. '####' after '##').",
         "typo-straight-quote": "A straight quote or apostrophe instead of a typographic one.",
         "typo-double-hyphen": "'--' or '---' written for a dash.",

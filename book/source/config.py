@@ -27,6 +27,15 @@ EPUB = Schema({
                       "`false`: no page-list, and an EPUB built alone lays nothing out."),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
 
+LINKS = Schema({
+    "base": Text(blank=True, doc="The URL the book is published under (mdBook's site), e.g. "
+                 "`https://doc.rust-lang.org/book/`: a link that leaves the book (`../std/`, "
+                 "`/about/`, a file that is not a chapter) becomes an absolute link resolved "
+                 "against it with the chapter's path; without it such a link is a warning and "
+                 "plain text.", pattern=r"https?://[^\s#?]+/",
+                 form="must be an http(s) URL ending in '/', e.g. 'https://example.org/book/'"),
+}, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
+
 BOOK = Schema({
     "title": Text(required=True, doc="The book's title."),
     "subtitle": Text(blank=True, doc="Subtitle printed under the title."),
@@ -52,6 +61,7 @@ BOOK = Schema({
                               schema=CONTRIBUTOR, not_table="each contributor must be a table"),
     "check": Table(doc="Warnings `book check` silences: `ignore`, `[check.files]` (see `book check`)."),
     "epub": Table(doc="Options of the EPUB edition.", schema=EPUB),
+    "links": Table(doc="Where links that leave the book point: `base`.", schema=LINKS),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value",
     missing_rule="manifest-missing-key")
 
@@ -110,4 +120,5 @@ def parse_config(doc: TomlDoc) -> Metadata:
         chapter_paths=tuple(values["chapters"]),
         cover=values["cover"],
         page_list=values["epub"]["page-list"],
+        link_base=values["links"]["base"],
     )

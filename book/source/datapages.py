@@ -7,75 +7,69 @@ from __future__ import annotations
 import posixpath
 from html import escape
 
-from ..errors import BookError, Collector, did_you_mean
+from ..errors import Collector
 from .markdown import render_inline, slugify
 from ..model import Chapter, Link, Term, chapter_id
+from .schema import Choice, Prose, Schema, TableList, Text, TextList, TomlPlace
 from .tomlfile import TomlDoc, parse_toml
 
 KINDS = ("timeline", "glossary")
-PAGE_KEYS = {"kind": "timeline or glossary", "title": "Page title", "intro": "Text before the list",
-             "events": "[[events]] of a timeline", "terms": "[[terms]] of a glossary"}
-EVENT_KEYS = {"date": "When (as the source gives it)", "title": "What happened, in a few words",
-              "note": "One sentence", "link": "Optional chapter link, e.g. 02-x.md#heading"}
-TERM_KEYS = {"term": "The term", "definition": "A short definition",
-             "also": "Other forms that count as a use (list)"}
+_ENTRY_WORDING = dict(unknown="unknown key '{key}' in [[{owner}]]", bad="'{key}' {problem}",
+                      missing="[[{owner}]] entry has no '{key}'",
+                      unknown_rule="data-page-unknown-key", bad_rule="data-page-bad-value",
+                      missing_rule="data-page-missing-key")
+EVENT = Schema({
+    "date": Prose(required=True, doc="When it happened, as the source gives it."),
+    "title": Prose(required=True, doc="What happened, in a few words."),
+    "note": Prose(required=True, doc="One sentence on it."),
+    "link": Prose(default=None, doc="A chapter or heading to read more, e.g. `02-x.md#heading`."),
+}, **_ENTRY_WORDING)
+TERM = Schema({
+    "term": Prose(required=True, doc="The term as the glossary lists it."),
+    "definition": Prose(required=True, doc="A short definition."),
+    "also": TextList(doc="Other forms that count as a use of the term.", expect="must be a list of text",
+                     items="must be a list of text"),
+}, **_ENTRY_WORDING)
+PAGE = Schema({
+    "kind": Choice(required=True, doc="`timeline` or `glossary`.", choices=KINDS,
+                   says=f"'kind' must be one of: {', '.join(KINDS)}"),
+    "title": Prose(required=True, doc="The page title.", says="the page needs a 'title'"),
+    "intro": Text(blank=True, doc="Text before the list.", expect="must be text"),
+    "events": TableList(doc="The events of a timeline, in order.", schema=EVENT,
+                        not_table="each 'events' entry must be a table",
+                        not_table_hint="write it as [[events]]"),
+    "terms": TableList(doc="The terms of a glossary (listed alphabetically).", schema=TERM,
+                       not_table="each 'terms' entry must be a table",
+                       not_table_hint="write it as [[terms]]"),
+}, unknown_rule="data-page-unknown-key", bad_rule="data-page-bad-value",
+    missing_rule="data-page-missing-key")
 
 
-def _check_entries(doc: TomlDoc, table: str, keys: dict[str, str], required: tuple[str, ...],
-                   problems: Collector) -> list[dict]:
-    """The entries of `table` fit to build the page from; each one that is not a table, or
-    has a wrong, unknown or missing value, is reported and left out."""
-    entries = doc.data.get(table, [])
-    if not isinstance(entries, list) or not entries:
-        problems.add(doc.path, doc.line(table), f"the page needs at least one [[{table}]] entry")
-        return []
-    good = []
-    for index, entry in enumerate(entries):
-        where = doc.table_line(table, index) or doc.line(table)  # (an inline array: its key)
-        if not isinstance(entry, dict):
-            problems.add(doc.path, where, f"each '{table}' entry must be a table",
-                         f"write it as [[{table}]]")
-            continue
-        before = len(problems.problems)
-        for key, value in entry.items():
-            line = doc.line(key, table, index) or where
-            if key not in keys:
-                problems.add(doc.path, line, f"unknown key '{key}' in [[{table}]]",
-                             did_you_mean(key, keys))
-            elif key == "also":
-                if not (isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)):
-                    problems.add(doc.path, line, "'also' must be a list of text")
-            elif not isinstance(value, str) or not value.strip():
-                problems.add(doc.path, line, f"'{key}' must be non-empty text")
-        for key in (k for k in required if k not in entry):
-            problems.add(doc.path, where, f"[[{table}]] entry has no '{key}'", keys[key])
-        if len(problems.problems) == before:
-            good.append({**entry, "_line": where or 0})
-    return good
+def _check_entries(doc: TomlDoc, table: str, values: dict, problems: Collector) -> list[dict]:
+    """The valid entries of `table` to build the page from (the schema reported and left
+    out the others); a page without any entry is refused."""
+    if not doc.data.get(table):  # (not a list at all: the schema said so)
+        problems.add(doc.path, doc.line(table), f"the page needs at least one [[{table}]] entry",
+                     rule="data-page-no-entries")
+    return [{**entry.values, "_line": entry.line or 0} for entry in values.get(table, [])]
 
 
 def parse_data_page(path: str, text: str) -> Chapter:
     """A timeline or glossary TOML file → a Chapter whose body lists its entries."""
     doc = parse_toml(path, text)
     problems = Collector()
-    for key in doc.data:
-        if key not in PAGE_KEYS:
-            problems.add(path, doc.line(key), f"unknown key '{key}'", did_you_mean(key, PAGE_KEYS))
-    kind = doc.data.get("kind")
-    if kind not in KINDS:
-        raise BookError.at(path, doc.line("kind") or 1, f"'kind' must be one of: {', '.join(KINDS)}")
+    values = PAGE.check(doc.data, TomlPlace(doc), problems, where=1)
+    kind = values.get("kind")
+    if kind is None:  # which entries to check depends on it
+        problems.raise_if_any()
     title = doc.data.get("title")
-    if not isinstance(title, str) or not title.strip():
-        problems.add(path, doc.line("title") or 1, "the page needs a 'title'")
     cid = chapter_id(path)
     intro = doc.data.get("intro", "")
-    if not isinstance(intro, str):
-        problems.add(path, doc.line("intro"), "'intro' must be text")
     body = f'<p class="intro">{render_inline(intro)}</p>\n' if isinstance(intro, str) and intro else ""
     links: list[Link] = []
     terms: list[Term] = []
     if kind == "timeline":
-        events = _check_entries(doc, "events", EVENT_KEYS, ("date", "title", "note"), problems)
+        events = _check_entries(doc, "events", values, problems)
         items = []
         for event in events:
             more = ""
@@ -91,7 +85,7 @@ def parse_data_page(path: str, text: str) -> Chapter:
                          f'<p class="timeline-note">{render_inline(event["note"])}{more}</p></li>')
         body += '<ol class="timeline">\n' + "\n".join(items) + "\n</ol>\n"
     else:
-        entries = _check_entries(doc, "terms", TERM_KEYS, ("term", "definition"), problems)
+        entries = _check_entries(doc, "terms", values, problems)
         rows = []
         for entry in sorted(entries, key=lambda e: (e["term"].casefold(), e["_line"])):
             term_id = f"{cid}--{slugify(entry['term'])}"

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 
 import yaml
 
-from ..errors import BookError, Collector, did_you_mean
+from ..errors import BookError, Collector
+from .schema import KeyLines, Prose, Schema
 
-FRONT_MATTER_KEYS = {
-    "title": "The chapter title (else the first heading is used).",
-    "short_title": "Running head and short contents label.",
-    "description": "One-line summary of the chapter.",
-}
+FRONT_MATTER = Schema({
+    "title": Prose(doc="The chapter title (else the first heading is used)."),
+    "short_title": Prose(doc="Running head and short contents label."),
+    "description": Prose(doc="One-line summary of the chapter."),
+}, unknown="unknown front matter key '{key}'", bad="front matter '{key}' {problem}",
+    unknown_rule="front-matter-unknown-key", bad_rule="front-matter-type")
 
 
 def _refuse_bad_keys(node: yaml.Node | None) -> None:
@@ -97,13 +99,5 @@ def split_front_matter(path: str, text: str) -> FrontMatter:
 def validate_front_matter(path: str, fm: FrontMatter) -> None:
     """Refuse unknown keys and non-text values, all at once, each at its own line."""
     problems = Collector()
-    for key, value in fm.data.items():
-        line = fm.lines.get(str(key))
-        if key not in FRONT_MATTER_KEYS:
-            problems.add(path, line, f"unknown front matter key '{key}'",
-                         did_you_mean(str(key), FRONT_MATTER_KEYS),
-                         rule="front-matter-unknown-key")
-        elif not isinstance(value, str) or not value.strip():
-            problems.add(path, line, f"front matter '{key}' must be non-empty text",
-                         rule="front-matter-type")
+    FRONT_MATTER.check(fm.data, KeyLines(path, fm.lines), problems)
     problems.raise_if_any()

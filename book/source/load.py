@@ -19,22 +19,32 @@ from .config import MANIFEST, parse_config
 from ..errors import BookError, Collector, did_you_mean
 from ..model import FIGURE_KINDS, LICENCES, Asset, Metadata, Photo, media_type
 from .paths import OutsideProject, css_problems, resolve_inside
+from .schema import PROSE, Choice, Prose, Schema, TomlPlace
 from .tomlfile import TomlDoc, parse_toml
 
 PHOTO_MANIFEST = "assets/photos.toml"
 CHANGELOG = "CHANGELOG.md"
 STYLES = "styles"  # project CSS: every styles/*.css
-PHOTO_KEYS = {
-    "file": "Image file, relative to the assets/ folder.",
-    "caption": "Caption printed under the photo.",
-    "credit": "Credit line, e.g. 'Name/Agency'.",
-    "alt": "Alt text describing the image (not the caption).",
-    "source": "Where the original photograph appeared.",
-    "licence": "Licence status: " + ", ".join(LICENCES) + ".",
-    "subject": "Short subject phrase (printed on generated stand-ins).",
-    "kind": "photo (default), map, chart or illustration: sets the credit's wording.",
-}
-REQUIRED_PHOTO_KEYS = ("file", "caption", "credit", "alt", "licence")
+PHOTO = Schema({
+    "file": Prose(required=True, doc="Image file, relative to the assets/ folder.",
+                  rule="photo-missing-file"),
+    "caption": Prose(required=True, doc="Caption printed under the photo.",
+                     rule="photo-missing-caption"),
+    "credit": Prose(required=True, doc="Credit line, e.g. 'Name/Agency'.",
+                    rule="photo-missing-credit"),
+    "alt": Prose(required=True, doc="Alt text describing the image (not the caption).",
+                 rule="photo-missing-alt"),
+    "source": Prose(doc="Where the original photograph appeared."),
+    "licence": Choice(required=True, doc="Licence status: " + ", ".join(LICENCES) + ".",
+                      expect=PROSE, filled=PROSE, choices=LICENCES, rule="photo-missing-licence",
+                      unknown="unknown licence status '{value}'", unknown_rule="photo-licence"),
+    "subject": Prose(doc="Short subject phrase (printed on generated stand-ins)."),
+    "kind": Choice(default="photo", doc="photo (default), map, chart or illustration: sets the "
+                   "credit's wording.", expect=PROSE, filled=PROSE, choices=FIGURE_KINDS,
+                   unknown="unknown kind '{value}'", unknown_rule="photo-bad-value"),
+}, unknown="unknown key '{key}' in photo '{owner}'", bad="'{key}' of photo '{owner}' {problem}",
+    missing="photo '{owner}' has no '{key}'", unknown_rule="photo-unknown-key",
+    bad_rule="photo-bad-value", missing_rule="photo-missing-{key}")
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
 # The public DOCTYPEs that SVG editors (Graphviz, Illustrator, Inkscape) write: they declare
 # nothing and load nothing here, so an SVG whose only DOCTYPE is one of these is accepted
@@ -171,31 +181,8 @@ def load_photos(root: Path) -> dict[str, Photo]:
             problems.add(PHOTO_MANIFEST, doc.line(photo_id), f"'{photo_id}' must be a table [{photo_id}]",
                          rule="photo-bad-value")
             continue
-        for key, value in entry.items():
-            if key not in PHOTO_KEYS:
-                problems.add(PHOTO_MANIFEST, doc.line(key, photo_id),
-                             f"unknown key '{key}' in photo '{photo_id}'", did_you_mean(key, PHOTO_KEYS),
-                             rule="photo-unknown-key")
-            elif not isinstance(value, str) or not value.strip():
-                problems.add(PHOTO_MANIFEST, doc.line(key, photo_id),
-                             f"'{key}' of photo '{photo_id}' must be non-empty text",
-                             rule=(f"photo-missing-{key}" if key in REQUIRED_PHOTO_KEYS
-                                   else "photo-bad-value"))
-        for key in REQUIRED_PHOTO_KEYS:
-            if key not in entry:
-                problems.add(PHOTO_MANIFEST, line, f"photo '{photo_id}' has no '{key}'", PHOTO_KEYS[key],
-                             rule=f"photo-missing-{key}")
-        licence = entry.get("licence")
-        kind = entry.get("kind", "photo")
-        if isinstance(kind, str) and kind not in FIGURE_KINDS:
-            problems.add(PHOTO_MANIFEST, doc.line("kind", photo_id), f"unknown kind '{kind}'",
-                         did_you_mean(kind, FIGURE_KINDS) or "use one of: " + ", ".join(FIGURE_KINDS),
-                         rule="photo-bad-value")
-        if isinstance(licence, str) and licence not in LICENCES:
-            problems.add(PHOTO_MANIFEST, doc.line("licence", photo_id),
-                         f"unknown licence status '{licence}'",
-                         did_you_mean(licence, LICENCES) or "use one of: " + ", ".join(LICENCES),
-                         rule="photo-licence")
+        values = PHOTO.check(entry, TomlPlace(doc, photo_id), problems, where=line,
+                             owner=photo_id)
         if (isinstance(entry.get("alt"), str) and entry.get("alt", "").strip()
                 == str(entry.get("caption", "")).strip()):
             problems.add(PHOTO_MANIFEST, doc.line("alt", photo_id),
@@ -208,12 +195,11 @@ def load_photos(root: Path) -> dict[str, Photo]:
             if _image_file(root, entry["file"], file, PHOTO_MANIFEST,
                            doc.line("file", photo_id), problems) is None:
                 continue
-        if all(isinstance(entry.get(k), str) for k in REQUIRED_PHOTO_KEYS):
+        if values.keys() == PHOTO.fields.keys():  # (a bad value is left out)
             photos[photo_id] = Photo(
-                id=photo_id, file=file, caption=entry["caption"],
-                credit=entry["credit"], alt=entry["alt"], source=entry.get("source", ""),
-                licence=entry["licence"], subject=entry.get("subject", ""), line=line,
-                kind=str(entry.get("kind", "photo")))
+                id=photo_id, file=file, caption=values["caption"], credit=values["credit"],
+                alt=values["alt"], source=values["source"], licence=values["licence"],
+                subject=values["subject"], line=line, kind=values["kind"])
     problems.raise_if_any()
     return photos
 

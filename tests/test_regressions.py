@@ -330,14 +330,3 @@ def test_book_of_data_pages_only_builds_an_epub(tmp_path):
     assert opf.xpath("//opf:guide/opf:reference[@type='text']/@href", namespaces=NS) == [
         "timeline.xhtml"]
 
-
-# --------------------------------------------------------------------------- 14. glossary
-
-def test_glossary_term_without_a_definition_element_is_left_alone():
-    from book import fragments
-    from book.render import glossary
-
-    root = fragments.parse('<dl class="glossary"><dt id="g--pool">Pool</dt></dl>')
-    glossary.annotate(root, {"g--pool": [("one", "Tides", "one--gref-pool")]},
-                      page_numbers=False, epub=True)
-    assert fragments.inner(root) == '<dl class="glossary"><dt id="g--pool">Pool</dt></dl>'

@@ -20,7 +20,7 @@ from ..errors import BuildError
 from ..model import Book, Part, Rendition
 from ..output import atomic_write
 from ..render.cover import make_cover
-from ..render.html import build_date
+from ..render.html import build_date, chapter_content
 from ..render.theme import FONTS, faces_for, stylesheet
 
 CSS_NAME = "book.css"
@@ -61,7 +61,7 @@ def _all_images_have_alt(book: Book) -> bool:
     from lxml import html
 
     for chapter in book.chapters:
-        root = html.fragment_fromstring(chapter.body or "<p></p>", create_parent="div")
+        root = html.fragment_fromstring(chapter_content(chapter) or "<p></p>", create_parent="div")
         if any(not (img.get("alt") or "").strip() for img in root.iter("img")):
             return False
     return all(f.photo.alt.strip() for f in book.figures)

@@ -4,8 +4,9 @@ chunk comes back from the cache; the stitcher joins their PDFs.
 
 Every chunk starts on a recto, as it does in the whole book, so a chunk lays out the same
 wherever it falls. The only thing it cannot know alone is where another chunk's anchors
-land: a page reference across chunks (contents, picture credits, glossary) carries the page
-number as `data-page` (print.css prints it in place of target-counter), and its href
+land: a page reference across chunks (a link marked PAGE_REF: contents, picture credits,
+glossary) carries the page number as `data-page` (print.css prints it in place of
+target-counter), and its href
 points at LINK_BASE, which the stitcher turns back into a link to the named destination.
 
 A laid-out chunk (Laid) is placed in the book (Placed) after the chunks before it; its
@@ -17,26 +18,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
-
 from .. import fragments
-from ..model import PageMark, Part, Rendition
+from ..model import PAGE_REF, PageMark, Part, Rendition
 
 LINK_BASE = "https://book.invalid/#"  # reserved domain (RFC 2606): never a real address
 SHEET = 50  # pages per folio sheet
-
-
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
-# The links whose target's page number print.css prints with target-counter().
-PAGE_REFS = etree.XPath(" | ".join((
-    f"//nav[{_has_class('toc')}]//a",
-    f"//*[{_has_class('photo-credits')}]//dt//a",
-    f"//a[{_has_class('glossary-term')}]",
-    f"//*[{_has_class('glossary-uses')}]//a[{_has_class('page-ref')}]",
-)))
 
 
 @dataclass(frozen=True)
@@ -84,15 +70,14 @@ def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
                     owner[element.get("id")] = index
     head, tail = _shell(rendition.html)
     chunks = []
-    for index, (group, roots) in enumerate(zip(groups, trees)):
+    for index, (group, roots) in enumerate(zip(groups, trees, strict=True)):
         refs: dict[str, int] = {}
         for root in roots:
-            numbered = set(PAGE_REFS(root))
             for anchor in root.iter("a"):
                 target = (anchor.get("href") or "")[1:]
                 if (anchor.get("href") or "").startswith("#") and owner.get(target, index) != index:
                     anchor.set("href", LINK_BASE + target)
-                    if anchor in numbered:
+                    if anchor.get(PAGE_REF) is not None:
                         refs[target] = pages.get(target, 0)
                         anchor.set("data-page", str(refs[target]))
         body = "\n".join(fragments.inner(root) for root in roots)

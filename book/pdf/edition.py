@@ -20,6 +20,7 @@ import tinycss2
 from ..model import Book, PageMark, Rendition
 from ..options import LayoutOptions
 from ..output import atomic_write
+from ..render.html import chapter_content
 from . import weasy
 from .layout import low_resolution, numbered
 
@@ -110,7 +111,7 @@ def _rules_share_pages(rules: list) -> bool:
 
 def chunked_layout_pays(book: Book) -> bool:
     """Whether the book is big enough for parallel layout to beat one document."""
-    words = sum(len(re.sub(r"<[^>]+>", " ", c.body).split()) for c in book.chapters)
+    words = sum(len(re.sub(r"<[^>]+>", " ", chapter_content(c)).split()) for c in book.chapters)
     return words >= CHUNKED_FROM_WORDS
 
 

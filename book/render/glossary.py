@@ -1,5 +1,5 @@
 """Glossary links for the renderers: the first use of each term in a chapter links to its
-definition, and each definition lists where the term is first used."""
+definition, and where each term is first used (the glossary template lists them)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from lxml import html
 
 from .. import fragments
-from ..model import Book, Term
+from ..model import PAGE_REF, Book, Term
 
 SKIP = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "figcaption", "dt"}
 
@@ -30,16 +30,20 @@ def _pattern(terms: tuple[Term, ...]) -> re.Pattern | None:
 def _skipped(element) -> bool:
     while element is not None:
         classes = (element.get("class") or "").split()
-        if element.tag in SKIP or "footnote" in classes or "key-figures" in classes:
+        if element.tag in SKIP or "footnote" in classes:
             return True
         element = element.getparent()
     return False
 
 
+# What print sets before the glossary's page number after a term's first use.
+TERM_PAGE_PREFIX = "\u2009\u2192"
+
+
 def link_terms(root: html.HtmlElement, terms: tuple[Term, ...], chapter_id: str,
-               epub: bool) -> dict[str, str]:
-    """Wrap the first use of each term in a link to its definition; returns term id → the
-    link's id."""
+               epub: bool, page_ref: bool) -> dict[str, str]:
+    """Wrap the first use of each term in a link to its definition (marked as a page
+    reference for print: `page_ref`); returns term id → the link's id."""
     compiled = _pattern(terms)
     if compiled is None:
         return {}
@@ -64,6 +68,8 @@ def link_terms(root: html.HtmlElement, terms: tuple[Term, ...], chapter_id: str,
             if epub:
                 link.set("epub:type", "glossref")
                 link.set("role", "doc-glossref")
+            if page_ref:
+                link.set(PAGE_REF, TERM_PAGE_PREFIX)
             link.text = match.group(0)
             pieces.append((text[last:match.start()], link))
             last = match.end()
@@ -94,36 +100,8 @@ def term_uses(book: Book, parse) -> dict[str, list[tuple[str, str, str]]]:
     for chapter in book.chapters:
         if chapter.kind != "chapter" or not terms:
             continue
-        for term_id, ref_id in link_terms(parse(chapter.body), terms, chapter.id, False).items():
+        linked = link_terms(parse(chapter.body), terms, chapter.id, epub=False, page_ref=False)
+        for term_id, ref_id in linked.items():
             uses.setdefault(term_id, []).append((chapter.id, chapter.short_title, ref_id))
     return uses
 
-
-def annotate(root: html.HtmlElement, uses: dict[str, list[tuple[str, str, str]]], *,
-             page_numbers: bool, epub: bool) -> None:
-    """After each definition, list where the term is used: page numbers in print (filled
-    by the layout), chapter links elsewhere."""
-    for dl in root.iter("dl"):
-        if "glossary" not in (dl.get("class") or ""):
-            continue
-        for dt in dl.iter("dt"):
-            dd = dt.getnext()
-            if dd is None or dd.tag != "dd":
-                continue
-            if epub:
-                dt.set("epub:type", "glossterm")
-                dd.set("epub:type", "glossdef")
-            refs = uses.get(dt.get("id") or "", [])
-            if not refs:
-                continue
-            span = root.makeelement("span", {"class": "glossary-uses"})
-            label = ("Page " if len(refs) == 1 else "Pages ") if page_numbers else "Used in: "
-            span.text = " " + label
-            for index, (_, title, ref_id) in enumerate(refs):
-                link = root.makeelement("a", {"href": f"#{ref_id}",
-                                              "class": "page-ref" if page_numbers else "use-ref"})
-                if not page_numbers:
-                    link.text = title
-                link.tail = ", " if index + 1 < len(refs) else "."
-                span.append(link)
-            dd.append(span)

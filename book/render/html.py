@@ -13,7 +13,8 @@ from markupsafe import Markup
 from .. import __version__
 from .. import fragments
 from . import code, glossary
-from ..model import Book, Chapter, Download, Footnote, PageMark, Part, Rendition
+from ..model import (BLOCK_SLOT, PAGE_REF, Book, Chapter, Download, Footnote, PageMark, Part,
+                     Rendition)
 
 ROLE_LABELS = {
     "author": "Written by", "editor": "Edited by", "contributor": "Contributors",
@@ -24,6 +25,7 @@ ROLE_LABELS = {
 _ENV = Environment(loader=PackageLoader("book.render", "templates"), autoescape=True,
                    undefined=StrictUndefined, keep_trailing_newline=True)
 _ENV.globals["version"] = __version__
+_ENV.globals["PAGE_REF"] = PAGE_REF
 _PARTS = _ENV.get_template("parts.html.j2").module
 
 
@@ -45,16 +47,45 @@ def _note_body(note: Footnote) -> Markup:
     return Markup(" ".join(fragments.inner(para) for para in root))
 
 
+def _place_blocks(root, chapter: Chapter) -> None:
+    """Put the box each of the chapter's blocks makes where its slot stands in the body."""
+    for slot in [e for e in root.iter("div") if e.get(BLOCK_SLOT) is not None]:
+        block = chapter.blocks[int(slot.get(BLOCK_SLOT))]
+        box = fragments.parse(str(_PARTS.key_figures(block)))[0]
+        box.tail = slot.tail
+        slot.getparent().replace(slot, box)
+
+
+def _data_page(chapter: Chapter, uses: dict, *, page_refs: bool, xhtml: bool) -> str:
+    """The markup of a timeline or glossary page's entries."""
+    if chapter.kind == "timeline":
+        return str(_PARTS.timeline(chapter))
+    return str(_PARTS.glossary(chapter, uses, page_refs, xhtml))
+
+
+def chapter_content(chapter: Chapter) -> str:
+    """Everything a chapter shows as one edition-neutral markup: its body with its blocks in
+    place, or a data page's entries. For what measures a chapter's text (its words, the
+    scripts it needs fonts for)."""
+    if chapter.kind != "chapter":
+        return _data_page(chapter, {}, page_refs=False, xhtml=False)
+    root = fragments.parse(chapter.body)
+    _place_blocks(root, chapter)
+    return fragments.inner(root)
+
+
 def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bool,
                   href_for, uses: dict) -> str:
-    """Fill figure slots, link glossary terms, place footnotes and rewrite links for one
-    edition; `xhtml` also adds the epub:type semantics EPUB readers act on."""
-    root = fragments.parse(chapter.body)
+    """Link glossary terms, fill block and figure slots, place footnotes and rewrite links
+    for one edition; `inline_notes` is print's (notes in the text, page references),
+    `xhtml` adds the epub:type semantics EPUB readers act on."""
     if chapter.kind == "chapter":
+        root = fragments.parse(chapter.body)
         code.highlight(root, wrap=inline_notes)  # before the terms: code links no term
-        glossary.link_terms(root, book.terms, chapter.id, epub=xhtml)
-    elif chapter.kind == "glossary":
-        glossary.annotate(root, uses, page_numbers=inline_notes, epub=xhtml)
+        glossary.link_terms(root, book.terms, chapter.id, epub=xhtml, page_ref=inline_notes)
+        _place_blocks(root, chapter)  # after the terms: a box's text links no term
+    else:
+        root = fragments.parse(_data_page(chapter, uses, page_refs=inline_notes, xhtml=xhtml))
     figures = {f.id: f for f in book.figures if f.chapter_id == chapter.id}
     for slot in list(root.iter("figure")):
         if "photo" in (slot.get("class") or "").split() and slot.get("id") in figures:
@@ -86,7 +117,8 @@ def _contributor_groups(book: Book) -> list[tuple[str, list]]:
     return list(groups.items())
 
 
-def _front_and_back(book: Book, date_text: str) -> tuple[list[Part], list[Part]]:
+def _front_and_back(book: Book, date_text: str,
+                    page_refs: bool) -> tuple[list[Part], list[Part]]:
     front = [
         Part("title-page", "titlepage", book.meta.title, str(_PARTS.title_page(book.meta))),
         Part("colophon", "colophon", "Colophon",
@@ -98,7 +130,7 @@ def _front_and_back(book: Book, date_text: str) -> tuple[list[Part], list[Part]]
         title = ("Photo credits" if all(f.photo.kind == "photo" for f in book.figures)
                  else "Picture credits")
         back.append(Part("photo-credits", "credits", title,
-                         str(_PARTS.photo_credits(title, book.figures, chapters_by_id))))
+                         str(_PARTS.photo_credits(title, book.figures, chapters_by_id, page_refs))))
     back.append(Part("contributors", "contributors", "Contributors",
                      str(_PARTS.contributors(_contributor_groups(book)))))
     if book.revisions:
@@ -114,7 +146,7 @@ def _date_text(book: Book) -> str:
 
 def render_print(book: Book) -> Rendition:
     """One HTML document for WeasyPrint: front matter, contents, chapters, back matter."""
-    front, back = _front_and_back(book, _date_text(book))
+    front, back = _front_and_back(book, _date_text(book), page_refs=True)
     uses = glossary.term_uses(book, fragments.parse)
     chapters = []
     for c in book.chapters:
@@ -124,7 +156,7 @@ def render_print(book: Book) -> Rendition:
                              str(_PARTS.chapter(c, Markup(body), [], False))))
     entries = [TocEntry("chapter", p.title, f"#{p.id}") for p in chapters]
     entries += [TocEntry("backmatter", p.title, f"#{p.id}") for p in back]
-    toc = Part("contents", "toc", "Contents", str(_PARTS.contents(entries)))
+    toc = Part("contents", "toc", "Contents", str(_PARTS.contents(entries, page_refs=True)))
     parts = tuple(front + [toc] + chapters + back)
     html = _ENV.get_template("print.html.j2").render(
         meta=book.meta, parts=parts, body_class="print",
@@ -183,7 +215,7 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
                  marks: tuple[PageMark, ...] = ()) -> tuple[Part, ...]:
     """One body per part (front matter, chapter, back matter); links across parts point
     at `<part><ext>#id`. Shared by the EPUB and the web edition."""
-    front, back = _front_and_back(book, _date_text(book))
+    front, back = _front_and_back(book, _date_text(book), page_refs=False)
     owner: dict[str, str] = {}
     for chapter in book.chapters:
         for anchor in chapter.anchor_ids:

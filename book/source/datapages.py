@@ -5,11 +5,10 @@ like any other chapter."""
 from __future__ import annotations
 
 import posixpath
-from html import escape
 
 from ..errors import Collector
 from .markdown import render_inline, slugify
-from ..model import Chapter, Link, Term, chapter_id
+from ..model import Chapter, Link, Term, TimelineEvent, chapter_id
 from .schema import Choice, Prose, Schema, TableList, Text, TextList, TomlPlace
 from .tomlfile import TomlDoc, parse_toml
 
@@ -55,7 +54,8 @@ def _check_entries(doc: TomlDoc, table: str, values: dict, problems: Collector) 
 
 
 def parse_data_page(path: str, text: str) -> Chapter:
-    """A timeline or glossary TOML file → a Chapter whose body lists its entries."""
+    """A timeline or glossary TOML file → a Chapter carrying its intro and entries (render's
+    templates list them)."""
     doc = parse_toml(path, text)
     problems = Collector()
     values = PAGE.check(doc.data, TomlPlace(doc), problems, where=1)
@@ -65,40 +65,33 @@ def parse_data_page(path: str, text: str) -> Chapter:
     title = doc.data.get("title")
     cid = chapter_id(path)
     intro = doc.data.get("intro", "")
-    body = f'<p class="intro">{render_inline(intro)}</p>\n' if isinstance(intro, str) and intro else ""
     links: list[Link] = []
     terms: list[Term] = []
+    timeline: list[TimelineEvent] = []
     if kind == "timeline":
         events = _check_entries(doc, "events", values, problems)
-        items = []
         for event in events:
-            more = ""
+            anchor = ""
             if "link" in event:
                 target, _, frag = event["link"].partition("#")
                 target_path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
                 target_cid = chapter_id(target_path)
                 anchor = f"{target_cid}--{frag}" if frag else target_cid
                 links.append(Link(event["_line"], target_path, anchor, event["link"]))
-                more = f' <a class="timeline-link" href="#{escape(anchor)}">More</a>'
-            items.append(f'<li><p class="timeline-date">{escape(event["date"])}</p>'
-                         f'<p class="timeline-title">{render_inline(event["title"])}</p>'
-                         f'<p class="timeline-note">{render_inline(event["note"])}{more}</p></li>')
-        body += '<ol class="timeline">\n' + "\n".join(items) + "\n</ol>\n"
+            timeline.append(TimelineEvent(event["date"], render_inline(event["title"]),
+                                          render_inline(event["note"]), anchor))
     else:
         entries = _check_entries(doc, "terms", values, problems)
-        rows = []
         for entry in sorted(entries, key=lambda e: (e["term"].casefold(), e["_line"])):
             term_id = f"{cid}--{slugify(entry['term'])}"
             if any(t.id == term_id for t in terms):  # one id, one definition
                 problems.add(path, entry["_line"], f"the term '{entry['term']}' is defined twice")
                 continue
             forms = tuple(dict.fromkeys([entry["term"], *entry.get("also", [])]))
-            definition = render_inline(entry["definition"])
-            terms.append(Term(term_id, entry["term"], forms, definition))
-            rows.append(f'<dt id="{term_id}">{escape(entry["term"])}</dt>\n'
-                        f'<dd>{definition}</dd>')
-        body += '<dl class="glossary">\n' + "\n".join(rows) + "\n</dl>\n"
+            terms.append(Term(term_id, entry["term"], forms, render_inline(entry["definition"])))
     problems.raise_if_any()
     return Chapter(id=cid, path=path, title=str(title).strip(), short_title=str(title).strip(),
-                   body=body, headings=(), footnotes=(), photo_ids=(), image_paths=(),
-                   links=tuple(links), kind=str(kind), terms=tuple(terms))
+                   body="", headings=(), footnotes=(), photo_ids=(), image_paths=(),
+                   links=tuple(links), kind=str(kind), terms=tuple(terms),
+                   intro=render_inline(intro) if isinstance(intro, str) else "",
+                   events=tuple(timeline))

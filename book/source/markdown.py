@@ -12,6 +12,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .. import fragments
+from ..model import BLOCK_SLOT
 
 ALLOWED_TAGS = {
     "a", "abbr", "aside", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code",
@@ -24,6 +25,7 @@ ALLOWED_TAGS = {
 GENERIC_ATTRIBUTES = {"id", "class", "lang", "dir", "title", "role"}
 ALLOWED_ATTRIBUTES = {
     "a": {"href"},
+    "div": {BLOCK_SLOT},  # parse's slots for key-figures boxes (raw HTML may not use it)
     "img": {"src", "alt", "width", "height"},
     "td": {"colspan", "rowspan", "style"},
     "th": {"colspan", "rowspan", "scope", "style"},

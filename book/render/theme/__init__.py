@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ...model import Book
 from ..code import stylesheet as code_stylesheet
+from ..html import chapter_content
 
 THEME = Path(str(resources.files("book.render") / "theme"))
 FONTS = THEME / "fonts"
@@ -57,7 +58,8 @@ def faces_for(book: Book | None) -> tuple[Face, ...]:
     if book is None:
         return FACES
     text = "\n".join([book.meta.title, book.meta.subtitle] +
-                     [c.title + c.body + "".join(f.html for f in c.footnotes) for c in book.chapters])
+                     [c.title + chapter_content(c) + "".join(f.html for f in c.footnotes)
+                      for c in book.chapters])
     has_code = bool(re.search(r"<(code|pre)\b", text))
     return tuple(f for f in FACES if not f.needs
                  or (f.needs == "code" and has_code)

@@ -79,6 +79,14 @@ RULES: dict[str, Rule] = {
         "image-type": "An image is not PNG, JPEG, GIF, WebP or SVG.",
         "image-too-large": "An image file is too large.",
         "image-unsafe-svg": "An SVG has scripts, entities or external references.",
+        "limit-nesting": "Lists and quotes, or raw HTML elements, nest deeper than the editions "
+                         "lay out (README, Limits).",
+        "limit-footnotes": "A chapter has more footnotes than the builder's limit.",
+        "limit-chapter-size": "A chapter's source is larger than the builder's limit.",
+        "limit-glossary-terms": "A glossary has more terms than the builder's limit.",
+        "limit-keywords": "book.toml lists more keywords than the builder's limit.",
+        "limit-svg": "An SVG has more elements, or <use> references expanding to more, than "
+                     "the builder's limit.",
         "image-unreadable": "An image file cannot be decoded.",
     }),
     **_rules(WARNING, {

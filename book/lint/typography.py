@@ -5,6 +5,7 @@ the front matter are masked out first, so `"` in `<a href="…">` or `--` in cod
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from markdown_it.token import Token
@@ -16,19 +17,77 @@ from ..source.markdown import markdown_engine
 _MD = markdown_engine()
 _HIDE = "\x00"  # stands in for masked characters: not a space, quote, dash or bracket
 
-_MASKS = [re.compile(p) for p in (
-    r"(?<!`)(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)",  # code spans
-    r"<!--[\s\S]*?-->",  # HTML comments
-    r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*>",  # autolinks
-    r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>",  # HTML tags with their attributes
-    r"(?<=\])\(\s*(?:<[^<>\n]*>|(?:[^()\s]|\([^()\s]*\))*)"  # link and image targets
-    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)",  # ... with their titles
-    r"\b(?:https?|ftp|mailto):[^\s<>\x00]+|\bwww\.[^\s<>\x00]+",  # bare URLs
-    r"\\[!-/:-@\[-`{-~]",  # backslash escapes
-    r"\[\^[^\]\s]+\]:?",  # footnote references and labels
-    r"&(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);",  # character references
-)]
-_RAW_TEXT = re.compile(r"<(script|style)\b[\s\S]*?</\1\s*>", re.IGNORECASE)
+def _code_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Code spans as CommonMark pairs backticks: a run opens a span that the next run of
+    the same length closes, else it is text. Linear: each run's next run of its length is
+    found in one pass from the end (a regex would rescan the rest of the text per run)."""
+    runs = [m.span() for m in re.finditer(r"`+", text)]
+    following: list[int | None] = [None] * len(runs)
+    last_of_length: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        following[index] = last_of_length.get(length)
+        last_of_length[length] = index
+    index = 0
+    while index < len(runs):
+        close = following[index]
+        if close is None:
+            index += 1
+            continue
+        yield runs[index][0], runs[close][1]
+        index = close + 1
+
+
+def _comments(text: str) -> Iterator[tuple[int, int]]:
+    """HTML comments; once one is never closed, no later one can be."""
+    start = text.find("<!--")
+    while start >= 0:
+        end = text.find("-->", start + 4)
+        if end < 0:
+            return
+        yield start, end + 3
+        start = text.find("<!--", end + 3)
+
+
+_RAW_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_RAW_CLOSE = {tag: re.compile(rf"</{tag}\s*+>", re.IGNORECASE) for tag in ("script", "style")}
+
+
+def _raw_text(text: str) -> Iterator[tuple[int, int]]:
+    """<script> and <style> elements with their content; a tag that is never closed is not
+    searched for again (linear where a lazy regex is quadratic)."""
+    position, unclosed = 0, set()
+    while match := _RAW_OPEN.search(text, position):
+        tag = match.group(1).lower()
+        close = None if tag in unclosed else _RAW_CLOSE[tag].search(text, match.end())
+        if close is None:
+            unclosed.add(tag)
+            position = match.end()
+            continue
+        yield match.start(), close.end()
+        position = close.end()
+
+
+def _matches(pattern: str) -> Callable[[str], Iterator[tuple[int, int]]]:
+    compiled = re.compile(pattern)
+    return lambda text: (m.span() for m in compiled.finditer(text))
+
+
+# What is not prose, in masking order. Every pattern is linear on any input: possessive
+# quantifiers where spaces could be shared between two of them (tests/test_limits.py
+# times each on adversarial text).
+_MASKS: list[Callable[[str], Iterator[tuple[int, int]]]] = [
+    _code_spans,
+    _comments,
+    _matches(r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*+>"),  # autolinks
+    _matches(r"</?[A-Za-z][A-Za-z0-9-]*+(?:\s[^<>]*+)?/?>"),  # HTML tags with attributes
+    _matches(r"(?<=\])\(\s*+(?:<[^<>\n]*+>|(?:[^()\s]|\([^()\s]*+\))*+)"  # link targets
+             r"(?:\s++(?:\"[^\"]*+\"|'[^']*+'|\([^()]*+\)))?+\s*+\)"),  # ... with their titles
+    _matches(r"\b(?:https?|ftp|mailto):[^\s<>\x00]++|\bwww\.[^\s<>\x00]++"),  # bare URLs
+    _matches(r"\\[!-/:-@\[-`{-~]"),  # backslash escapes
+    _matches(r"\[\^[^\]\s]++\]:?"),  # footnote references and labels
+    _matches(r"&(?:#[0-9]++|#x[0-9a-fA-F]++|[A-Za-z][A-Za-z0-9]*+);"),  # character references
+]
 
 _SIMPLE = [
     ("typo-straight-quote", re.compile('"'), "straight double quote '\"'", "use “ or ”"),
@@ -94,9 +153,16 @@ def _locate(source: list[str], first: int, content: str, cursor: dict[int, int])
     return tuple(starts)
 
 
-def _mask(text: str, patterns) -> str:
-    for pattern in patterns:
-        text = pattern.sub(lambda m: re.sub(r"[^\n]", _HIDE, m.group(0)), text)
+def _mask(text: str, finders) -> str:
+    """`text` with every span the finders find hidden, newlines kept."""
+    for find in finders:
+        pieces, last = [], 0
+        for start, end in find(text):
+            hidden = re.sub(r"[^\n]", _HIDE, text[start:end])
+            pieces += [text[last:start], hidden]
+            last = end
+        if pieces:
+            text = "".join(pieces) + text[last:]
     return text
 
 
@@ -112,7 +178,7 @@ def _prose(tokens: list[Token], source: list[str], offset: int) -> list[_Prose]:
         if not token.map or not token.content:
             continue
         starts = _locate(source, first, token.content, cursor)
-        masks = [_RAW_TEXT, *_MASKS[1:]] if token.type == "html_block" else _MASKS
+        masks = [_raw_text, *_MASKS[1:]] if token.type == "html_block" else _MASKS
         runs.append(_Prose(_mask(token.content, masks), starts))
     return runs
 

@@ -16,6 +16,7 @@ from .. import fragments
 from ..errors import BookError, Collector
 from ..model import BLOCK_SLOT, Chapter, Footnote, Heading, KeyFigures, Link, chapter_id, figure_id
 from .frontmatter import split_front_matter, validate_front_matter
+from .limits import MAX_CHAPTER_BYTES, MAX_FOOTNOTES, nesting_problem
 from .markdown import clean_html, markdown_engine, slugify
 
 PHOTO_SCHEME = "photo:"
@@ -348,7 +349,15 @@ def parse_chapter(path: str, text: str) -> Chapter:
     parser = _ChapterParser(path, fm.body_offset, cid)
     parser.source = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     env: dict = {}
+    if len(text) > MAX_CHAPTER_BYTES and len(text.encode("utf-8")) > MAX_CHAPTER_BYTES:
+        raise BookError.at(path, None, f"chapter is {len(text.encode('utf-8')):,} bytes; at "
+                           f"most {MAX_CHAPTER_BYTES:,}", "split it into several chapters",
+                           rule="limit-chapter-size")
     tokens = _MD.parse(fm.body, env)
+    too_deep = nesting_problem(tokens, parser.line_of)
+    if too_deep:  # markdown-it would drop what lies deeper: refuse rather than lose it
+        raise BookError.at(path, too_deep[0], too_deep[1], "flatten the structure",
+                           rule="limit-nesting")
     _heading_attributes(tokens)
     _hide_rust_lines(tokens)
     title = str(fm.data.get("title", "")).strip()
@@ -368,12 +377,18 @@ def parse_chapter(path: str, text: str) -> Chapter:
     parser.walk(body_tokens)  # each footnote apart: a link in one is not walked twice
     parser.key_figures(body_tokens)
 
+    if len(note_tokens) > MAX_FOOTNOTES:
+        first_over = next((t for t in note_tokens[MAX_FOOTNOTES] if t.map), None)
+        raise BookError.at(path, parser.line_of(first_over, parser.offset + 1),
+                           f"chapter has {len(note_tokens):,} footnotes; at most "
+                           f"{MAX_FOOTNOTES:,}", "split it into several chapters",
+                           rule="limit-footnotes")
     footnotes: list[Footnote] = []
     for number, note in enumerate(note_tokens, start=1):
         parser.walk(note)
         note_html = _MD.renderer.render(note, _MD.options, env)
         footnotes.append(Footnote(number, f"{cid}--fn{number}", f"{cid}--fnref{number}",
-                                  clean_html(note_html)))
+                                  parser.local_images(clean_html(note_html))))
     for tok in body_tokens:
         for child in tok.children or []:
             if child.type == "footnote_ref":

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from ..errors import BookError
 
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*("[^"]+"|'[^']+'|[A-Za-z0-9_.-]+)\s*=""")
+# Possessive quantifiers keep both linear: a line of `[` and spaces must not backtrack.
+_HEADER = re.compile(r"^\s*+\[\[?+([^\]]++)\]\]?+\s*+(?:#.*)?$")
+_KEY = re.compile(r"""^\s*+("[^"]++"|'[^']++'|[A-Za-z0-9_.-]++)\s*+=""")
 
 
 def _unquote(key: str) -> str:
@@ -76,7 +77,7 @@ def parse_toml(path: str, text: str) -> TomlDoc:
     for number, raw in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(raw)
         if header and not _KEY.match(raw):
-            table = ".".join(_unquote(p) for p in header.group(1).split("."))
+            table = ".".join(_unquote(p) for p in header.group(1).strip().split("."))
             index = counts.get(table, 0)
             counts[table] = index + 1
             table_lines[(table, index)] = number

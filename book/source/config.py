@@ -36,6 +36,14 @@ LINKS = Schema({
                  form="must be an http(s) URL ending in '/', e.g. 'https://example.org/book/'"),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
 
+WEB = Schema({
+    "base-url": Text(blank=True, doc="The URL the web edition is published at, e.g. "
+                     "`https://example.org/book/`: its pages then name their canonical URL, "
+                     "and link previews and library metadata get absolute addresses.",
+                     pattern=r"https?://[^\s#?]+/",
+                     form="must be an http(s) URL ending in '/', e.g. 'https://example.org/book/'"),
+}, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
+
 BOOK = Schema({
     "title": Text(required=True, doc="The book's title."),
     "subtitle": Text(blank=True, doc="Subtitle printed under the title."),
@@ -62,6 +70,7 @@ BOOK = Schema({
     "check": Table(doc="Warnings `book check` silences: `ignore`, `[check.files]` (see `book check`)."),
     "epub": Table(doc="Options of the EPUB edition.", schema=EPUB),
     "links": Table(doc="Where links that leave the book point: `base`.", schema=LINKS),
+    "web": Table(doc="Options of the web edition: `base-url`.", schema=WEB),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value",
     missing_rule="manifest-missing-key")
 
@@ -120,5 +129,6 @@ def parse_config(doc: TomlDoc) -> Metadata:
         chapter_paths=tuple(values["chapters"]),
         cover=values["cover"],
         page_list=values["epub"]["page-list"],
+        base_url=values["web"]["base-url"],
         link_base=values["links"]["base"],
     )

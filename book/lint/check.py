@@ -25,12 +25,14 @@ FALLBACK_RULE = "build-input"
 SHOWN_PER_RULE = 3  # typography warnings of one rule printed per file before a summary line
 SUMMARISED_PREFIX = "typo-"
 CHAPTER_GLOB = "chapters/*.md"
-_RULE_IDS = dict(says="silenced rules must be a list of rule ids",
-                 example='e.g. ["typo-straight-quote"]')
+SILENCED = "silenced rules must be a list of rule ids"
+SILENCED_EXAMPLE = 'e.g. ["typo-straight-quote"]'
 CHECK = Schema({
-    "ignore": TextList(doc="Warning rule ids silenced everywhere.", **_RULE_IDS),
+    "ignore": TextList(doc="Warning rule ids silenced everywhere.", says=SILENCED,
+                       example=SILENCED_EXAMPLE),
     "files": Mapping(doc="File path or glob → warning rule ids silenced in those files.",
-                     values=TextList(doc="Rule ids silenced in the files.", **_RULE_IDS),
+                     values=TextList(doc="Rule ids silenced in the files.", says=SILENCED,
+                                     example=SILENCED_EXAMPLE),
                      says="'check.files' must be a table",
                      example='[check.files] "chapters/x.md" = ["rule-id"]'),
 }, unknown_rule="check-config", bad_rule="check-config", otherwise="use ignore or files")

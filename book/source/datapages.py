@@ -26,8 +26,8 @@ EVENT = Schema({
 TERM = Schema({
     "term": Prose(required=True, doc="The term as the glossary lists it."),
     "definition": Prose(required=True, doc="A short definition."),
-    "also": TextList(doc="Other forms that count as a use of the term.", expect="must be a list of text",
-                     items="must be a list of text"),
+    "also": TextList(doc="Other forms that count as a use of the term.",
+                     expect="must be a list of text", items="must be a list of text"),
 }, **_ENTRY_WORDING)
 PAGE = Schema({
     "kind": Choice(required=True, doc="`timeline` or `glossary`.", choices=KINDS,

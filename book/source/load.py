@@ -188,13 +188,13 @@ def load_photos(root: Path) -> dict[str, Photo]:
             problems.add(PHOTO_MANIFEST, doc.line("alt", photo_id),
                          f"alt text of photo '{photo_id}' repeats its caption",
                          "describe what the image shows instead", rule="photo-alt-is-caption")
-        file = entry.get("file")
-        if isinstance(file, str) and file.strip():
-            # Decoded once, here: the editions use it as the figure's image URL.
-            file = posixpath.normpath("assets/" + unquote(file))
-            if _image_file(root, entry["file"], file, PHOTO_MANIFEST,
-                           doc.line("file", photo_id), problems) is None:
-                continue
+        if "file" not in values:
+            continue
+        # Decoded once, here: the editions use it as the figure's image URL.
+        file = posixpath.normpath("assets/" + unquote(values["file"]))
+        if _image_file(root, values["file"], file, PHOTO_MANIFEST, doc.line("file", photo_id),
+                       problems) is None:
+            continue
         if values.keys() == PHOTO.fields.keys():  # (a bad value is left out)
             photos[photo_id] = Photo(
                 id=photo_id, file=file, caption=values["caption"], credit=values["credit"],

@@ -38,7 +38,8 @@ class Invalid(Exception):
 class Place(Protocol):
     """Where a table's keys are written, so each problem names its line."""
 
-    path: str
+    @property
+    def path(self) -> str: ...
 
     def line(self, key: str) -> int | None: ...
 
@@ -76,8 +77,12 @@ class KeyLines:
     """A flat mapping whose keys' lines are known (YAML front matter); nested keys are not
     located."""
 
-    path: str
+    file: str
     lines: dict[str, int]
+
+    @property
+    def path(self) -> str:
+        return self.file
 
     def line(self, key: str) -> int | None:
         return self.lines.get(key)

@@ -14,7 +14,7 @@ MANIFEST = "book.toml"
 
 CONTRIBUTOR = Schema({
     "name": Text(required=True, doc="The person's or group's name."),
-    "role": Choice(required=True, doc="One of: " + ", ".join(ROLES) + ".", choices=ROLES,
+    "role": Choice(required=True, doc="One of: " + ", ".join(ROLES) + ".", choices=tuple(ROLES),
                    blank=True, unknown="unknown contributor role '{value}'",
                    unknown_rule="contributor-unknown-role"),
     "note": Text(blank=True, doc="What they did, printed on the contributors page."),
@@ -67,7 +67,8 @@ BOOK = Schema({
     "chapters": TextList(required=True, doc="Chapter files in reading order.", filled="is empty"),
     "contributors": TableList(required=True, doc="Who made the book; at least one `author`.",
                               schema=CONTRIBUTOR, not_table="each contributor must be a table"),
-    "check": Table(doc="Warnings `book check` silences: `ignore`, `[check.files]` (see `book check`)."),
+    "check": Table(doc="Warnings `book check` silences: `ignore`, `[check.files]` (see "
+                       "`book check`)."),
     "epub": Table(doc="Options of the EPUB edition.", schema=EPUB),
     "links": Table(doc="Where links that leave the book point: `base`.", schema=LINKS),
     "web": Table(doc="Options of the web edition: `base-url`.", schema=WEB),

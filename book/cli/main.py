@@ -128,6 +128,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--allow-stand-ins", action="store_true", help="release with stand-in photos")
     r.add_argument("--json", action="store_true", help="print release.json on stdout")
     r.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    i = commands.add_parser("import", help="write a book project from another tool's book")
+    i.add_argument("kind", choices=("mdbook",), help="the tool that made the book")
+    i.add_argument("source", type=Path, help="the book's folder (mdBook: holds book.toml, src/)")
+    i.add_argument("dest", type=Path, help="the new project's folder (new or empty)")
+    n = commands.add_parser("new", help="start a book: a small project that builds at once")
+    n.add_argument("dest", type=Path, help="the new project's folder (new or empty)")
+    n.add_argument("--title", default="Untitled Book", help="the book's title")
+    n.add_argument("--language", default="en", help="BCP 47 language tag (default: en)")
+    n.add_argument("--author", default="Your Name", help="the author's name")
     v = commands.add_parser("verify", help="run the release checks on PDFs and EPUBs (exit 4 "
                             "when one fails)")
     v.add_argument("files", nargs="+", type=Path, help="PDF or EPUB files")
@@ -230,10 +239,36 @@ def _release(args: argparse.Namespace, out_dir: Path, say) -> int:
     return EXIT_OK
 
 
+def _import(args: argparse.Namespace) -> int:
+    from ..source.mdbook import import_mdbook
+
+    try:
+        print(import_mdbook(args.source, args.dest))
+    except BookError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    from ..desk.new import new_project
+
+    try:
+        written = new_project(args.dest, args.title, args.language, args.author)
+    except BookError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"wrote {len(written)} files into {args.dest}; next: book build {args.dest}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command in ("check", "serve", "verify"):
-        run = {"check": _check, "serve": _serve, "verify": _verify}[args.command]
+    if args.command in ("check", "serve", "verify", "import", "new"):
+        run = {"check": _check, "serve": _serve, "verify": _verify, "import": _import,
+               "new": _new}[args.command]
         return _guarded(args.command, lambda: run(args))
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     started = time.perf_counter()

@@ -21,6 +21,9 @@ ALLOWED = {
     "web": {"render", "pipeline"},  # serve builds the book
     "lint": {"source", "render", "pipeline"},  # check runs the build's own loading
     "release": {"source", "pipeline", "fingerprint"},
+    # editors' tools: import edits book.toml and the photo manifest through source; changes
+    # loads and lays out an earlier commit's book through the pipeline
+    "desk": {"source", "pipeline"},
 }
 EMITTERS = ("pdf/edition", "epub/package")
 WEASY = "pdf/weasy"

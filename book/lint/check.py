@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import BookError, Collector, Problem, did_you_mean
+from ..errors import BookError, Collector, Problem, did_you_mean, escape_controls
 from ..pipeline import edition_from_env, load_book
 from ..source.config import MANIFEST
 from ..source.load import PHOTO_MANIFEST, read_source
@@ -19,6 +19,7 @@ from ..source.schema import Mapping, Schema, TextList, TomlPlace
 from ..source.tomlfile import TomlDoc, parse_toml
 from .photos import low_resolution, placed_photos, unused_photos
 from .rules import ERROR, RULES, WARNING
+from .spelling import WORDS_FILE, check_spelling, dictionary_for, known_words, no_dictionary
 from .typography import check_typography
 
 FALLBACK_RULE = "build-input"
@@ -50,7 +51,8 @@ class Finding:
     rule: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.rule}]"
+        return escape_controls(f"{self.path}:{self.line}:{self.col}: {self.severity}: "
+                               f"{self.message} [{self.rule}]")
 
 
 @dataclass
@@ -214,6 +216,39 @@ def _finding(problem: Problem, lines: dict[str, list[str]]) -> Finding:
                    message, problem.rule or FALLBACK_RULE)
 
 
+def _names(table: dict) -> list[str]:
+    """The names a manifest table gives: a photo's credit, contributors, glossary terms."""
+    entries = [table, *(e for key in ("contributors", "terms")
+                        for e in table.get(key, ()) if isinstance(e, dict))]
+    values = [e.get(key) for e in entries for key in ("credit", "name", "term", "also")]
+    return [str(v) for value in values if value
+            for v in (value if isinstance(value, list) else [value])]
+
+
+def _spelling(root: Path, doc: TomlDoc | None, photos: TomlDoc | None,
+              texts: dict[str, str | None]) -> list[Problem]:
+    """The spell-check of every chapter, in the book's language; names from the glossary,
+    contributors and photo credits, and words.txt, are known words."""
+    language = doc.data.get("language") if doc else None
+    if not isinstance(language, str) or not language:
+        return []  # the build reports a missing language
+    dictionary = dictionary_for(language)
+    if dictionary is None:
+        return [no_dictionary(language, doc.line("language") if doc else None)]
+    tables = [doc.data if doc else {}, *(photos.data.values() if photos else ())]
+    for rel, text in texts.items():
+        if rel.endswith(".toml") and rel not in (MANIFEST, PHOTO_MANIFEST) and text:
+            try:
+                tables.append(parse_toml(rel, text).data)
+            except BookError:
+                continue  # reported with the other problems of the page
+    names = [name for table in tables if isinstance(table, dict) for name in _names(table)]
+    words = _readable(root, WORDS_FILE) if (root / WORDS_FILE).is_file() else None
+    known = known_words(names, words)
+    return [problem for rel, text in texts.items() if rel.endswith(".md") and text
+            for problem in check_spelling(rel, text, dictionary, known)]
+
+
 def check_project(root: Path) -> Report:
     """Every problem in the project's sources, sorted by file, line and column."""
     root = root.resolve()
@@ -234,6 +269,7 @@ def check_project(root: Path) -> Report:
     for rel, text in chapters.items():
         if text is not None:
             problems.extend(check_typography(rel, text))
+    problems.extend(_spelling(root, doc, photos, {rel: texts.get(rel) for rel in listed}))
     if doc is not None:
         problems.extend(_unlisted(root, doc, listed))
     if photos is not None and None not in chapters.values():

@@ -85,8 +85,6 @@ RULES: dict[str, Rule] = {
         "limit-chapter-size": "A chapter's source is larger than the builder's limit.",
         "limit-glossary-terms": "A glossary has more terms than the builder's limit.",
         "limit-keywords": "book.toml lists more keywords than the builder's limit.",
-        "limit-svg": "An SVG has more elements, or <use> references expanding to more, than "
-                     "the builder's limit.",
         "image-unreadable": "An image file cannot be decoded.",
     }),
     **_rules(WARNING, {
@@ -107,5 +105,8 @@ RULES: dict[str, Rule] = {
         "typo-ellipsis": "'...' written for an ellipsis.",
         "typo-unbalanced-quote": "An opening or closing quote without its partner.",
         "typo-unbalanced-bracket": "An opening or closing bracket without its partner.",
+        "spelling-unknown": "A word of the prose is in neither the dictionary of the book's "
+                            "language nor words.txt, the glossary, contributors or photo credits "
+                            "(or no dictionary is installed for the language).",
     }),
 }

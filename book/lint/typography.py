@@ -239,15 +239,31 @@ def _headings(path: str, tokens: list[Token], offset: int, titled: bool) -> list
     return problems
 
 
-def check_typography(path: str, text: str) -> list[Problem]:
-    """Every typographic and heading-level finding in one chapter's source."""
+def _parsed(path: str, text: str) -> tuple[list[Token], list[str], int, bool] | None:
+    """The body's tokens, the file's lines, the lines before the body and whether the front
+    matter gives the title; None when the front matter is never closed."""
     start = _body_offset(path, text)
     if start is None:
-        return []
+        return None
     offset, titled = start
     lines = text.splitlines(keepends=True)
     source = [line.rstrip("\r\n") for line in lines]
-    tokens = _MD.parse("".join(lines[offset:]), {})
+    return _MD.parse("".join(lines[offset:]), {}), source, offset, titled
+
+
+def prose_runs(path: str, text: str) -> list[_Prose]:
+    """A chapter's prose with everything else masked, as the typography rules see it (the
+    spell-check reads the same prose)."""
+    parsed = _parsed(path, text)
+    return [] if parsed is None else _prose(*parsed[:3])
+
+
+def check_typography(path: str, text: str) -> list[Problem]:
+    """Every typographic and heading-level finding in one chapter's source."""
+    parsed = _parsed(path, text)
+    if parsed is None:
+        return []
+    tokens, source, offset, titled = parsed
     problems = _headings(path, tokens, offset, titled)
     for run in _prose(tokens, source, offset):
         for rule, pattern, message, hint in _SIMPLE:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .model import Book, Edition, Rendition
@@ -39,27 +39,50 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     from .source.changelog import parse_changelog
     from .source.datapages import parse_data_page
     from .errors import BookError
+    from .source.includes import expand
     from .source.load import CHANGELOG, load_project, read_assets
     from .source.parse import parse_chapter
 
     sources = load_project(root)
     memo = {} if memo is None else memo
-    chapters, problems = [], []
+    chapters, problems, expanded = [], [], {}
     for path, text in sources.chapters:
         try:
+            if path.endswith(".md"):  # mdBook's {{#include}}, {{#title}}…
+                expanded[path] = expand(sources.root, path, text)
+                text = expanded[path].text
             parse = parse_data_page if path.endswith(".toml") else parse_chapter
             if (path, text) not in memo:
                 memo[(path, text)] = parse(path, text)
             chapters.append(memo[(path, text)])
         except BookError as exc:
             problems.extend(exc.problems)
-    if problems:
-        raise BookError(problems)
+    # Every later stage runs even after problems, on what could be read, so one run
+    # reports them all (a broken link does not hide a missing image).
     parsed = tuple(chapters)
-    assets = read_assets(sources.root, wanted_assets(sources.meta, parsed, sources.photos))
-    revisions = parse_changelog(CHANGELOG, sources.changelog) if sources.changelog else ()
-    return assemble(sources.root, sources.meta, parsed, sources.photos, assets,
-                    sources.styles, edition, revisions)
+    try:
+        assets = read_assets(sources.root, wanted_assets(sources.meta, parsed, sources.photos))
+    except BookError as exc:
+        problems.extend(exc.problems)
+        assets = ()
+    try:
+        revisions = parse_changelog(CHANGELOG, sources.changelog) if sources.changelog else ()
+    except BookError as exc:
+        problems.extend(exc.problems)
+        revisions = ()
+    try:
+        book = assemble(sources.root, sources.meta, parsed, sources.photos, assets,
+                        sources.styles, edition, revisions)
+    except BookError as exc:
+        problems.extend(exc.problems)
+
+    def located(found: list) -> list:
+        """Problems in a chapter with includes, at the lines they were written on."""
+        return [expanded[p.path].locate(p) if p.path in expanded else p for p in found]
+
+    if problems:
+        raise BookError(located(problems))
+    return replace(book, warnings=tuple(located(book.warnings)))
 
 
 def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
@@ -106,7 +129,7 @@ def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
               rendition: Rendition | None = None) -> BuildReport:
     """Write the editions of a loaded book (a release checks the Book before building
     it); `rendition` is its print edition when it is already rendered."""
-    report = BuildReport(book)
+    report = BuildReport(book, warnings=[str(w) for w in book.warnings])
     with output_lock(out_dir), all_or_nothing(out_dir):  # every edition switched at once
         _emit(book, formats, out_dir, report, progress, layout, rendition)
     return report

@@ -127,6 +127,9 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
         if reasons:
             raise Refused(reasons) from None
         raise
+    stale = [p for p in book.warnings if p.rule == "link-fragment-missing"]
+    if stale:  # a build falls back to the chapter; a release links where it says, or not at all
+        raise BookError(stale)
     if book.stand_ins and not options.allow_stand_ins:
         for fig in book.stand_ins:
             where = f"{PHOTO_MANIFEST}:{fig.photo.line}" if fig.photo.line else PHOTO_MANIFEST

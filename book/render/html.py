@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import unquote
 from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -41,9 +42,14 @@ def build_date(book: Book) -> dt.datetime:
     return dt.datetime.fromtimestamp(book.edition.timestamp, tz=dt.timezone.utc)
 
 
-def _note_body(note: Footnote) -> Markup:
-    """A footnote's paragraphs as inline content (for a float or an aside's single <p>)."""
+def _note_body(note: Footnote, href_for=None) -> Markup:
+    """A footnote's paragraphs as inline content (for a float or an aside's single <p>);
+    `href_for` points its links across parts (EPUB, web), as the chapter body's."""
     root = fragments.parse(note.html)
+    for anchor in root.iter("a") if href_for else ():
+        href = anchor.get("href") or ""
+        if href.startswith("#"):
+            anchor.set("href", href_for(unquote(href[1:])))
     return Markup(" ".join(fragments.inner(para) for para in root))
 
 
@@ -106,7 +112,7 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
         if xhtml and "noteref" in (anchor.get("class") or ""):
             anchor.set("epub:type", "noteref")
         if href.startswith("#"):
-            anchor.set("href", href_for(href[1:]))
+            anchor.set("href", href_for(unquote(href[1:])))  # lxml's HTML escapes non-ASCII
     return fragments.inner(root, xhtml=xhtml)
 
 
@@ -239,7 +245,7 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
     for c in book.chapters:
         body = _chapter_body(book, c, inline_notes=False, xhtml=xhtml,
                              href_for=href_for_from(c.id), uses=uses)
-        notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number, "body": _note_body(n)}
+        notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number, "body": _note_body(n, href_for_from(c.id))}
                  for n in c.footnotes]
         chapters.append(Part(c.id, "chapter", c.title,
                              str(_PARTS.chapter(c, Markup(body), notes, xhtml))))

@@ -40,7 +40,8 @@ def test_package_metadata_matches_book_toml(explainer_epub, explainer_src):
     identifier = opf.xpath(f"/opf:package/opf:metadata/dc:identifier[@id='{unique}']",
                            namespaces=NS)
     assert [squash(e.text) for e in identifier] == [meta["identifier"]]
-    assert [squash(e.text) for e in opf.xpath("//dc:title", namespaces=NS)] == [meta["title"]]
+    titles = [squash(e.text) for e in opf.xpath("//dc:title", namespaces=NS)]
+    assert titles == [meta["title"]] + ([meta["subtitle"]] if meta.get("subtitle") else [])
     assert [squash(e.text) for e in opf.xpath("//dc:language", namespaces=NS)] == [
         meta["language"]]
     assert [squash(e.text) for e in opf.xpath("//dc:publisher", namespaces=NS)] == [

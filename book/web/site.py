@@ -4,6 +4,7 @@ renamed whole into the build's new edition set, so a failure leaves the previous
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import shutil
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BuildError
-from ..model import Book, Download
+from ..model import Book, Download, Metadata
 from ..output import destination
 from ..render.cover import make_cover
 from ..render.html import render_web
@@ -114,10 +115,17 @@ def web_files(book: Book, offered: Offer) -> dict[str, bytes]:
     for asset in book.assets:
         files[asset.path] = asset.data
     if not book.meta.cover:
-        files["cover.png"] = make_cover(book.meta, FONTS)
+        files["cover.png"] = _drawn_cover(book.meta)
     files.update(search_index(files))
     files.update(offered.files)
     return files
+
+
+@functools.lru_cache(maxsize=2)
+def _drawn_cover(meta: Metadata) -> bytes:
+    """The cover drawn from the metadata (a third of a second: `book serve` draws it again
+    only when the metadata changes)."""
+    return make_cover(meta, FONTS)
 
 
 def search_index(files: Mapping[str, bytes]) -> dict[str, bytes]:

@@ -304,3 +304,22 @@ def test_axe_finds_no_serious_violation(browser, web, explainer_server, viewport
     finally:
         context.close()
     assert not any(found.values()), found
+
+
+def test_release_web_archive_offers_the_released_files(tmp_path):
+    """`book release` zips the web folder: the editions in it are the released files, under
+    their released names, and the home page gives their checksums."""
+    import zipfile
+
+    from test_release import final_names, make_repo, run
+
+    released = run(make_repo(tmp_path / "book"), "release")
+    assert released.code == 0, released.stderr
+    pdf, epub, web_zip = final_names("tide-pools")[:3]
+    top = web_zip.removesuffix(".zip")
+    with zipfile.ZipFile(released.dist / web_zip) as archive:
+        home = archive.read(f"{top}/index.html").decode("utf-8")
+        for name in (pdf, epub):
+            digest = sha256(released.dist / name)
+            assert hashlib.sha256(archive.read(f"{top}/{name}")).hexdigest() == digest
+            assert f'href="{name}"' in home and digest in home

@@ -13,6 +13,7 @@ from ..errors import Collector, Problem, did_you_mean
 from ..model import (Asset, Book, Chapter, Edition, Figure, Link, Metadata, Photo, Revision,
                      chapter_id, figure_id)
 from .parse import LINK_SLOT
+from .paths import OutsideProject, resolve_inside
 
 PHOTO_MANIFEST = "assets/photos.toml"
 
@@ -55,7 +56,7 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
                 figures.append(Figure(len(figures) + 1, photos[photo_id], chapter.id))
 
     figure_ids = {figure_id(p) for p in placed}
-    links = _Links(meta, chapters, figure_ids, problems)
+    links = _Links(root, meta, chapters, figure_ids, problems)
     chapters = tuple(links.resolve(chapter) for chapter in chapters)
     problems.raise_if_any()
     numbered = tuple(replace(c, number=i) for i, c in enumerate(chapters, start=1))
@@ -72,9 +73,9 @@ class _Links:
     a chapter) becomes an absolute link under `[links] base`, or else a warning and plain
     text. Photo links and data pages' links to chapters that do not exist are errors."""
 
-    def __init__(self, meta: Metadata, chapters: tuple[Chapter, ...], figure_ids: set[str],
-                 problems: Collector):
-        self.meta, self.figure_ids, self.problems = meta, figure_ids, problems
+    def __init__(self, root: Path, meta: Metadata, chapters: tuple[Chapter, ...],
+                 figure_ids: set[str], problems: Collector):
+        self.root, self.meta, self.figure_ids, self.problems = root, meta, figure_ids, problems
         self.by_path = {c.path: c for c in chapters}
         self.listed = set(meta.chapter_paths)  # a listed chapter that failed to parse is
         self.warnings: list[Problem] = []  # reported apart: its links are not checked
@@ -89,6 +90,13 @@ class _Links:
         target = self.by_path.get(link.target_path)
         if target is None and link.target_path in self.listed:
             return f"#{chapter_id(link.target_path)}"
+        if target is None and self.misspelt(link):
+            self.problems.add(chapter.path, link.line,
+                              f"link '{link.raw}' points at '{link.target_path}', "
+                              "which is not a chapter of the book",
+                              did_you_mean(link.target_path, self.by_path),
+                              rule="link-chapter-missing")
+            return None
         if target is None:
             return self.outside(chapter, link)
         if link.anchor in target.anchor_ids:
@@ -101,6 +109,16 @@ class _Links:
         self.warn(chapter, link, f"link '{link.raw}': no heading '#{wanted}' in {target.path}",
                   hint, "link-fragment-missing")
         return f"#{target.id}"
+
+    def misspelt(self, link: Link) -> bool:
+        """A link written to a .md file that is nowhere in the project: a typo, not a
+        page elsewhere (mdBook's `x.html` may be one, and so leaves the book)."""
+        if not urlsplit(link.raw).path.endswith(".md"):
+            return False
+        try:
+            return not resolve_inside(self.root, link.target_path).is_file()
+        except OutsideProject:
+            return False
 
     def outside(self, chapter: Chapter, link: Link) -> str | None:
         """A link that leaves the book: absolute under [links] base, else plain text."""

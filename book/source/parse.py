@@ -175,6 +175,7 @@ class _ChapterParser:
                     self.photos.append((photo, line))
                     slot = Token("html_block", "", 0)
                     slot.content = f'<figure class="photo" id="{html.escape(figure_id(photo))}"></figure>\n'
+                    slot.meta["builder"] = True  # not the author's raw HTML: its id stays
                     out.append(slot)
                     i += 3
                     continue
@@ -230,7 +231,7 @@ class _ChapterParser:
                 elif child.type == "html_inline":
                     self.raw_html(child.content, block_line, block_end)
                     child.content = self.raw_anchors(child.content)
-            if tok.type == "html_block":
+            if tok.type == "html_block" and not tok.meta.get("builder"):
                 self.raw_html(tok.content, block_line, block_end)
                 tok.content = self.raw_anchors(tok.content)
 
@@ -377,6 +378,12 @@ def parse_chapter(path: str, text: str) -> Chapter:
     parser.walk(body_tokens)  # each footnote apart: a link in one is not walked twice
     parser.key_figures(body_tokens)
 
+    for label, ref in env.get("footnotes", {}).get("refs", {}).items():
+        if ref == -1:  # markdown-it leaves out a note nothing refers to: refuse, not lose it
+            line = parser.where(f"[^{label[1:]}]:", parser.offset + 1, len(parser.source))
+            parser.problems.add(path, line, f"footnote '{label[1:]}' is never referred to",
+                                f"add [^{label[1:]}] where the note belongs, on a line of "
+                                "Markdown (not raw HTML)", rule="footnote-unreferenced")
     if len(note_tokens) > MAX_FOOTNOTES:
         first_over = next((t for t in note_tokens[MAX_FOOTNOTES] if t.map), None)
         raise BookError.at(path, parser.line_of(first_over, parser.offset + 1),

@@ -135,12 +135,19 @@ def test_links_that_leave_the_book_warn_and_print_as_text(tmp_path):
 
 
 def test_links_that_leave_the_book_become_absolute_under_links_base(tmp_path):
-    book = load(make(tmp_path, {"src/a.md": LEAVING}, ["src/a.md"],
+    book = load(make(tmp_path, {"src/a.md": LEAVING, "src/x.md": "# X\n"}, ["src/a.md"],
                      extra='[links]\nbase = "https://doc.rust-lang.org/book/"\n'))
     assert hrefs(book.chapters[0].body) == [
         "https://doc.rust-lang.org/LICENSE-MIT", "https://doc.rust-lang.org/std/index.html",
         "https://doc.rust-lang.org/about/", "https://doc.rust-lang.org/book/x.md"]
     assert not book.warnings
+
+
+def test_a_link_to_a_md_file_that_does_not_exist_is_a_typo(tmp_path):
+    with pytest.raises(BookError) as raised:
+        load(make(tmp_path, {"src/a.md": "# A\n\n[b](bb.md)\n", "src/b.md": "# B\n"}))
+    [problem] = raised.value.problems
+    assert problem.rule == "link-chapter-missing" and "did you mean 'src/b.md'" in problem.hint
 
 
 def test_links_base_must_be_an_http_url(tmp_path):

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import unicodedata
 import uuid
 from pathlib import Path
 from string import Template
@@ -34,7 +35,8 @@ def _toml(text: str) -> str:
 
 def slug_of(title: str) -> str:
     """The editions' file-name stem: lower-case letters, digits and single hyphens."""
-    words = re.findall(r"[a-z0-9]+", title.lower())
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
     return "-".join(words)[:60].strip("-") or "book"
 
 

@@ -30,6 +30,10 @@ from .typography import prose_runs
 RULE = "spelling-unknown"
 WORDS_FILE = "words.txt"
 SUGGESTIONS = 3
+# Hunspell's suggestions cost tens of milliseconds a word (its checks, microseconds): only
+# the first distinct unknown words of a run get them, so a draft full of foreign names
+# is still checked in seconds.
+SUGGESTED_WORDS = 100
 # A word: letters, with apostrophes inside ("don't", "Babayev’s"); a hyphenated word is
 # checked part by part.
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
@@ -45,6 +49,7 @@ class Dictionary:
     def __init__(self, handle) -> None:
         self._handle = handle
         self.tag: str = handle.tag
+        self.suggested = 0  # distinct words asked for suggestions so far
         self.knows = lru_cache(maxsize=None)(self._knows)
         self.suggest = lru_cache(maxsize=None)(self._suggest)
 
@@ -54,6 +59,9 @@ class Dictionary:
         return bool(self._handle.check(plain) or (stem and self._handle.check(stem)))
 
     def _suggest(self, word: str) -> tuple[str, ...]:
+        self.suggested += 1
+        if self.suggested > SUGGESTED_WORDS:
+            return ()
         found = self._handle.suggest(word.replace("’", "'"))
         return tuple(dict.fromkeys(s for s in found if " " not in s))[:SUGGESTIONS]
 

@@ -12,6 +12,7 @@ from ..errors import BuildError
 from ..model import Book, PageMark, Rendition
 from ..render.theme import MIN_DPI, THEME, stylesheet
 from . import weasy
+from .floats import settled
 
 # WeasyPrint names each image in the PDF after its URL, so the project is served under this
 # fixed URL: the checkout's folder never reaches the PDF and clones anywhere give the same bytes.
@@ -92,7 +93,8 @@ def paginate(book: Book, rendition: Rendition) -> Any:
 
     try:
         with weasy.ErrorLog() as log:
-            document = weasy.render(rendition.html, sheets, fonts, PROJECT_URL, fetcher)
+            document = settled(rendition.html, lambda html: weasy.render(
+                html, sheets, fonts, PROJECT_URL, fetcher))  # floats deferred: floats.py
     except RefusedFetch as exc:
         raise refusal(book, exc) from None  # an input error, located where it is written
     if log.messages:

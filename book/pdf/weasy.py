@@ -274,3 +274,42 @@ def first_content(page: Any) -> tuple[str, list] | None:
     box, chain = found
     elements = [b.element for b in chain + [box] if b.element is not None]
     return getattr(box, "text", "").strip(), list(dict.fromkeys(elements))
+
+
+def text_block(page: Any) -> tuple[float, float]:
+    """(top, bottom) in CSS px of the page's text block: its content area less the
+    footnotes at its foot."""
+    from weasyprint.formatting_structure.boxes import FootnoteAreaBox
+
+    page_box = page._page_box
+    top = page_box.content_box_y()
+    bottom = top + page_box.height
+    for notes in page_box.children:
+        if isinstance(notes, FootnoteAreaBox) and notes.children:
+            bottom = min(bottom, notes.position_y)
+    return top, bottom
+
+
+def marked_blocks(page: Any, attribute: str) -> list[tuple[str, float, float]]:
+    """(value, top, bottom) in CSS px of the border boxes of the outermost boxes on a page
+    whose element carries `attribute`, in flow order (a block that runs over pages is on
+    each)."""
+    found: dict[str, tuple[str, float, float]] = {}
+
+    def walk(box: Any) -> None:
+        element = getattr(box, "element", None)
+        value = element.get(attribute) if element is not None else None
+        if value is not None and getattr(box, "position_y", None) is not None:
+            top = box.border_box_y()
+            bottom = top + box.border_height()
+            seen = found.get(value)
+            found[value] = (value, min(top, seen[1]), max(bottom, seen[2])) if seen else (
+                value, top, bottom)
+            return
+        for child in getattr(box, "children", None) or ():
+            walk(child)
+
+    children = page._page_box.children
+    if children:
+        walk(children[0])
+    return list(found.values())

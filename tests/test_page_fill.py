@@ -1,0 +1,125 @@
+"""No holes: every body page of the PDF is filled to at least 85 % of its text block, but a
+chapter's last page. Fill is measured from the PDF itself: the lowest text or image object
+inside the text block (A5, margins 18 mm top and 20 mm bottom, as print.css sets them),
+on the explainer and on a generated book with many figures of every shape, laid out as one
+document and in chunks."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+import pytest
+from PIL import Image
+
+from conftest import REPO, cli
+
+sys.path.insert(0, str(REPO / "bench"))
+from make_large import image, paragraph, sentence  # noqa: E402
+
+MIN_FILL = 0.85
+MM = 72 / 25.4
+TOP_MARGIN, BOTTOM_MARGIN = 18 * MM, 20 * MM
+
+
+def fills(pdf: Path) -> list[float | None]:
+    """Each page's fill of its text block from 0 to 1; None for a page with nothing in it."""
+    document = pdfium.PdfDocument(pdf)
+    result: list[float | None] = []
+    for page in document:
+        height = page.get_height()
+        top, bottom = height - TOP_MARGIN, BOTTOM_MARGIN
+        lowest = None
+        for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_TEXT,
+                                            pdfium_c.FPDF_PAGEOBJ_IMAGE), max_depth=5):
+            _, low, _, high = obj.get_pos()
+            if low >= bottom - 1 and high <= top + 1:  # in the text block, not a folio or head
+                lowest = low if lowest is None else min(lowest, low)
+        result.append(None if lowest is None else (top - lowest) / (top - bottom))
+    return result
+
+
+def chapter_starts(pdf: Path) -> set[int]:
+    """Page indexes where the outline's top-level entries (chapters, back matter) open."""
+    document = pdfium.PdfDocument(pdf)
+    return {item.page_index for item in document.get_toc() if item.level == 0
+            and item.page_index is not None}
+
+
+def short_body_pages(pdf: Path) -> list[tuple[int, float]]:
+    """(page number, fill) of the body pages under MIN_FILL that do not end a chapter."""
+    measured, starts = fills(pdf), chapter_starts(pdf)
+    first = min(starts)
+    short = []
+    for index in range(first, len(measured) - 1):
+        fill, following = measured[index], measured[index + 1]
+        ends_chapter = index + 1 in starts or following is None or (
+            index + 2 in starts and measured[index + 1] is None)
+        if fill is not None and not ends_chapter and fill < MIN_FILL:
+            short.append((index + 1, round(fill, 2)))
+    return short
+
+
+def figures_book(root: Path, chapters: int = 4, per_chapter: int = 7, seed: int = 3) -> Path:
+    """A book whose chapters call many figures (wide, square and tall), tables and text
+    between them: the floats WeasyPrint would leave holes before."""
+    rng = random.Random(seed)
+    (root / "chapters").mkdir(parents=True)
+    (root / "assets" / "photos").mkdir(parents=True)
+    photos, names = [], []
+    for n in range(1, chapters + 1):
+        body = [f"---\ntitle: \"Chapter {n}\"\nshort_title: Chapter {n}\n---\n"]
+        for f in range(per_chapter):
+            body.append(paragraph(rng, rng.randint(60, 180)))
+            if f % 3 == 2:
+                body.append(f"## Section {n}.{f}")
+            name = f"photo-{n}-{f}"
+            shape = rng.choice([(1600, 1067), (1200, 1200), (1000, 1500)])
+            image(root / "assets" / "photos" / f"{name}.png", n * 10 + f)
+            with Image.open(root / "assets" / "photos" / f"{name}.png") as picture:
+                picture.resize(shape).save(root / "assets" / "photos" / f"{name}.png")
+            photos.append(f'[{name}]\nfile = "photos/{name}.png"\ncaption = "{sentence(rng)}"\n'
+                          f'credit = "Generated"\nalt = "Generated panel."\nlicence = "own"\n')
+            body.append(f"![](photo:{name})")
+            if rng.random() < 0.3:
+                body.append("| Year | Event |\n|---|---|\n" + "\n".join(
+                    f"| {1900 + i} | {sentence(rng)} |" for i in range(rng.randint(4, 9))))
+        body.append(paragraph(rng, 200))
+        names.append(f"chapters/{n:02d}.md")
+        (root / names[-1]).write_text("\n\n".join(body) + "\n", "utf-8")
+    (root / "assets" / "photos.toml").write_text("\n".join(photos), "utf-8")
+    listed = "".join(f'  "{name}",\n' for name in names)
+    (root / "book.toml").write_text(f'''title = "Figures Everywhere"
+language = "en"
+slug = "figures"
+publisher = "Test Press"
+rights = "Generated text for tests"
+identifier = "urn:uuid:00000000-0000-4000-8000-000000000017"
+date = "2026-01-01"
+chapters = [
+{listed}]
+
+[[contributors]]
+name = "Test Generator"
+role = "author"
+''', "utf-8")
+    return root
+
+
+def test_explainer_has_no_holes(explainer_build):
+    assert short_body_pages(explainer_build.pdf) == []
+
+
+@pytest.mark.parametrize("layout", ["single", "chunked"])
+def test_a_book_of_figures_has_no_holes(tmp_path, layout):
+    project = figures_book(tmp_path / "book")
+    out = tmp_path / "out"
+    result = cli(["build", str(project), "--out", str(out), "--format", "pdf",
+                  "--layout", layout, "--quiet"])
+    assert result.returncode == 0, result.stderr
+    pdf = out / "figures.pdf"
+    assert len(fills(pdf)) > 20  # long enough to have figures fall at page ends
+    assert short_body_pages(pdf) == []

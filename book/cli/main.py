@@ -129,9 +129,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print release.json on stdout")
     r.add_argument("--quiet", action="store_true", help="print nothing but errors")
     i = commands.add_parser("import", help="write a book project from another tool's book")
-    i.add_argument("kind", choices=("mdbook",), help="the tool that made the book")
-    i.add_argument("source", type=Path, help="the book's folder (mdBook: holds book.toml, src/)")
-    i.add_argument("dest", type=Path, help="the new project's folder (new or empty)")
+    i.add_argument("kind", choices=("mdbook", "docx"), help="the tool that made the book "
+                   "(docx: a Word chapter, added to the project)")
+    i.add_argument("source", type=Path, help="the book's folder (mdBook: holds book.toml, src/), "
+                   "or the .docx file")
+    i.add_argument("dest", type=Path, nargs="?", help="the new project's folder (new or empty); "
+                   "for docx the project (default: .)")
+    i.add_argument("--chapter", help="docx: the chapter file to write (default: "
+                   "chapters/<file name>.md)")
     n = commands.add_parser("new", help="start a book: a small project that builds at once")
     n.add_argument("dest", type=Path, help="the new project's folder (new or empty)")
     n.add_argument("--title", default="Untitled Book", help="the book's title")
@@ -240,10 +245,17 @@ def _release(args: argparse.Namespace, out_dir: Path, say) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from ..desk.docx import import_docx
     from ..source.mdbook import import_mdbook
 
     try:
-        print(import_mdbook(args.source, args.dest))
+        if args.kind == "docx":
+            print(import_docx(args.dest or Path("."), args.source, args.chapter))
+        elif args.dest is None:
+            raise BookError.at(str(args.source), None, "no destination folder",
+                               "book import mdbook SOURCE DEST")
+        else:
+            print(import_mdbook(args.source, args.dest))
     except BookError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)

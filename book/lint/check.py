@@ -215,6 +215,14 @@ def _finding(problem: Problem, lines: dict[str, list[str]]) -> Finding:
                    message, problem.rule or FALLBACK_RULE)
 
 
+def _todos(text: str | None) -> list[Problem]:
+    """Each line of the photo manifest that still says TODO."""
+    return [Problem(PHOTO_MANIFEST, number, "the photo manifest still has a TODO here",
+                    line[line.index("TODO"):].strip().strip('"'), "photo-todo",
+                    line.index("TODO") + 1)
+            for number, line in enumerate((text or "").splitlines(), 1) if "TODO" in line]
+
+
 def _names(table: dict) -> list[str]:
     """The names a manifest table gives: a photo's credit, contributors, glossary terms."""
     entries = [table, *(e for key in ("contributors", "terms")
@@ -269,6 +277,7 @@ def check_project(root: Path) -> Report:
         if text is not None:
             problems.extend(check_typography(rel, text))
     problems.extend(_spelling(root, doc, photos, {rel: texts.get(rel) for rel in listed}))
+    problems.extend(_todos(texts.get(PHOTO_MANIFEST)))
     if doc is not None:
         problems.extend(_unlisted(root, doc, listed))
     if photos is not None and None not in chapters.values():

@@ -105,6 +105,8 @@ RULES: dict[str, Rule] = {
         "typo-ellipsis": "'...' written for an ellipsis.",
         "typo-unbalanced-quote": "An opening or closing quote without its partner.",
         "typo-unbalanced-bracket": "An opening or closing bracket without its partner.",
+        "photo-todo": "A line of the photo manifest still says TODO (book import docx "
+                      "leaves credit, licence and missing alt text so).",
         "spelling-unknown": "A word of the prose is in neither the dictionary of the book's "
                             "language nor words.txt, the glossary, contributors or photo credits "
                             "(or no dictionary is installed for the language).",

@@ -35,7 +35,7 @@ def fills(pdf: Path) -> list[float | None]:
         lowest = None
         for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_TEXT,
                                             pdfium_c.FPDF_PAGEOBJ_IMAGE), max_depth=5):
-            _, low, _, high = obj.get_pos()
+            _, low, _, high = obj.get_bounds()
             if low >= bottom - 1 and high <= top + 1:  # in the text block, not a folio or head
                 lowest = low if lowest is None else min(lowest, low)
         result.append(None if lowest is None else (top - lowest) / (top - bottom))
@@ -45,8 +45,12 @@ def fills(pdf: Path) -> list[float | None]:
 def chapter_starts(pdf: Path) -> set[int]:
     """Page indexes where the outline's top-level entries (chapters, back matter) open."""
     document = pdfium.PdfDocument(pdf)
-    return {item.page_index for item in document.get_toc() if item.level == 0
-            and item.page_index is not None}
+    starts = set()
+    for item in document.get_toc():
+        dest = item.get_dest()
+        if item.level == 0 and dest is not None and dest.get_index() is not None:
+            starts.add(dest.get_index())
+    return starts
 
 
 def short_body_pages(pdf: Path) -> list[tuple[int, float]]:

@@ -20,6 +20,7 @@ ROLES = {
     "illustrator": "ill",
     "translator": "trl",
     "designer": "bkd",
+    "source": "ant",  # MARC "bibliographic antecedent": reporting the book is based on
 }
 
 MEDIA_TYPES = {
@@ -257,6 +258,7 @@ class Edition:
     version: str
     timestamp: int  # seconds since the epoch (SOURCE_DATE_EPOCH or the clock)
     commit: str = ""
+    dated: bool = True  # False: the timestamp is the clock's, never printed (the book's date is)
 
 
 @dataclass(frozen=True)

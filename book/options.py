@@ -28,9 +28,12 @@ def source_date_epoch() -> int | None:
 
 
 def edition_from_env(version: str = "") -> Edition:
-    """Dates come from SOURCE_DATE_EPOCH when it is set, so builds reproduce."""
+    """Dates come from SOURCE_DATE_EPOCH when it is set, so builds reproduce; without it the
+    clock stamps the files' metadata, and the printed date is the book's own."""
     epoch = source_date_epoch()
-    return Edition(version=version, timestamp=int(time.time()) if epoch is None else epoch)
+    if epoch is None:
+        return Edition(version=version, timestamp=int(time.time()), dated=False)
+    return Edition(version=version, timestamp=epoch)
 
 
 @dataclass(frozen=True)

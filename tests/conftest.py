@@ -53,6 +53,7 @@ MARC = {
     "illustrator": "ill",
     "translator": "trl",
     "designer": "bkd",
+    "source": "ant",
 }
 
 

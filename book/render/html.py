@@ -5,22 +5,32 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from urllib.parse import unquote
 from dataclasses import dataclass
+from urllib.parse import unquote
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from .. import __version__
-from .. import fragments
+from .. import __version__, fragments
+from ..model import (
+    BLOCK_SLOT,
+    PAGE_REF,
+    Book,
+    Chapter,
+    Download,
+    Footnote,
+    PageMark,
+    Part,
+    Rendition,
+)
 from . import code, glossary
-from ..model import (BLOCK_SLOT, PAGE_REF, Book, Chapter, Download, Footnote, PageMark, Part,
-                     Rendition)
 
 ROLE_LABELS = {
     "author": "Written by", "editor": "Edited by", "contributor": "Contributors",
     "photographer": "Photography", "illustrator": "Illustration", "translator": "Translation",
-    "designer": "Design",
+    "designer": "Design", "source": "Source reporting",
 }
 
 _ENV = Environment(loader=PackageLoader("book.render", "templates"), autoescape=True,
@@ -39,7 +49,7 @@ class TocEntry:
 
 def build_date(book: Book) -> dt.datetime:
     """The edition's date as UTC: every date an edition prints or records comes from it."""
-    return dt.datetime.fromtimestamp(book.edition.timestamp, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(book.edition.timestamp, tz=dt.UTC)
 
 
 def _note_body(note: Footnote, href_for=None) -> Markup:
@@ -146,8 +156,16 @@ def _front_and_back(book: Book, date_text: str,
 
 
 def _date_text(book: Book) -> str:
-    when = build_date(book)
-    return f"{when.day} {when:%B %Y}"
+    """The edition's date as the book's language writes it (Babel's long format:
+    'September 19, 2023' in en-US, '19 September 2023' in en-GB), from SOURCE_DATE_EPOCH
+    or the release's commit; a build without either prints the book's own date."""
+    when = build_date(book).date() if book.edition.dated else dt.date.fromisoformat(
+        str(book.meta.date))
+    try:
+        locale = Locale.parse(book.meta.language, sep="-")
+    except (ValueError, UnknownLocaleError):
+        locale = Locale("en")
+    return format_date(when, format="long", locale=locale)
 
 
 def render_print(book: Book) -> Rendition:

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import pyphen
+from babel.core import get_global
+
 from ...model import Book
 from ..code import stylesheet as code_stylesheet
 from ..html import chapter_content
@@ -72,9 +75,39 @@ def font_faces(faces: tuple[Face, ...], prefix: str = "fonts/") -> str:
                      f'font-style: {f.style}; src: url("{prefix}{f.file}"); }}' for f in faces)
 
 
+def hyphenation_language(tag: str) -> str | None:
+    """The pyphen dictionary for a BCP 47 tag: the tag's own (en-GB → en_GB); for a bare
+    language, the one of the region CLDR names as its likely one (en → en_US, pt → pt_BR)
+    when pyphen has it, else the language's (de → de); None where pyphen has none."""
+    language, *rest = tag.replace("_", "-").split("-")
+    language = language.lower()
+    regions = [part.upper() for part in rest if len(part) == 2 and part.isalpha()]
+    if not regions:
+        likely = get_global("likely_subtags").get(language, "")
+        regions = [likely.rsplit("_", 1)[-1]] if likely.count("_") == 2 else []
+    for candidate in [f"{language}_{region}" for region in regions[:1]] + [language]:
+        if candidate in pyphen.LANGUAGES:
+            return candidate
+    return None
+
+
+def hyphenation(tag: str) -> str:
+    """CSS that has WeasyPrint hyphenate text in `tag` with hyphenation_language's patterns
+    (it would take pyphen's bare 'en', British patterns, for 'en'), or not at all."""
+    chosen = hyphenation_language(tag)
+    if chosen is None:
+        return ":root { hyphens: manual; }"
+    if chosen == pyphen.language_fallback(tag.replace("-", "_")):
+        return ""
+    # A lang attribute outranks author rules on its own element, so !important.
+    return f':root, [lang="{tag}"] {{ -weasy-lang: "{chosen}" !important; }}'
+
+
 def stylesheet(edition: str, book: Book | None) -> str:
     """The theme's CSS for one edition ('print', 'epub' or 'web'), fonts first."""
     css = [font_faces(faces_for(book))]
     css += [(THEME / name).read_text("utf-8") for name in ("base.css", f"{edition}.css")]
     css.append(code_stylesheet(edition))
+    if edition == "print" and book is not None:
+        css.append(hyphenation(book.meta.language))
     return "\n".join(css)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,22 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         text = f"{where}: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        return escape_controls(f"{text} ({self.hint})" if self.hint else text)
+
+
+_BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control, line-separating and bidi-override characters written as escapes
+    (`\\n`, `\\x1b`, `\\u202e`): a newline in a file name must not split a one-line error,
+    nor an escape sequence repaint the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
+        else char for char in text)
 
 
 class BookError(Exception):

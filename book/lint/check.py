@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import BookError, Collector, Problem, did_you_mean
+from ..errors import BookError, Collector, Problem, did_you_mean, escape_controls
 from ..pipeline import edition_from_env, load_book
 from ..source.config import MANIFEST
 from ..source.load import PHOTO_MANIFEST, read_source
@@ -51,7 +51,8 @@ class Finding:
     rule: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.rule}]"
+        return escape_controls(f"{self.path}:{self.line}:{self.col}: {self.severity}: "
+                               f"{self.message} [{self.rule}]")
 
 
 @dataclass

@@ -81,6 +81,8 @@ RULES: dict[str, Rule] = {
         "image-unsafe-svg": "An SVG has scripts, entities or external references.",
         "limit-nesting": "Lists and quotes, or raw HTML elements, nest deeper than the editions "
                          "lay out (README, Limits).",
+        "footnote-unreferenced": "A footnote is defined but never referred to (it would be left "
+                                 "out).",
         "limit-footnotes": "A chapter has more footnotes than the builder's limit.",
         "limit-chapter-size": "A chapter's source is larger than the builder's limit.",
         "limit-glossary-terms": "A glossary has more terms than the builder's limit.",

@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from ..errors import Collector
 from ..model import ROLES, Contributor, Metadata, chapter_id
-from .schema import (Choice, Date, Flag, Identifier, Schema, Table, TableList, Text, TextList,
-                     TomlPlace)
+from .limits import MAX_KEYWORDS
+from .schema import (
+    Choice,
+    Date,
+    Flag,
+    Identifier,
+    Schema,
+    Table,
+    TableList,
+    Text,
+    TextList,
+    TomlPlace,
+)
 from .tomlfile import TomlDoc
 
 MANIFEST = "book.toml"
@@ -107,6 +118,10 @@ def parse_config(doc: TomlDoc) -> Metadata:
                              rule="manifest-chapter-twice")
         _check_chapter_ids(doc, chapters, problems)
     problems.raise_if_any()
+    if len(values["keywords"] or ()) > MAX_KEYWORDS:
+        problems.add(doc.path, doc.line("keywords"), f"{len(values['keywords']):,} keywords; "
+                     f"at most {MAX_KEYWORDS}", rule="limit-keywords")
+        problems.raise_if_any()
     contributors = [Contributor(e.values["name"], e.values["role"], e.values["note"])
                     for e in values["contributors"]]
     if not any(c.role == "author" for c in contributors):

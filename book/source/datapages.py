@@ -7,8 +7,9 @@ from __future__ import annotations
 import posixpath
 
 from ..errors import Collector
-from .markdown import render_inline, slugify
 from ..model import Chapter, Link, Term, TimelineEvent, chapter_id
+from .limits import MAX_GLOSSARY_TERMS
+from .markdown import render_inline, slugify
 from .schema import Choice, Prose, Schema, TableList, Text, TextList, TomlPlace
 from .tomlfile import TomlDoc, parse_toml
 
@@ -82,11 +83,18 @@ def parse_data_page(path: str, text: str) -> Chapter:
                                           render_inline(event["note"]), anchor))
     else:
         entries = _check_entries(doc, "terms", values, problems)
+        if len(entries) > MAX_GLOSSARY_TERMS:
+            problems.add(path, entries[MAX_GLOSSARY_TERMS]["_line"], f"the glossary has "
+                         f"{len(entries):,} terms; at most {MAX_GLOSSARY_TERMS:,}",
+                         rule="limit-glossary-terms")
+            entries = []
+        defined: set[str] = set()
         for entry in sorted(entries, key=lambda e: (e["term"].casefold(), e["_line"])):
             term_id = f"{cid}--{slugify(entry['term'])}"
-            if any(t.id == term_id for t in terms):  # one id, one definition
+            if term_id in defined:  # one id, one definition
                 problems.add(path, entry["_line"], f"the term '{entry['term']}' is defined twice")
                 continue
+            defined.add(term_id)
             forms = tuple(dict.fromkeys([entry["term"], *entry.get("also", [])]))
             terms.append(Term(term_id, entry["term"], forms, render_inline(entry["definition"])))
     problems.raise_if_any()

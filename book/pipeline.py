@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .model import Book, Edition, Rendition
 from .options import FORMATS, LayoutOptions, edition_from_env
 from .output import all_or_nothing, output_lock
+
+if TYPE_CHECKING:
+    from .errors import Problem
+
+# The layout a build uses unless told otherwise (frozen, so one shared default is safe).
+DEFAULT_LAYOUT = LayoutOptions()
 
 
 @dataclass
@@ -35,10 +43,10 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     `memo` keeps parsed chapters by (path, text) so a long-running preview re-parses only
     the chapters whose text changed. (The stages are imported here: a PDF build loads
     the book in a forked process, and the parent, which lays it out, never needs them.)"""
+    from .errors import BookError
     from .source.assemble import assemble, wanted_assets
     from .source.changelog import parse_changelog
     from .source.datapages import parse_data_page
-    from .errors import BookError
     from .source.includes import expand
     from .source.load import CHANGELOG, load_project, read_assets
     from .source.parse import parse_chapter
@@ -76,7 +84,7 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     except BookError as exc:
         problems.extend(exc.problems)
 
-    def located(found: list) -> list:
+    def located(found: Iterable[Problem]) -> list[Problem]:
         """Problems in a chapter with includes, at the lines they were written on."""
         return [expanded[p.path].locate(p) if p.path in expanded else p for p in found]
 
@@ -87,7 +95,7 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
 
 def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
           edition: Edition | None = None, progress=lambda message: None,
-          layout: LayoutOptions = LayoutOptions()) -> BuildReport:
+          layout: LayoutOptions = DEFAULT_LAYOUT) -> BuildReport:
     """Build the requested editions; each is written atomically or not at all."""
     started = time.perf_counter()
     edition = edition or edition_from_env()
@@ -125,7 +133,7 @@ def _loaded_while_engine_starts(root: Path, edition: Edition) -> tuple[Book, Ren
 
 
 def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
-              progress=lambda message: None, layout: LayoutOptions = LayoutOptions(),
+              progress=lambda message: None, layout: LayoutOptions = DEFAULT_LAYOUT,
               rendition: Rendition | None = None) -> BuildReport:
     """Write the editions of a loaded book (a release checks the Book before building
     it); `rendition` is its print edition when it is already rendered."""

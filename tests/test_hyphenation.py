@@ -67,7 +67,8 @@ def test_headings_and_code_are_not_hyphenated(tmp_path):
 
     css = (THEME / "print.css").read_text("utf-8")
     rule = re.search(r"([^{}]*)\{\s*hyphens: manual;\s*\}", css.split("/* Words are")[1])
-    assert rule and all(s in rule.group(1) for s in ("h1", "h2", "code", "pre", 'a[href^="https:"]'))
+    assert rule and all(s in rule.group(1)
+                        for s in ("h1", "h2", "code", "pre", 'a[href^="https:"]'))
     html = ('<html lang="en"><body><pre style="width: 20mm; white-space: pre-wrap">'
             'disarmament guarantor offensive disarmament</pre></body></html>')
     out = tmp_path / "code.pdf"

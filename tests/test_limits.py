@@ -29,8 +29,10 @@ def test_list_nested_at_the_limit_keeps_every_item(tmp_path):
 @pytest.mark.parametrize("chapter, message", [
     (H + _nested_list(limits.MAX_NESTING + 1), "lists and quotes nested 13 deep; at most 12"),
     (H + "> " * 20 + "inner\n\nafter\n", "lists and quotes nested 13 deep; at most 12"),
-    (H + "<div>" * 150 + "\n\ntext\n\n" + "</div>" * 150 + "\n", "raw HTML elements nested 150 deep"),
-    (H + "a " + "<span>" * 400 + "deep" + "</span>" * 400 + "\n", "raw HTML elements nested 33 deep"),
+    (H + "<div>" * 150 + "\n\ntext\n\n" + "</div>" * 150 + "\n",
+     "raw HTML elements nested 150 deep"),
+    (H + "a " + "<span>" * 400 + "deep" + "</span>" * 400 + "\n",
+     "raw HTML elements nested 33 deep"),
 ])
 def test_nesting_past_the_limit_is_a_located_error(tmp_path, chapter, message):
     code, stderr = build(project(tmp_path, chapter), "html")
@@ -112,7 +114,8 @@ def test_huge_colspan_is_clamped_and_the_pdf_is_laid_out(tmp_path):
     code, stderr = build(project(tmp_path, chapter), "html", "pdf")
     assert code == 0, stderr
     assert time.monotonic() - started < 60
-    assert 'colspan="100" rowspan="100"' in (tmp_path / "dist/limits-web/chapters.one.html").read_text()
+    page = (tmp_path / "dist/limits-web/chapters.one.html").read_text()
+    assert 'colspan="100" rowspan="100"' in page
 
 
 def test_chapter_size_limit(tmp_path):
@@ -123,7 +126,8 @@ def test_chapter_size_limit(tmp_path):
 
 ADVERSARIAL = [s(100_000) for s in (
     lambda n: "[" + " " * n, lambda n: "[ " * (n // 2), lambda n: "](" + " " * n + "x",
-    lambda n: "](" + "(" * n, lambda n: "`" * n, lambda n: "`a" * (n // 2), lambda n: "``a`" * (n // 4),
+    lambda n: "](" + "(" * n, lambda n: "`" * n, lambda n: "`a" * (n // 2),
+    lambda n: "``a`" * (n // 4),
     lambda n: "<!--" * (n // 4), lambda n: "<script" * (n // 7), lambda n: "<a" + " " * n,
     lambda n: "&#" + "1" * n, lambda n: "[^" + "x" * n, lambda n: "http:" + "x" * n,
     lambda n: " " * n + "x", lambda n: "x" + " -" * (n // 2), lambda n: "." * n, lambda n: ". " * n,
@@ -144,7 +148,8 @@ def test_every_rule_is_linear_on_adversarial_text(name):
     for text in ADVERSARIAL:
         started = time.monotonic()
         result = rule(text)
-        if result is not None and not isinstance(result, (str, bool)) and hasattr(result, "__iter__"):
+        if (result is not None and not isinstance(result, (str, bool))
+                and hasattr(result, "__iter__")):
             for _ in result:
                 pass
         elapsed = time.monotonic() - started

@@ -104,7 +104,8 @@ def test_a_non_ascii_link_keeps_its_file_in_the_epub(tmp_path):
     """RSC-012 before: the EPUB lost the file of a cross-chapter link written in Chinese,
     and of a footnote's link to another chapter."""
     root = make(tmp_path / "zh", {
-        "chapters/甲.md": "# 甲\n\n见[安装](乙.md#安装)。[^1]\n\n[^1]: 见[乙](乙.md#使用--运算符)。\n",
+        "chapters/甲.md": "# 甲\n\n见[安装](乙.md#安装)。[^1]\n\n"
+                          "[^1]: 见[乙](乙.md#使用--运算符)。\n",
         "chapters/乙.md": "# 乙\n\n## 安装\n\n正文。\n\n## 使用 + 运算符\n\n正文。\n",
         "contributors.md": "# Contributors (the author's file)\n\nText.\n",
     }, language="zh-CN")
@@ -122,7 +123,8 @@ def test_a_non_ascii_link_keeps_its_file_in_the_epub(tmp_path):
 
 # --------------------------------------------------------------------------- 3. leaving links
 
-LEAVING = "# A\n\nSee [lic](../LICENSE-MIT), [std](../std/index.html), [about](/about/) and [x](x.md).\n"
+LEAVING = ("# A\n\nSee [lic](../LICENSE-MIT), [std](../std/index.html), [about](/about/) "
+           "and [x](x.md).\n")
 
 
 def test_links_that_leave_the_book_warn_and_print_as_text(tmp_path):
@@ -194,7 +196,8 @@ def test_includes_ranges_anchors_rustdoc_and_title(tmp_path):
     book = load(make(tmp_path, {
         "listings/main.rs": LISTING,
         "src/head.md": "# Included title\n",
-        "src/a.md": "{{#include head.md}}\n\n```rust\n{{#include ../listings/main.rs:here}}\n```\n\n"
+        "src/a.md": "{{#include head.md}}\n\n"
+                    "```rust\n{{#include ../listings/main.rs:here}}\n```\n\n"
                     "```text\n{{#include ../listings/main.rs:2:3}}\n```\n\n"
                     "```text\n{{#include ../listings/main.rs::1}}\n```\n\n"
                     "```text\n{{#include ../listings/main.rs:7:}}\n```\n\n"

@@ -79,7 +79,8 @@ def test_every_word_reaches_every_edition(chapter: str) -> None:
         code, stderr = build(root, "html", "epub")
         if code == 2:
             assert re.fullmatch(r"(error: chapters/one\.md:\d+: (.* nested \d+ deep; at most "
-                                r"\d+|footnote '\d+' is never referred to) \(.*\)\n)+", stderr), stderr
+                                r"\d+|footnote '\d+' is never referred to) \(.*\)\n)+",
+                                stderr), stderr
             return
         assert code == 0, stderr
         for edition, text in (("web", web_text(root)), ("EPUB", epub_text(root))):

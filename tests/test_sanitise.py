@@ -27,7 +27,8 @@ PNG = _png()
 
 
 @pytest.mark.parametrize("markup", [
-    '<q cite="javascript:alert(1)">q</q>', '<blockquote cite=" JaVa\tScRiPt:alert(1)">b</blockquote>',
+    '<q cite="javascript:alert(1)">q</q>',
+    '<blockquote cite=" JaVa\tScRiPt:alert(1)">b</blockquote>',
     '<img src="a.png" srcset="javascript:x 1x" alt="">', '<a href="java\nscript:alert(1)">a</a>',
     '<q cite="data:text/html,x">q</q>', '<blockquote cite="vbscript:x">b</blockquote>',
 ])

@@ -69,7 +69,7 @@ class Dictionary:
 def _broker():
     """An Enchant broker, or None when libenchant is not installed."""
     try:
-        import enchant
+        import enchant  # type: ignore[import-untyped]  # pyenchant ships no types
     except ImportError:
         return None
     return enchant.Broker()

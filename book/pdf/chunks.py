@@ -66,8 +66,9 @@ def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
     for index, roots in enumerate(trees):
         for root in roots:
             for element in root.iter():
-                if isinstance(element.tag, str) and element.get("id"):
-                    owner[element.get("id")] = index
+                element_id = element.get("id") if isinstance(element.tag, str) else None
+                if element_id:
+                    owner[element_id] = index
     head, tail = _shell(rendition.html)
     chunks = []
     for index, (group, roots) in enumerate(zip(groups, trees, strict=True)):

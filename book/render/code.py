@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import cast
 
 from lxml import html
 from pygments.lexer import Lexer
@@ -50,7 +51,7 @@ def _lexer(language: str) -> Lexer | None:
 def _css_class(kind: _TokenType) -> str:
     """The short class Pygments gives a token type ('' for plain text)."""
     while kind not in STANDARD_TYPES:
-        kind = kind.parent
+        kind = cast(_TokenType, kind.parent)  # Token, the root, is a standard type
     return STANDARD_TYPES[kind]
 
 
@@ -77,7 +78,8 @@ def _wrap(line: list[tuple[str, str]], width: int) -> list[list[tuple[str, str]]
     """A line cut into pieces at most `width` columns wide (continuations two narrower,
     for the mark), after a space or punctuation when one falls in the second half."""
     text = "".join(piece for _, piece in line)
-    cuts, start = [], 0
+    cuts: list[int] = []
+    start = 0
     while len(text) - start > (width if not cuts else width - 2):
         room = width if not cuts else width - 2
         window = text[start:start + room]
@@ -111,7 +113,7 @@ def print_columns() -> int:
 
 def _columns(code: html.HtmlElement) -> int:
     """How many characters fit across one print code block, inside lists and quotes."""
-    taken = sum(_INDENT_COLUMNS.get(a.tag, 0) for a in code.iterancestors())
+    taken = sum(_INDENT_COLUMNS.get(str(a.tag), 0) for a in code.iterancestors())
     return max(print_columns() - taken, 20)
 
 

@@ -7,7 +7,7 @@ import functools
 import re
 from collections.abc import Iterator
 
-import ahocorasick
+import ahocorasick  # type: ignore[import-not-found]  # a C extension without stubs
 from lxml import html
 
 from .. import fragments

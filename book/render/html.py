@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import unquote
 
 from babel import Locale, UnknownLocaleError
@@ -37,7 +38,8 @@ _ENV = Environment(loader=PackageLoader("book.render", "templates"), autoescape=
                    undefined=StrictUndefined, keep_trailing_newline=True)
 _ENV.globals["version"] = __version__
 _ENV.globals["PAGE_REF"] = PAGE_REF
-_PARTS = _ENV.get_template("parts.html.j2").module
+# Any: the template's macros are attributes mypy cannot see.
+_PARTS: Any = _ENV.get_template("parts.html.j2").module
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,11 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
     figures = {f.id: f for f in book.figures if f.chapter_id == chapter.id}
     for slot in list(root.iter("figure")):
         if "photo" in (slot.get("class") or "").split() and slot.get("id") in figures:
-            fig = figures[slot.get("id")]
+            fig = figures[cast(str, slot.get("id"))]
             new = fragments.parse(str(_PARTS.figure(fig, fig.photo.file)))[0]
-            slot.getparent().replace(slot, new)
+            parent = slot.getparent()
+            assert parent is not None  # a slot lies inside the parsed body, never at its root
+            parent.replace(slot, new)
     notes = {n.id: n for n in chapter.footnotes}
     for anchor in list(root.iter("a")):
         href = anchor.get("href") or ""
@@ -242,8 +246,8 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
     front, back = _front_and_back(book, _date_text(book), page_refs=False)
     owner: dict[str, str] = {}
     for chapter in book.chapters:
-        for anchor in chapter.anchor_ids:
-            owner[anchor] = chapter.id
+        for anchor_id in chapter.anchor_ids:
+            owner[anchor_id] = chapter.id
     for part in back:
         owner[part.id] = part.id
     uses = glossary.term_uses(book, fragments.parse)
@@ -263,7 +267,8 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
     for c in book.chapters:
         body = _chapter_body(book, c, inline_notes=False, xhtml=xhtml,
                              href_for=href_for_from(c.id), uses=uses)
-        notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number, "body": _note_body(n, href_for_from(c.id))}
+        notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number,
+                  "body": _note_body(n, href_for_from(c.id))}
                  for n in c.footnotes]
         chapters.append(Part(c.id, "chapter", c.title,
                              str(_PARTS.chapter(c, Markup(body), notes, xhtml))))

@@ -6,12 +6,24 @@ from __future__ import annotations
 import posixpath
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 from urllib.parse import urljoin, urlsplit
 
 from .. import fragments
 from ..errors import Collector, Problem, did_you_mean
-from ..model import (Asset, Book, Chapter, Edition, Figure, Link, Metadata, Photo, Revision,
-                     chapter_id, figure_id)
+from ..model import (
+    Asset,
+    Book,
+    Chapter,
+    Edition,
+    Figure,
+    Link,
+    Metadata,
+    Photo,
+    Revision,
+    chapter_id,
+    figure_id,
+)
 from .parse import LINK_SLOT
 from .paths import OutsideProject, resolve_inside
 
@@ -144,8 +156,10 @@ class _Links:
             elif not link.target_path:
                 if link.anchor not in self.figure_ids:
                     self.problems.add(chapter.path, link.line,
-                                      f"link '{link.raw}' names a photo that is not placed in the book",
-                                      did_you_mean(link.anchor[4:], [i[4:] for i in self.figure_ids]),
+                                      f"link '{link.raw}' names a photo that is not placed "
+                                      "in the book",
+                                      did_you_mean(link.anchor[4:],
+                                                   [i[4:] for i in self.figure_ids]),
                                       rule="link-photo-unplaced")
             elif link.target_path not in self.by_path:
                 self.problems.add(chapter.path, link.line,
@@ -154,7 +168,8 @@ class _Links:
                                   did_you_mean(link.target_path, self.by_path),
                                   rule="link-chapter-missing")
             else:  # a data page's link: its entries carry the anchor itself
-                fallbacks[link.anchor] = self.target(chapter, link)[1:]
+                # (its target chapter is in the book, so target() gives "#anchor", not None)
+                fallbacks[link.anchor] = cast(str, self.target(chapter, link))[1:]
         if not slots and not fallbacks:
             return chapter
         return replace(

@@ -163,7 +163,8 @@ def _select(numbered: list[tuple[int, str]], selector: str) -> list[tuple[int, s
         last = (first if len(bounds) == 1 else
                 int(bounds[1]) if bounds[1].strip() else len(numbered))
         return [(n, line) for n, line in numbered if first <= n <= last]
-    inside, found, kept = False, False, []
+    inside, found = False, False
+    kept: list[tuple[int, str]] = []
     for n, line in numbered:
         start, end = _ANCHOR_START.search(line), _ANCHOR_END.search(line)
         if inside and end and end.group(1) == selector:

@@ -121,16 +121,18 @@ def import_mdbook(source: Path, dest: Path, today: dt.date | None = None) -> str
         ("LICENSE", "LICENCE", "COPYING", "COPYRIGHT")))
     rights = f"© {', '.join(authors)}" + (f"; see {', '.join(licences)}" if licences else "")
     when = today or (dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]),
-                                               dt.timezone.utc).date()
+                                               dt.UTC).date()
                      if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit() else dt.date.today())
+    identity = title + "|" + "|".join(authors)
     lines = [
-        f"# Imported from the mdBook at {source.name}/ ({src}/{SUMMARY}); the Markdown is as it was.",
+        f"# Imported from the mdBook at {source.name}/ ({src}/{SUMMARY}); "
+        "the Markdown is as it was.",
         f"title = {_toml(title)}",
         f"language = {_toml(str(book.get('language') or 'en'))}",
         f"slug = {_toml(_slug(title))}",
         f"publisher = {_toml(', '.join(authors))}",
         f"rights = {_toml(rights)}",
-        f"identifier = \"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, title + '|' + '|'.join(authors))}\"",
+        f"identifier = \"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, identity)}\"",
         f"date = \"{when.isoformat()}\"",
     ]
     if book.get("description"):

@@ -177,7 +177,7 @@ def add_chapter(manifest: str, chapter: str) -> str:
 
 def import_docx(root: Path, docx: Path, chapter: str | None = None) -> str:
     """Write the Word file as a chapter of the project in `root`; return a one-line summary."""
-    import pypandoc
+    import pypandoc  # type: ignore[import-untyped]  # pypandoc ships no types
 
     if not (root / MANIFEST).is_file():
         raise BookError.at(str(root / MANIFEST), None, "no book.toml here",

@@ -22,12 +22,12 @@ from pathlib import Path
 from .. import __version__
 from ..errors import BookError
 from ..fingerprint import library_versions
-from .git import GitError, checkout, dirty_paths
-from ..source.load import PHOTO_MANIFEST
 from ..model import Book, Edition
 from ..options import source_date_epoch
 from ..output import all_or_nothing, atomic_write, destination, output_lock
 from ..pipeline import FORMATS, BuildReport, emit_book, load_book
+from ..source.load import PHOTO_MANIFEST
+from .git import GitError, checkout, dirty_paths
 from .verify import Result, verify
 
 EXIT_GATE, EXIT_NO_EDITION, EXIT_DIRTY, EXIT_STAND_INS = 4, 5, 6, 7
@@ -83,7 +83,7 @@ def _source_date(commit_time: int) -> int:
 def _zip_folder(folder: Path, top: str, timestamp: int) -> bytes:
     """A zip that depends only on the files: sorted entries under one top folder, the
     source date as every mtime, mode 0644, fixed compression."""
-    when = dt.datetime.fromtimestamp(max(timestamp, 315532800), tz=dt.timezone.utc)  # zip: ≥1980
+    when = dt.datetime.fromtimestamp(max(timestamp, 315532800), tz=dt.UTC)  # zip: ≥1980
     stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second)
     files = sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())
     out = io.BytesIO()
@@ -172,7 +172,7 @@ def _summary(book: Book, commit: str, dirty: tuple[str, ...], options: Options,
              results: list[Result]) -> dict:
     """release.json: only what the source determines (no paths, no clock), so it
     reproduces along with the editions."""
-    when = dt.datetime.fromtimestamp(book.edition.timestamp, tz=dt.timezone.utc)
+    when = dt.datetime.fromtimestamp(book.edition.timestamp, tz=dt.UTC)
     pages = next(w.pages for w in report.written if w.format == "pdf")
     return {
         "book": book.meta.title,

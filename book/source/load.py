@@ -10,6 +10,7 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from urllib.parse import unquote
 
 from lxml import etree
@@ -122,7 +123,8 @@ def load_project(root: Path) -> Sources:
             continue
         if path.is_dir():
             problems.add(MANIFEST, line, f"chapter '{rel}' is a directory",
-                         "list the chapter files, not their folder", rule="manifest-chapter-missing")
+                         "list the chapter files, not their folder",
+                         rule="manifest-chapter-missing")
             continue
         if not path.is_file():
             listed = [p.relative_to(root).as_posix() for p in sorted(root.glob("chapters/*.md"))]
@@ -194,7 +196,8 @@ def load_photos(root: Path) -> dict[str, Photo]:
     for photo_id, entry in doc.data.items():
         line = doc.table_line(photo_id)
         if not isinstance(entry, dict):
-            problems.add(PHOTO_MANIFEST, doc.line(photo_id), f"'{photo_id}' must be a table [{photo_id}]",
+            problems.add(PHOTO_MANIFEST, doc.line(photo_id),
+                         f"'{photo_id}' must be a table [{photo_id}]",
                          rule="photo-bad-value")
             continue
         values = PHOTO.check(entry, TomlPlace(doc, photo_id), problems, where=line,
@@ -248,7 +251,7 @@ def _drawn_elements(root: etree._Element) -> int:
     """How many elements the SVG draws with each <use> expanded to what it references,
     counted through every level and given up past the limit: nested <use>s expand
     exponentially (a few KB draw billions), and a <use> may reach its own ancestor."""
-    by_id = {e.get("id"): e for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    by_id = {i: e for e in root.iter() if isinstance(e.tag, str) and (i := e.get("id"))}
     cap = MAX_SVG_ELEMENTS + 1
     cost: dict[str, int] = {}  # id → elements drawn by that element, expanded
 
@@ -358,11 +361,12 @@ def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[
         path = _image_file(root, rel, rel, ref_path, ref_line, problems)
         if path is None:
             continue
-        kind = media_type(rel)
+        kind = cast(str, media_type(rel))  # _image_file let only image types through
         with open(path, "rb") as handle:  # never more than the cap (+1 to notice excess)
             data = handle.read(MAX_IMAGE_BYTES + 1)
         if len(data) > MAX_IMAGE_BYTES:
-            problems.add(ref_path, ref_line, f"image '{rel}' is larger than {MAX_IMAGE_BYTES >> 20} MiB",
+            problems.add(ref_path, ref_line,
+                         f"image '{rel}' is larger than {MAX_IMAGE_BYTES >> 20} MiB",
                          rule="image-too-large")
             continue
         width = height = 0

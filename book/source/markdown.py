@@ -45,7 +45,7 @@ def markdown_engine() -> MarkdownIt:
     md.use(footnote_plugin)
     # Every link and image becomes a token, whatever its scheme (markdown-it would leave
     # `file:` or `javascript:` ones as text): parse then refuses them with their line.
-    md.validateLink = lambda url: True
+    md.validateLink = lambda url: True  # type: ignore[method-assign]  # markdown-it's hook
     return md
 
 
@@ -54,7 +54,7 @@ def _inline_engine() -> MarkdownIt:
     no raw HTML, and links only to http(s) and mailto URLs (any other stays plain text)."""
     md = MarkdownIt("commonmark", {"html": False, "typographer": True})
     md.enable(["replacements", "smartquotes"]).disable("image")
-    md.validateLink = lambda url: urlsplit(url).scheme in URL_SCHEMES
+    md.validateLink = lambda url: urlsplit(url).scheme in URL_SCHEMES  # type: ignore[method-assign]
     return md
 
 

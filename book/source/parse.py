@@ -10,7 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from mdit_py_plugins.attrs.parse import ParseError, parse as parse_attrs
+from mdit_py_plugins.attrs.parse import ParseError
+from mdit_py_plugins.attrs.parse import parse as parse_attrs
 
 from .. import fragments
 from ..errors import BookError, Collector
@@ -54,8 +55,9 @@ def _heading_attributes(tokens: list[Token]) -> None:
     for index, tok in enumerate(tokens[:-1]):
         inline = tokens[index + 1]
         found = _HEADING_ATTRS.search(inline.content) if tok.type == "heading_open" else None
-        last = (inline.children or [None])[-1]
-        if not found or last is None or last.type != "text" or not last.content.rstrip().endswith("}"):
+        last = inline.children[-1] if inline.children else None
+        if (not found or last is None or last.type != "text"
+                or not last.content.rstrip().endswith("}")):
             continue
         try:
             _, attrs = parse_attrs(found.group(1))
@@ -174,7 +176,8 @@ class _ChapterParser:
                     line = self.line_of(tok)
                     self.photos.append((photo, line))
                     slot = Token("html_block", "", 0)
-                    slot.content = f'<figure class="photo" id="{html.escape(figure_id(photo))}"></figure>\n'
+                    slot.content = (f'<figure class="photo" id="{html.escape(figure_id(photo))}">'
+                                    '</figure>\n')
                     slot.meta["builder"] = True  # not the author's raw HTML: its id stays
                     out.append(slot)
                     i += 3
@@ -198,7 +201,8 @@ class _ChapterParser:
                     continue
                 value, bar, label = line.partition("|")
                 if not bar or not value.strip() or not label.strip():
-                    self.problems.add(self.path, number, "a key-figures line must read 'value | label'")
+                    self.problems.add(self.path, number,
+                                      "a key-figures line must read 'value | label'")
                     continue
                 rows.append((self.cell(value.strip(), number), self.cell(label.strip(), number)))
             tok.type, tok.content = "html_block", f'<div {BLOCK_SLOT}="{len(self.blocks)}"></div>\n'
@@ -263,7 +267,7 @@ class _ChapterParser:
             if value is None and element.tag == "a":
                 continue
             value = value or ""
-            at = self.where(value or f"<{element.tag}", line, end)
+            at = self.where(value or f"<{str(element.tag)}", line, end)
             if element.tag == "img":
                 if not self.refuse_outside(value.strip(), at):
                     self.src_lines.setdefault(value, at)
@@ -284,7 +288,8 @@ class _ChapterParser:
             line = self.src_lines.get(src, self.offset + 1)
             if urlsplit(src).scheme or src.startswith(("/", "\\")) or not src:
                 if not self.refused:  # else already reported where it was written
-                    self.problems.add(self.path, line, f"image '{src}' is not a file inside the project",
+                    self.problems.add(self.path, line,
+                                      f"image '{src}' is not a file inside the project",
                                       "copy the image into the project and use a relative path",
                                       rule="image-outside-project")
                 continue
@@ -305,7 +310,8 @@ class _ChapterParser:
         if parts.scheme in ("http", "https", "mailto"):
             return
         if parts.scheme or parts.netloc:
-            self.problems.add(self.path, line, f"link '{href}' uses a scheme the book does not allow",
+            self.problems.add(self.path, line,
+                              f"link '{href}' uses a scheme the book does not allow",
                               "use http(s), mailto, or a chapter file", rule="link-scheme")
             return
         if parts.path.startswith("/") or parts.query:

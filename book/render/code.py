@@ -10,6 +10,7 @@ uses the light one, dark enough to stay legible in greyscale, with comments in i
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import cache
 from typing import cast
@@ -17,6 +18,7 @@ from typing import cast
 from lxml import html
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
+from pygments.style import Style
 from pygments.styles import get_style_by_name
 from pygments.token import STANDARD_TYPES, Comment, Text, _TokenType
 from pygments.util import ClassNotFound
@@ -33,6 +35,19 @@ _PADDING_MM = 2 * 0.7 * _PRE_PT * 25.4 / 72
 # Columns each enclosing element takes from a block (list indent 1.5 em; quote margins).
 _INDENT_COLUMNS = {"li": 3, "dd": 3, "blockquote": 6}
 _BREAK_AFTER = re.compile(r"[\s,;({\[]|->|=>|::|\.")
+
+
+def _style_by_name(name: str) -> type[Style]:
+    """A Pygments style by name. The a11y styles' package configures the root logger at
+    INFO when imported (logging.basicConfig), which would print every library's progress
+    log on stderr: the root logger is put back as it was."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        return get_style_by_name(name)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 @cache
@@ -168,7 +183,7 @@ def _rules(style_name: str, scope: str) -> list[str]:
     `scope`: background and text colour are always set together, so a reader's night mode
     that changes one never leaves the other unreadable. Comments are italic, so they stay
     apart from code in greyscale print."""
-    style = get_style_by_name(style_name)
+    style = _style_by_name(style_name)
     text = style.style_for_token(Text)["color"]
     rules = [f"{scope} {{ background: {style.background_color}; color: #{text}; }}"]
     for kind, short in sorted(STANDARD_TYPES.items(), key=lambda item: item[1]):

@@ -98,16 +98,29 @@ def project_with(tmp_path: Path, files: dict[str, str], chapters: list[str]) -> 
 
 # --------------------------------------------------------------------------- output folders
 
-def _ours(folder: Path, path: Path) -> bool:
-    return path.relative_to(folder).parts[0] not in BOOKKEEPING
+# The build's own records, and the edition sets the published names link into (what a
+# reader gets is reached through those links, so it is listed under the names).
+UNPUBLISHED = (*BOOKKEEPING, ".editions")
+
+
+def _published(folder: Path) -> list[Path]:
+    """Every file and folder a reader reaches under `folder`, following the published
+    names' links (os.walk with followlinks; a link to nothing is listed, as a name)."""
+    found = []
+    for base, folders, files in os.walk(folder, followlinks=True):
+        if Path(base) == folder:
+            folders[:] = [f for f in folders if f not in UNPUBLISHED]
+            files = [f for f in files if f not in UNPUBLISHED]
+        found += [Path(base, name) for name in folders + files]
+    return sorted(found)
 
 
 def digests(folder: Path) -> dict[str, str]:
-    """sha256 of every file under `folder` (bookkeeping aside), by relative path."""
+    """sha256 of every file a reader opens under `folder`, by relative path."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and _ours(folder, p)}
+            for p in _published(folder) if p.is_file()}
 
 
 def entries(folder: Path) -> set[str]:
-    """Every file and folder under `folder` (bookkeeping aside)."""
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if _ours(folder, p)}
+    """Every published file and folder under `folder` (links followed)."""
+    return {p.relative_to(folder).as_posix() for p in _published(folder)}

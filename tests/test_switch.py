@@ -1,55 +1,63 @@
 """One atomic switch of every edition: a build killed at any rename leaves the PDF, the
 EPUB and the web edition all as they were or all new, never a mix.
 
-Each build below runs in a child process that SIGKILLs itself just before its Nth call
-that renames or creates a name (os.replace, os.rename, os.symlink, output.exchange), for
-N = 1, 2, … until a build completes: every step, not a random moment."""
+Each killed build is a fork of the test process (the libraries already loaded, the chunk
+layouts already in the copied cache, so a build takes a fraction of a second) that ends
+with os._exit, which like SIGKILL runs no cleanup, just before its Nth call that renames
+or creates a name (os.replace, os.rename, os.symlink, output.exchange), for N = 1, 2, …
+until a build completes: every step, not a random moment."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import shutil
-import signal
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import MINI, REPO
+import book.output
+from conftest import MINI
+from helpers import run_main
 
 EPOCH = "1700000000"
 NAMES = ("tide-pools.pdf", "tide-pools.epub", "tide-pools-web")
-
-KILL_AT_STEP = """
-import os, signal, sys
-import book.output, book.web.site
-step, target, main_pid = 0, int(os.environ["BOOK_KILL_AT"]), os.getpid()
-def counted(real):
-    def call(*args, **kwargs):
-        global step
-        if os.getpid() == main_pid:
-            step += 1
-            if step == target:
-                os.kill(main_pid, signal.SIGKILL)
-        return real(*args, **kwargs)
-    return call
-os.replace, os.rename, os.symlink = map(counted, (os.replace, os.rename, os.symlink))
-book.output.exchange = counted(book.output.exchange)
-from book.cli.main import main
-sys.exit(main(sys.argv[1:]))
-"""
+KILLED = 137  # the exit status a forked build ends with at its step (128 + SIGKILL)
 
 
-def build(project: Path, out: Path, kill_at: int = 0) -> int:
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "BOOK_KILL_AT": str(kill_at)}
-    result = subprocess.run([sys.executable, "-c", KILL_AT_STEP, "build", str(project),
-                             "--out", str(out), "--quiet", "--clean"],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode in (0, -signal.SIGKILL), result.stderr
-    return result.returncode
+def build_args(project: Path, out: Path, *extra: str) -> list[str]:
+    # Chunked, one worker: the layouts of the unchanged chunks come from the copied cache,
+    # and every rename happens in the process the kill counts in.
+    return ["build", str(project), "--out", str(out), "--quiet", "--layout", "chunked",
+            "--jobs", "1", *extra]
+
+
+def build_killed_at(project: Path, out: Path, step: int) -> int:
+    """Build in a fork that exits at once, as if SIGKILLed, before its `step`th rename;
+    its exit code (KILLED, or the build's own when it has fewer renames)."""
+    pid = os.fork()
+    if pid == 0:  # the child: count, die at the step, never return into pytest
+        code = 1
+        try:
+            counter = itertools.count(1)
+
+            def counted(real):
+                def call(*args, **kwargs):
+                    if next(counter) == step:
+                        os._exit(KILLED)
+                    return real(*args, **kwargs)
+                return call
+
+            os.replace, os.rename, os.symlink = map(counted, (os.replace, os.rename,
+                                                              os.symlink))
+            book.output.exchange = counted(book.output.exchange)
+            code, _, _ = run_main(build_args(project, out))
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
 
 
 def editions(out: Path) -> tuple:
@@ -71,66 +79,75 @@ def editions(out: Path) -> tuple:
 
 
 @pytest.fixture(scope="module")
-def sets(tmp_path_factory) -> tuple[Path, Path, tuple, tuple]:
-    """The old editions (mini) in an output folder, a changed copy of mini, and what a
+def sets(tmp_path_factory) -> Iterator[tuple[Path, Path, Path, tuple, tuple]]:
+    """The old editions (mini) in an output folder, a changed copy of mini, a folder
+    holding the new editions (its cache has every chunk layout of the change), and what a
     reader sees of the old and of the new editions."""
-    root = tmp_path_factory.mktemp("switch")
+    with pytest.MonkeyPatch.context() as patch:  # the module's builds run in this process
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        yield make_sets(tmp_path_factory.mktemp("switch"))
+
+
+def make_sets(root: Path) -> tuple[Path, Path, Path, tuple, tuple]:
     project = root / "project"
     shutil.copytree(MINI, project)
     chapter = project / "chapters" / "two.md"
     chapter.write_text(chapter.read_text("utf-8") + "\nA new closing line.\n", "utf-8")
     old_out, new_out = root / "old", root / "new"
-    assert build(MINI, old_out) == 0 and build(project, new_out) == 0
+    assert run_main(build_args(MINI, old_out))[0] == 0
+    assert run_main(build_args(project, new_out))[0] == 0
     old, new = editions(old_out), editions(new_out)
-    assert None not in old and all(a != b for a, b in zip(old, new)), "editions must differ"
-    return project, old_out, old, new
+    assert None not in old and all(a != b for a, b in zip(old, new, strict=True)), \
+        "editions must differ"
+    return project, old_out, new_out, old, new
 
 
-def previous_folder(old_out: Path, target: Path, layout: str) -> None:
+def previous_folder(old_out: Path, new_out: Path, target: Path, layout: str) -> None:
     """The old editions as a build leaves them (`sets`: links into .editions), or as plain
-    files and folders (an older builder's output, or a copy that followed the links)."""
+    files and folders (an older builder's output, or a copy that followed the links); with
+    the chunk layouts the new build needs already cached."""
     if layout == "sets":
         shutil.copytree(old_out, target, symlinks=True)
     else:
         shutil.copytree(old_out, target, ignore=shutil.ignore_patterns(".editions"))
+    shutil.rmtree(target / ".book-cache")
+    shutil.copytree(new_out / ".book-cache", target / ".book-cache")
+    for record in (target / ".book-cache").glob("build-*.json"):  # the no-op check's
+        record.unlink()  # (the editions differ from it anyway: this keeps the test honest)
 
 
 @pytest.mark.parametrize("layout", ["sets", "plain"])
 def test_a_kill_at_every_rename_leaves_all_old_or_all_new(sets, tmp_path, layout):
-    project, old_out, old, new = sets
-
-    def attempt(step: int) -> tuple[int, int, tuple, tuple]:
+    project, old_out, new_out, old, new = sets
+    killed: list[tuple[int, tuple]] = []
+    for step in itertools.count(1):
         out = tmp_path / f"out-{step}"
-        previous_folder(old_out, out, layout)
+        previous_folder(old_out, new_out, out, layout)
         assert editions(out) == old
-        code = build(project, out, kill_at=step)
-        after_kill = editions(out)
-        assert build(project, out) == 0  # the next build completes
-        return step, code, after_kill, editions(out)
-
-    results, step = [], 0
-    with ThreadPoolExecutor(4) as pool:
-        while not results or all(code != 0 for _, code, _, _ in results):
-            batch = range(step + 1, step + 9)
-            results += pool.map(attempt, batch)
-            step = batch[-1]
-    killed = [r for r in results if r[1] != 0]
-    last = min(s for s, code, _, _ in results if code == 0)
-    killed = [r for r in killed if r[0] < last]  # every step before the build completes
-    assert len(killed) == last - 1 >= 3
-    mixed = [s for s, _, seen, _ in killed if seen not in (old, new)]
+        code = build_killed_at(project, out, step)
+        if code == 0:
+            break
+        assert code == KILLED, f"step {step}: the build failed before its kill (exit {code})"
+        killed.append((step, editions(out)))
+        assert run_main(build_args(project, out))[0] == 0  # the next build completes
+        assert editions(out) == new, f"step {step}: the build after the kill"
+        assert sorted(p.name for p in (out / ".editions").iterdir())[0] == "current"
+        assert len(list((out / ".editions").iterdir())) == 2, "leftover sets not removed"
+        shutil.rmtree(out)
+    assert len(killed) >= 5, killed  # three editions written, three names, one switch
+    mixed = [s for s, seen in killed if seen not in (old, new)]
     assert not mixed, f"a kill at these steps left old and new editions mixed: {mixed}"
-    assert {seen for _, _, seen, _ in killed} == {old, new}, "no kill fell on either side"
-    assert all(rebuilt == new for _, _, _, rebuilt in results)
+    assert {seen for _, seen in killed} == {old, new}, "no kill fell on either side"
+    assert editions(out) == new
 
 
 def test_the_published_names_link_through_one_switch(sets, tmp_path):
     """The promise's form: each name in dist/ is a link through `.editions/current`, one
     link to the edition set in use; a rebuild leaves one set and no temporary names."""
-    project, old_out, _, new = sets
+    project, old_out, new_out, _, new = sets
     out = tmp_path / "out"
-    previous_folder(old_out, out, "sets")
-    assert build(project, out) == 0
+    previous_folder(old_out, new_out, out, "sets")
+    assert run_main(build_args(project, out))[0] == 0
     for name in NAMES:
         assert os.readlink(out / name) == f".editions/current/{name}"
     sets_left = sorted(p.name for p in (out / ".editions").iterdir())
@@ -143,10 +160,8 @@ def test_the_published_names_link_through_one_switch(sets, tmp_path):
 
 def test_a_build_of_one_edition_keeps_the_others(sets, tmp_path):
     """A PDF-only build carries the EPUB and web edition over into the new set."""
-    project, old_out, old, new = sets
+    project, old_out, new_out, old, new = sets
     out = tmp_path / "out"
-    previous_folder(old_out, out, "sets")
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
-    subprocess.run([sys.executable, "-m", "book.cli", "build", str(project), "--out", str(out),
-                    "--format", "pdf", "--quiet"], cwd=REPO, env=env, check=True, timeout=300)
+    previous_folder(old_out, new_out, out, "sets")
+    assert run_main(build_args(project, out, "--format", "pdf"))[0] == 0
     assert editions(out) == (new[0], old[1], old[2])

@@ -76,3 +76,16 @@ def dirty_paths(root: Path, ignore: Path | None = None) -> tuple[str, ...]:
         if prefix:
             paths = [p for p in paths if not (p + "/").startswith(prefix)]
     return tuple(paths)
+
+
+def untracked_inputs(root: Path, project: Path, inputs: list[str]) -> tuple[str, ...]:
+    """The files among `inputs` (project-relative, as the build read them) that git does
+    not track, ignored ones included: a release built from them is not built from the
+    commit. Paths are relative to the checkout's top, as dirty_paths gives them."""
+    base = project.resolve().relative_to(root.resolve())
+    files = [(base / rel).as_posix() for rel in inputs if (project / rel).is_file()]
+    if not files:
+        return ()
+    tracked = set(_git(root, "ls-files", "-z", "--full-name", "--",
+                       *(f":(literal){f}" for f in files)).split("\0"))
+    return tuple(f for f in files if f not in tracked)

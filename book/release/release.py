@@ -16,18 +16,18 @@ import re
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import __version__
 from ..errors import BookError
-from ..fingerprint import library_versions
+from ..fingerprint import inputs_read, library_versions
 from ..model import Book, Edition
 from ..options import source_date_epoch
 from ..output import all_or_nothing, atomic_write, destination, output_lock
 from ..pipeline import FORMATS, BuildReport, emit_book, load_book
 from ..source.load import PHOTO_MANIFEST
-from .git import GitError, checkout, dirty_paths
+from .git import GitError, checkout, dirty_paths, untracked_inputs
 from .verify import Result, verify
 
 EXIT_GATE, EXIT_NO_EDITION, EXIT_DIRTY, EXIT_STAND_INS = 4, 5, 6, 7
@@ -117,9 +117,7 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
     version, reasons = _edition_label(options.edition, head.versions)
     dirty = dirty_paths(head.root, ignore=out_dir)
     if dirty and not options.allow_dirty:
-        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
-        reasons.append((EXIT_DIRTY, f"the working tree differs from the commit ({shown}); "
-                                    "commit the changes or pass --allow-dirty"))
+        reasons.append(_dirty(dirty))
     commit = head.short + ("-dirty" if dirty else "")
     try:
         book = load_book(project, Edition(version, when, commit))
@@ -127,6 +125,13 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
         if reasons:
             raise Refused(reasons) from None
         raise
+    # What git status cannot see: inputs the build read that git ignores.
+    unseen = [p for p in untracked_inputs(head.root, project, inputs_read(book)) if p not in dirty]
+    if unseen:
+        dirty = (*dirty, *unseen)
+        book = replace(book, edition=replace(book.edition, commit=head.short + "-dirty"))
+        if not options.allow_dirty:
+            reasons = [r for r in reasons if r[0] != EXIT_DIRTY] + [_dirty(dirty)]
     stale = [p for p in book.warnings if p.rule == "link-fragment-missing"]
     if stale:  # a build falls back to the chapter; a release links where it says, or not at all
         raise BookError(stale)
@@ -165,6 +170,13 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return summary
+
+
+def _dirty(paths: tuple[str, ...]) -> tuple[int, str]:
+    """The refusal naming the files that differ from the commit (the first five)."""
+    shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    return (EXIT_DIRTY, f"the working tree differs from the commit ({shown}); "
+                        "commit the changes or pass --allow-dirty")
 
 
 def _summary(book: Book, commit: str, dirty: tuple[str, ...], options: Options,

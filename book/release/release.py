@@ -134,6 +134,8 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
             reasons = [r for r in reasons if r[0] != EXIT_DIRTY] + [_dirty(dirty)]
     stale = [p for p in book.warnings if p.rule == "link-fragment-missing"]
     if stale:  # a build falls back to the chapter; a release links where it says, or not at all
+        if reasons:  # as for any input error: the refusals are what to fix first
+            raise Refused(reasons)
         raise BookError(stale)
     if book.stand_ins and not options.allow_stand_ins:
         for fig in book.stand_ins:

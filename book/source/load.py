@@ -6,18 +6,20 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-import zlib
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from urllib.parse import unquote
 
 from lxml import etree
 from PIL import Image
 
-from .config import MANIFEST, parse_config
 from ..errors import BookError, Collector, did_you_mean
 from ..model import FIGURE_KINDS, LICENCES, Asset, Metadata, Photo, media_type
+from .config import MANIFEST, parse_config
+from .limits import MAX_SVG_ELEMENTS
 from .paths import OutsideProject, css_problems, resolve_inside
 from .schema import PROSE, Choice, Prose, Schema, TomlPlace
 from .tomlfile import TomlDoc, parse_toml
@@ -74,8 +76,14 @@ class Sources:
     changelog: str = ""  # CHANGELOG.md text, '' when the project has none
 
 
+HARD_LINK_HINT = "a hard link can reach a file outside the project; copy the file instead"
+
+
 def _read_text(path: Path, shown: str, line_ref: tuple[str, int | None]) -> str:
     try:
+        if path.stat().st_nlink > 1:
+            raise BookError.at(shown, None, "file has more than one hard link", HARD_LINK_HINT,
+                               rule="file-unreadable")
         data = path.read_bytes()
     except FileNotFoundError:
         raise BookError.at(line_ref[0], line_ref[1], f"file '{shown}' does not exist",
@@ -113,10 +121,16 @@ def load_project(root: Path) -> Sources:
             problems.add(MANIFEST, line, f"chapter '{rel}' is outside the project",
                          rule="manifest-chapter-outside")
             continue
+        if path.is_dir():
+            problems.add(MANIFEST, line, f"chapter '{rel}' is a directory",
+                         "list the chapter files, not their folder",
+                         rule="manifest-chapter-missing")
+            continue
         if not path.is_file():
             listed = [p.relative_to(root).as_posix() for p in sorted(root.glob("chapters/*.md"))]
             problems.add(MANIFEST, line, f"chapter file '{rel}' does not exist",
-                         did_you_mean(rel, listed), rule="manifest-chapter-missing")
+                         did_you_mean(rel, [p for p in listed if p != rel]),
+                         rule="manifest-chapter-missing")
             continue
         chapters.append((rel, _read_text(path, rel, (rel, None))))
     if meta.cover:
@@ -163,6 +177,10 @@ def _image_file(root: Path, shown: str, rel: str, ref_path: str, ref_line: int |
         problems.add(ref_path, ref_line, f"image file '{shown}' does not exist",
                      rule="photo-file-missing" if ref_path == PHOTO_MANIFEST else "image-missing")
         return None
+    if path.stat().st_nlink > 1:
+        problems.add(ref_path, ref_line, f"image '{shown}' has more than one hard link",
+                     HARD_LINK_HINT, rule="image-outside-project")
+        return None
     return path
 
 
@@ -178,7 +196,8 @@ def load_photos(root: Path) -> dict[str, Photo]:
     for photo_id, entry in doc.data.items():
         line = doc.table_line(photo_id)
         if not isinstance(entry, dict):
-            problems.add(PHOTO_MANIFEST, doc.line(photo_id), f"'{photo_id}' must be a table [{photo_id}]",
+            problems.add(PHOTO_MANIFEST, doc.line(photo_id),
+                         f"'{photo_id}' must be a table [{photo_id}]",
                          rule="photo-bad-value")
             continue
         values = PHOTO.check(entry, TomlPlace(doc, photo_id), problems, where=line,
@@ -188,13 +207,13 @@ def load_photos(root: Path) -> dict[str, Photo]:
             problems.add(PHOTO_MANIFEST, doc.line("alt", photo_id),
                          f"alt text of photo '{photo_id}' repeats its caption",
                          "describe what the image shows instead", rule="photo-alt-is-caption")
-        file = entry.get("file")
-        if isinstance(file, str) and file.strip():
-            # Decoded once, here: the editions use it as the figure's image URL.
-            file = posixpath.normpath("assets/" + unquote(file))
-            if _image_file(root, entry["file"], file, PHOTO_MANIFEST,
-                           doc.line("file", photo_id), problems) is None:
-                continue
+        if "file" not in values:
+            continue
+        # Decoded once, here: the editions use it as the figure's image URL.
+        file = posixpath.normpath("assets/" + unquote(values["file"]))
+        if _image_file(root, values["file"], file, PHOTO_MANIFEST, doc.line("file", photo_id),
+                       problems) is None:
+            continue
         if values.keys() == PHOTO.fields.keys():  # (a bad value is left out)
             photos[photo_id] = Photo(
                 id=photo_id, file=file, caption=values["caption"], credit=values["credit"],
@@ -228,6 +247,46 @@ def _load_styles(root: Path) -> tuple[Asset, ...]:
     return tuple(styles)
 
 
+def _drawn_elements(root: etree._Element) -> int:
+    """How many elements the SVG draws with each <use> expanded to what it references,
+    counted through every level and given up past the limit: nested <use>s expand
+    exponentially (a few KB draw billions), and a <use> may reach its own ancestor."""
+    by_id = {i: e for e in root.iter() if isinstance(e.tag, str) and (i := e.get("id"))}
+    cap = MAX_SVG_ELEMENTS + 1
+    cost: dict[str, int] = {}  # id → elements drawn by that element, expanded
+
+    def targets(element: etree._Element) -> list[str]:
+        found = []
+        for use in element.iter("{http://www.w3.org/2000/svg}use"):
+            href = use.get("href") or use.get("{http://www.w3.org/1999/xlink}href") or ""
+            if href.startswith("#") and href[1:] in by_id:
+                found.append(href[1:])
+        return found
+
+    def own(element: etree._Element) -> int:
+        return sum(1 for _ in element.iter())
+
+    pending = [i for i in by_id if targets(by_id[i])] + list(by_id)
+    in_progress: set[str] = set()
+    while pending:  # post-order without recursion (a chain of <use>s can be long)
+        current = pending[-1]
+        if current in cost:
+            pending.pop()
+            continue
+        waiting = [t for t in targets(by_id[current]) if t not in cost]
+        if not waiting:
+            in_progress.discard(current)
+            total = own(by_id[current]) + sum(cost[t] for t in targets(by_id[current]))
+            cost[current] = min(total, cap)
+            pending.pop()
+            continue
+        if current in in_progress or any(t in in_progress for t in waiting):
+            return cap  # a <use> that reaches itself never ends
+        in_progress.add(current)
+        pending.extend(waiting)
+    return min(own(root) + sum(cost[t] for t in targets(root)), cap)
+
+
 def svg_problem(data: bytes) -> str:
     """Why an SVG may not be embedded ('' when it is safe): no DOCTYPE or entities, no
     scripts or event handlers, no references to anything outside the file (href, CSS
@@ -245,6 +304,10 @@ def svg_problem(data: bytes) -> str:
     for sibling in (*root.itersiblings(preceding=True), *root.itersiblings()):
         if isinstance(sibling, etree._ProcessingInstruction):
             return f"it has a processing instruction (<?{sibling.target} …?>)"
+    drawn = _drawn_elements(root)
+    if drawn > MAX_SVG_ELEMENTS:
+        return (f"it draws more than {MAX_SVG_ELEMENTS:,} elements once its <use> references "
+                "are expanded")
     for element in root.iter():
         if isinstance(element, etree._Entity):
             return "it has entity references"
@@ -298,7 +361,7 @@ def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[
         path = _image_file(root, rel, rel, ref_path, ref_line, problems)
         if path is None:
             continue
-        kind = media_type(rel)
+        kind = cast(str, media_type(rel))  # _image_file let only image types through
         try:
             with open(path, "rb") as handle:  # never more than the cap (+1 to notice excess)
                 data = handle.read(MAX_IMAGE_BYTES + 1)
@@ -307,7 +370,8 @@ def read_assets(root: Path, wanted: dict[str, tuple[str, int | None]]) -> tuple[
                          "check its permissions", rule="image-unreadable")
             continue
         if len(data) > MAX_IMAGE_BYTES:
-            problems.add(ref_path, ref_line, f"image '{rel}' is larger than {MAX_IMAGE_BYTES >> 20} MiB",
+            problems.add(ref_path, ref_line,
+                         f"image '{rel}' is larger than {MAX_IMAGE_BYTES >> 20} MiB",
                          rule="image-too-large")
             continue
         width = height = 0

@@ -16,6 +16,7 @@ from html import escape
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import watchfiles
@@ -27,6 +28,9 @@ from .site import offer, web_files
 
 EVENTS = "/__book/events"
 KEEPALIVE_SECONDS = 15
+BACKLOG = 1024  # connections the kernel queues while every thread is busy
+MAX_CONNECTIONS = 600  # served at once, one thread each (200 requests beside 300 idle fit)
+IDLE_SECONDS = 30  # a connection that sends nothing for this long is closed
 TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".js": "text/javascript; charset=utf-8", ".json": "application/json",
          ".pdf": "application/pdf", ".epub": "application/epub+zip"}
@@ -138,8 +142,9 @@ class Preview:
     def _failed(self, errors: list[str]) -> None:
         for error in errors:
             self.say(f"error: {error}")
-        with self.changed:
-            self.site.errors = errors
+        with self.changed:  # pages and the event stream show paths relative to the project
+            self.site.errors = [e.replace(f"{self.root}{os.sep}", "").replace(str(self.root), ".")
+                                for e in errors]
             self.site.version += 1
             self.changed.notify_all()
 
@@ -207,7 +212,12 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args) -> None:  # noqa: A002
             """Requests are not logged: the terminal is for build errors."""
 
+        timeout = IDLE_SECONDS
+
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            if not self._for_us():
+                self.send_error(HTTPStatus.MISDIRECTED_REQUEST)
+                return
             if urlsplit(self.path).path == EVENTS:
                 self._events()
                 return
@@ -225,6 +235,13 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
             self.wfile.write(data)
+
+        def _for_us(self) -> bool:
+            """Only requests naming this server's own address: a page on another site whose
+            name a DNS rebinding points at 127.0.0.1 sends its own name, and is refused."""
+            port = cast(tuple, self.server.server_address)[1]
+            host = (self.headers.get("Host") or "").lower()
+            return host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}")
 
         def _events(self) -> None:
             """Server-sent events: the current state at once, then every change."""
@@ -335,13 +352,38 @@ class PdfBuilder:
                           f"{time.perf_counter() - began:.1f}s")
 
 
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS at once; beyond that, connections
+    wait in a listen queue of BACKLOG (http.server's default is 5: the 6th waits or fails)."""
+
+    request_queue_size = BACKLOG
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]):
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.slots.acquire()  # the accept loop waits here, new connections in the backlog
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
 def serve(root: Path, port: int, edition: Edition, say: Callable[[str], None],
           pdf_out: Path | None = None) -> None:
     """Serve until interrupted; `say` prints one line to the terminal."""
     pdf = PdfBuilder(root, pdf_out, edition, say) if pdf_out else None
     preview = Preview(root, edition, say, pdf.request if pdf else lambda: None)
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(preview))  # fails when taken
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", port), _handler(preview))  # fails when taken
     since = time.time()
     preview.rebuild()
     watcher = Watcher(preview, since)

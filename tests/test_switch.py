@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import pickle
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,29 +117,58 @@ def previous_folder(old_out: Path, new_out: Path, target: Path, layout: str) -> 
         record.unlink()  # (the editions differ from it anyway: this keeps the test honest)
 
 
+def attempt(sets: tuple, out: Path, layout: str, step: int) -> tuple:
+    """Kill a build at `step` in a fresh copy of the old editions, then build again: (exit
+    code of the killed build, what a reader sees after the kill, after the next build, and
+    the edition sets left then)."""
+    project, old_out, new_out, old, _ = sets
+    previous_folder(old_out, new_out, out, layout)
+    assert editions(out) == old
+    code = build_killed_at(project, out, step)
+    if code != KILLED:
+        return code, None, None, None
+    after_kill = editions(out)
+    rebuilt = run_main(build_args(project, out))[0]
+    return code, after_kill, (rebuilt, editions(out)), sorted(
+        p.name for p in (out / ".editions").iterdir())
+
+
+def in_forks(calls: list[tuple]) -> list:
+    """Run each (function, *args) in its own forked child, all at once (the steps are
+    independent: each has its own output folder); their results, in order."""
+    children = []
+    for function, *args in calls:
+        result = args[1].with_name(f"{args[1].name}.result")
+        pid = os.fork()
+        if pid == 0:
+            try:
+                result.write_bytes(pickle.dumps(function(*args)))
+            finally:
+                os._exit(0)
+        children.append((pid, result))
+    for pid, _ in children:
+        os.waitpid(pid, 0)
+    return [pickle.loads(result.read_bytes()) for _, result in children]
+
+
 @pytest.mark.parametrize("layout", ["sets", "plain"])
 def test_a_kill_at_every_rename_leaves_all_old_or_all_new(sets, tmp_path, layout):
-    project, old_out, new_out, old, new = sets
-    killed: list[tuple[int, tuple]] = []
-    for step in itertools.count(1):
-        out = tmp_path / f"out-{step}"
-        previous_folder(old_out, new_out, out, layout)
-        assert editions(out) == old
-        code = build_killed_at(project, out, step)
-        if code == 0:
-            break
-        assert code == KILLED, f"step {step}: the build failed before its kill (exit {code})"
-        killed.append((step, editions(out)))
-        assert run_main(build_args(project, out))[0] == 0  # the next build completes
-        assert editions(out) == new, f"step {step}: the build after the kill"
-        assert sorted(p.name for p in (out / ".editions").iterdir())[0] == "current"
-        assert len(list((out / ".editions").iterdir())) == 2, "leftover sets not removed"
-        shutil.rmtree(out)
+    _, _, _, old, new = sets
+    results: list[tuple] = []
+    while not results or results[-1][0] == KILLED:  # two steps at a time, one per core
+        first = len(results) + 1
+        results += in_forks([(attempt, sets, tmp_path / f"out-{s}", layout, s)
+                             for s in (first, first + 1)])
+    last = next(n for n, (code, *_) in enumerate(results, 1) if code != KILLED)
+    assert results[last - 1][0] == 0, f"the build failed before step {last}"
+    killed = results[:last - 1]
     assert len(killed) >= 5, killed  # three editions written, three names, one switch
-    mixed = [s for s, seen in killed if seen not in (old, new)]
+    mixed = [n for n, (_, seen, _, _) in enumerate(killed, 1) if seen not in (old, new)]
     assert not mixed, f"a kill at these steps left old and new editions mixed: {mixed}"
-    assert {seen for _, seen in killed} == {old, new}, "no kill fell on either side"
-    assert editions(out) == new
+    assert {seen for _, seen, _, _ in killed} == {old, new}, "no kill fell on either side"
+    for step, (_, _, rebuilt, left) in enumerate(killed, 1):
+        assert rebuilt == (0, new), f"step {step}: the build after the kill"
+        assert len(left) == 2 and left[0] == "current", f"step {step}: sets left {left}"
 
 
 def test_the_published_names_link_through_one_switch(sets, tmp_path):

@@ -120,12 +120,19 @@ def test_unknown_front_matter_key(mini_copy, tmp_path):
 
 
 def test_link_to_missing_heading(mini_copy, tmp_path):
+    """A dead fragment inside the book (a renamed heading) is a located warning that
+    builds, with the link falling back to its chapter; --strict makes it fail (exit 3)."""
     chapter = mini_copy / "chapters" / "one.md"
     edit(chapter, "(two.md#shore-crabs)", "(two.md#shore-crab)")
     line = line_of(chapter, "two.md#shore-crab)")
-    result = build(mini_copy, tmp_path / "out")
-    assert_input_error(result, f"chapters/one.md:{line}", "shore-crab",
-                       "(did you mean 'shore-crabs'?)")
+    result = build(mini_copy, tmp_path / "out", "--quiet")
+    assert result.returncode == 0, result.stderr
+    warnings = [w for w in result.stderr.splitlines() if w.startswith("warning: ")]
+    assert len(warnings) == 1, result.stderr
+    assert warnings[0].startswith(f"warning: chapters/one.md:{line}: ")
+    assert "shore-crab" in warnings[0] and "(did you mean 'shore-crabs'?)" in warnings[0]
+    strict = build(mini_copy, tmp_path / "strict", "--quiet", "--strict")
+    assert strict.returncode == 3, strict.stderr
 
 
 def test_problems_in_several_chapters_are_reported_together(mini_copy, tmp_path):

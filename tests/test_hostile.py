@@ -12,6 +12,7 @@ Raw HTML that is cleaned rather than refused is checked in the built editions th
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import socket
 import tomllib
@@ -121,6 +122,26 @@ def test_hostile_reference_is_refused_in_every_edition(case, hostile_project):
         assert entries(out) == names, f"--format {fmt} left files behind"
 
 
+def test_link_out_of_the_book_is_a_warning_and_never_a_link(hostile_project):
+    """A Markdown link that climbs out of the project is not a file the build reads: like
+    any link that leaves the book (issue 15) it is a located warning, and every edition
+    keeps its text with no link to the target."""
+    project, out, outside = hostile_project
+    append(project / "chapters" / "one.md", (CORPUS / "md-link-dotdot.md").read_text("utf-8"))
+    line = line_of(project / "chapters" / "one.md", "etc/shadow")
+    code, _, stderr = run_main(["build", str(project), "--out", str(out), "--quiet"])
+    assert code == 0, stderr
+    warnings = [w for w in stderr.splitlines() if "etc/shadow" in w]
+    assert warnings == [w for w in warnings if w.startswith(f"warning: chapters/one.md:{line}: ")]
+    assert len(warnings) == 1 and "leaves the book" in warnings[0], stderr
+    texts = [p.read_text("utf-8") for p in (out / "tide-pools-web").rglob("*.html")]
+    with zipfile.ZipFile(out / "tide-pools.epub") as epub:
+        texts += [epub.read(n).decode("utf-8") for n in epub.namelist() if n.endswith(".xhtml")]
+    assert any("the shadow file" in text for text in texts)
+    assert not any("etc/shadow" in text for text in texts)
+    assert b"etc/shadow" not in (out / "tide-pools.pdf").read_bytes()
+
+
 # A few cases, each built by the real command in a child process with the network blocked
 # there too (any connect or DNS lookup is reported on stderr and fails), for every edition.
 E2E = ["md-image-metadata-http.md", "raw-img-file-url.md", "css-font-face.css",
@@ -176,6 +197,20 @@ LEAKS = ("169.254.169.254", "etc/passwd", "etc/shadow", "etc/hosts", "tracker.ex
          "<script", "<iframe", "<object", "<embed", "<style", "<base", "<form", "<meta http")
 
 
+def strip_builder_parts(body: str, builder_files: set[str]) -> str:
+    """A page without the web edition's own parts: its structured data (JSON-LD, whose
+    text JSON escapes), `<script src>` elements naming the edition's own files and its
+    search form (to search.html). Any other script or form stays and is caught."""
+    body = re.sub(r'<script type="application/ld\+json">[^<]*</script>', "", body)
+    body = re.sub(r'<form class="site-search"[^>]*action="search\.html">.*?</form>', "", body,
+                  flags=re.S)
+
+    def own(match: re.Match) -> str:
+        return "" if match.group(1) in builder_files else match.group(0)
+
+    return re.sub(r'<script src="([^"<>]+)"(?: defer)?></script>', own, body)
+
+
 def test_raw_html_is_cleaned_in_every_edition(hostile_project):
     """Raw HTML that cannot load anything once cleaned builds (offline: the child's
     sockets are blocked and it never tries one), and no edition keeps a trace of it;
@@ -194,6 +229,9 @@ def test_raw_html_is_cleaned_in_every_edition(hostile_project):
         texts.update({n: epub.read(n).decode("utf-8") for n in epub.namelist()
                       if n.endswith((".xhtml", ".opf", ".ncx", ".css"))})
     pdf = (out / "tide-pools.pdf").read_bytes()
+    builder_files = {p.relative_to(out / "tide-pools-web").as_posix()
+                     for p in (out / "tide-pools-web").rglob("*.js")}
+    texts = {name: strip_builder_parts(body, builder_files) for name, body in texts.items()}
     for leak in LEAKS:
         for name, body in texts.items():
             assert leak not in body, f"{leak!r} reached {name}"

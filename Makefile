@@ -20,10 +20,12 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 build: $(STAMP)
+	bash scripts/install-fonts
 	$(BIN)/book build .
 
 test: $(TEST_STAMP)
 	bash scripts/install-system-deps
+	bash scripts/install-fonts
 	bash scripts/install-ace
 	$(BIN)/python -m pytest
 

@@ -21,6 +21,7 @@ from ..model import Book, Part, Rendition
 from ..output import atomic_write
 from ..render.cover import make_cover
 from ..render.html import build_date, chapter_content
+from ..render.script import is_rtl
 from ..render.theme import FONTS, faces_for, stylesheet
 
 CSS_NAME = "book.css"
@@ -78,6 +79,8 @@ def _metadata(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
         ebook.add_metadata(None, "meta", "subtitle",
                            {"refines": "#title-sub", "property": "title-type"})
     ebook.set_language(meta.language)
+    if is_rtl(meta.language):  # page-progression-direction="rtl" on the spine
+        ebook.set_direction("rtl")
     for index, person in enumerate(meta.contributors):
         uid = f"contributor-{index}"
         tag = "creator" if person.role == "author" else "contributor"
@@ -184,6 +187,12 @@ def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition,
     return out.getvalue()
 
 
+def ebook_direction(language: str) -> str | None:
+    """EbookLib's `direction` of a document: 'rtl' puts dir="rtl" on its html and body
+    (EPUBCheck refuses the CSS direction property, CSS-001); None leaves it out."""
+    return "rtl" if is_rtl(language) else None
+
+
 def _cover_page(book: Book, image: str, style: epub.EpubItem) -> epub.EpubHtml:
     """EbookLib's own cover page says only "Cover"; a reader deserves the cover's words."""
     meta = book.meta
@@ -191,6 +200,7 @@ def _cover_page(book: Book, image: str, style: epub.EpubItem) -> epub.EpubHtml:
         f". {meta.publisher}."
     page = epub.EpubHtml(uid="cover", file_name="cover.xhtml", title="Cover",
                          lang=meta.language)
+    page.direction = ebook_direction(meta.language)
     page.content = (f'<section epub:type="cover" class="cover"><img src="{escape(image)}" '
                     f'alt="{escape(alt)}" role="doc-cover"/></section>').encode()
     page.add_item(style)
@@ -243,10 +253,12 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     for part in rendition.parts:
         doc = epub.EpubHtml(uid=part.id, file_name=f"{part.id}.xhtml", title=part.title,
                             lang=book.meta.language, content=_with_semantics(part).encode())
+        doc.direction = ebook_direction(book.meta.language)
         doc.add_item(style)
         ebook.add_item(doc)
         documents.append((part, doc))
     nav = epub.EpubNav(title="Contents")
+    nav.direction = ebook_direction(book.meta.language)
     nav.add_item(style)
     ebook.add_item(nav)
     ebook.add_item(epub.EpubNcx())

@@ -21,6 +21,7 @@ from ..model import Book, PageMark, Rendition
 from ..options import LayoutOptions
 from ..output import atomic_write
 from ..render.html import chapter_content
+from ..render.script import is_rtl
 from . import weasy
 from .layout import low_resolution, numbered
 
@@ -60,8 +61,17 @@ def pdf_bytes(book: Book, document: Any, variant: str = "pdf/ua-1") -> bytes:
     document.metadata.custom.update({key: value for key, value in (
         ("Edition", book.edition.version), ("Commit", book.edition.commit)) if value})
     data: bytes = document.write_pdf(pdf_variant=variant, pdf_identifier=identifier,
-                                     pdf_tags=True, custom_metadata=True)
+                                     pdf_tags=True, custom_metadata=True,
+                                     finisher=_right_to_left if is_rtl(book.meta.language)
+                                     else None)
     return data
+
+
+def _right_to_left(document: Any, pdf: Any) -> None:
+    """Viewers lay a right-to-left book's spreads out from right to left (the chunked
+    layout keeps the first chunk's catalog, so it has this too)."""
+    import pydyf
+    pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"Direction": "/R2L"})
 
 
 def _shares_pages(tokens: list) -> bool:

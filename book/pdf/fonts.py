@@ -21,7 +21,7 @@ from typing import Any
 
 import pikepdf
 from fontTools import subset
-from fontTools.ttLib import TTFont, TTLibError
+from fontTools.ttLib import TTCollection, TTFont, TTLibError
 
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
@@ -52,10 +52,14 @@ def merge_fonts(pdf: pikepdf.Pdf, font_files: Iterable[Path]) -> None:
     Every CIDFont of such a face gets one shared FontDescriptor and font program, subset
     from the original file to the union of the glyphs in their /W arrays; Type0 fonts whose
     widths and Unicode maps agree are merged into one, with the union of both. Faces that
-    match no file are left as they are."""
-    sources: dict[str, Path] = {}
+    match no file are left as they are. A collection (.ttc: Noto CJK) offers each of its
+    faces."""
+    sources: dict[str, tuple[Path, int]] = {}
     for path in sorted(font_files):
-        sources.setdefault(_postscript_name(TTFont(path, lazy=True)), path)
+        members = (TTCollection(path, lazy=True).fonts
+                   if path.suffix.lower() in (".ttc", ".otc") else [TTFont(path, lazy=True)])
+        for index, face in enumerate(members):
+            sources.setdefault(_postscript_name(face), (path, index))
     slots = list(_font_slots(pdf))
     seen: set[tuple[int, int]] = set()
     faces: dict[str, list[pikepdf.Object]] = {}
@@ -146,7 +150,7 @@ def _widths(cid_font: pikepdf.Object) -> dict[int, int | Decimal]:
     return widths
 
 
-def _share_font_program(pdf: pikepdf.Pdf, name: str, source: Path,
+def _share_font_program(pdf: pikepdf.Pdf, name: str, source: tuple[Path, int],
                         fonts: list[pikepdf.Object]) -> None:
     """Point every CIDFont of a face at the first one's FontDescriptor, now holding the
     face subset once to the union of all their glyphs, under a name derived from them."""
@@ -175,16 +179,17 @@ def _share_font_program(pdf: pikepdf.Pdf, name: str, source: Path,
         cid_font.FontDescriptor = shared
 
 
-def _subset(source: Path, glyphs: list[int]) -> bytes:
-    """The source face reduced to glyphs, with glyph ids kept, as WeasyPrint's fontTools
-    fallback does; the timestamp is kept so equal input gives equal bytes."""
+def _subset(source: tuple[Path, int], glyphs: list[int]) -> bytes:
+    """The source face (file, index in its collection) reduced to glyphs, with glyph ids
+    kept, as WeasyPrint's fontTools fallback does; the timestamp is kept so equal input
+    gives equal bytes."""
     options = subset.Options(
         retain_gids=True, passthrough_tables=True, ignore_missing_glyphs=True,
         hinting=False, desubroutinize=True, notdef_outline=True)
     options.drop_tables += ["GSUB", "GPOS", "SVG"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(gids=glyphs)
-    font = TTFont(source, recalcTimestamp=False, lazy=True)
+    font = TTFont(source[0], fontNumber=source[1], recalcTimestamp=False, lazy=True)
     for tag in options.drop_tables:  # dropped before they are read: decoding them is slow
         if tag in font:
             del font[tag]

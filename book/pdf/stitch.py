@@ -15,6 +15,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
+from ..render.theme import cjk_files
 from .chunks import LINK_BASE, BookLayout, sheet_of
 from .fonts import merge_fonts
 
@@ -182,7 +183,7 @@ def stitch(layout: BookLayout, font_files: list[Path]) -> bytes:
         end = placed.end
     book.finish()
     _lay_folios(book.pdf, layout, opened)
-    merge_fonts(book.pdf, font_files)
+    merge_fonts(book.pdf, [*font_files, *cjk_files()])
     out = io.BytesIO()
     book.pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     for pdf in opened:

@@ -27,6 +27,7 @@ from ..model import (
     Rendition,
 )
 from . import code, glossary
+from .script import is_rtl
 
 ROLE_LABELS = {
     "author": "Written by", "editor": "Edited by", "contributor": "Contributors",
@@ -38,6 +39,7 @@ _ENV = Environment(loader=PackageLoader("book.render", "templates"), autoescape=
                    undefined=StrictUndefined, keep_trailing_newline=True)
 _ENV.globals["version"] = __version__
 _ENV.globals["PAGE_REF"] = PAGE_REF
+_ENV.globals["is_rtl"] = is_rtl  # dir="rtl" on the documents of a right-to-left book
 # Any: the template's macros are attributes mypy cannot see.
 _PARTS: Any = _ENV.get_template("parts.html.j2").module
 

@@ -15,6 +15,7 @@ from babel.core import get_global
 from ...model import Book
 from ..code import stylesheet as code_stylesheet
 from ..html import chapter_content
+from ..script import cjk_region, is_rtl
 
 THEME = Path(str(resources.files("book.render") / "theme"))
 FONTS = THEME / "fonts"
@@ -56,13 +57,57 @@ FACES = (
 )
 
 
+# Noto Serif/Sans CJK (SIL OFL 1.1, licence in /usr/share/doc/fonts-noto-cjk/copyright),
+# from Debian's fonts-noto-cjk, which scripts/install-fonts installs: its collections weigh
+# 20–27 MB each, too much to ship; PDFs embed subsets, found by family name through
+# fontconfig (each face of a collection has its own family, so the right one is chosen).
+CJK_DIR = Path("/usr/share/fonts/opentype/noto")
+CJK_FILES = ("NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc",
+             "NotoSansCJK-Regular.ttc", "NotoSansCJK-Bold.ttc")
+_CJK = (r"[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u318f\u31a0-\u31ff"
+        r"\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+        r"\U00020000-\U0003134f]")
+# Face index of each region in Debian's collections (the same in Serif and Sans).
+CJK_INDEX = {"JP": 0, "KR": 1, "SC": 2, "TC": 3}
+def book_text(book: Book) -> str:
+    """Every piece of text of `book` the editions set in the theme's fonts (as HTML)."""
+    return "\n".join([book.meta.title, book.meta.subtitle] +
+                     [c.title + chapter_content(c) + "".join(f.html for f in c.footnotes)
+                      for c in book.chapters])
+
+
+def book_cjk_region(book: Book | None) -> str | None:
+    """The CJK face a book uses: its language's, else SC when its text has CJK
+    characters at all, else None (no CJK font)."""
+    if book is None:
+        return None
+    region = cjk_region(book.meta.language)
+    if region is None and re.search(_CJK, book_text(book)):
+        region = "SC"
+    return region
+
+
+def cjk_files() -> list[Path]:
+    """The installed Noto CJK collections (empty when fonts-noto-cjk is missing)."""
+    return [CJK_DIR / name for name in CJK_FILES if (CJK_DIR / name).is_file()]
+
+
+def with_script_fonts(css: str, region: str | None) -> str:
+    """`css` with the region's Noto CJK family after each Source Serif/Sans in its font
+    stacks (Latin text keeps the theme's faces, CJK characters get the right ones), and
+    the script faces after the code font, so no character of code falls to a machine font."""
+    scripts = '"Noto Serif Armenian", "Noto Serif Georgian", "Noto Naskh Arabic"'
+    if region is not None:
+        css = re.sub(r'"Source (Serif|Sans) Pro"', rf'\g<0>, "Noto \1 CJK {region}"', css)
+        scripts += f', "Noto Sans Mono CJK {region}"'
+    return css.replace('"Noto Mono"', f'"Noto Mono", {scripts}')
+
+
 def faces_for(book: Book | None) -> tuple[Face, ...]:
     """The faces an edition of `book` uses (all of them when `book` is None)."""
     if book is None:
         return FACES
-    text = "\n".join([book.meta.title, book.meta.subtitle] +
-                     [c.title + chapter_content(c) + "".join(f.html for f in c.footnotes)
-                      for c in book.chapters])
+    text = book_text(book)
     has_code = bool(re.search(r"<(code|pre)\b", text))
     return tuple(f for f in FACES if not f.needs
                  or (f.needs == "code" and has_code)
@@ -110,4 +155,11 @@ def stylesheet(edition: str, book: Book | None) -> str:
     css.append(code_stylesheet(edition))
     if edition == "print" and book is not None:
         css.append(hyphenation(book.meta.language))
-    return "\n".join(css)
+    region = book_cjk_region(book)
+    if region is not None:
+        css.append((THEME / "cjk.css").read_text("utf-8"))
+    if book is not None and is_rtl(book.meta.language):
+        css.append((THEME / "rtl.css").read_text("utf-8"))
+    # The stacks gain the script families; the @font-face rules (first) keep their names.
+    return css[0] + "\n" + with_script_fonts("\n".join(css[1:]), region)
+

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pikepdf
-from fontTools import subset
+import uharfbuzz as hb  # type: ignore[import-untyped]  # ships no types
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
@@ -181,22 +181,17 @@ def _share_font_program(pdf: pikepdf.Pdf, name: str, source: tuple[Path, int],
 
 def _subset(source: tuple[Path, int], glyphs: list[int]) -> bytes:
     """The source face (file, index in its collection) reduced to glyphs, with glyph ids
-    kept, as WeasyPrint's fontTools fallback does; the timestamp is kept so equal input
-    gives equal bytes."""
-    options = subset.Options(
-        retain_gids=True, passthrough_tables=True, ignore_missing_glyphs=True,
-        hinting=False, desubroutinize=True, notdef_outline=True)
-    options.drop_tables += ["GSUB", "GPOS", "SVG"]
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(gids=glyphs)
-    font = TTFont(source[0], fontNumber=source[1], recalcTimestamp=False, lazy=True)
-    for tag in options.drop_tables:  # dropped before they are read: decoding them is slow
-        if tag in font:
-            del font[tag]
-    subsetter.subset(font)
-    out = io.BytesIO()
-    font.save(out)
-    return out.getvalue()
+    kept, by HarfBuzz's subsetter as WeasyPrint's own subsetting does: fontTools takes
+    12 s on a CJK face of 65,000 glyphs, HarfBuzz a quarter of a second."""
+    face = hb.Face(hb.Blob.from_file_path(str(source[0])), source[1])
+    wanted = hb.SubsetInput()
+    for glyph in glyphs:
+        wanted.glyph_set.add(glyph)
+    wanted.flags = (hb.SubsetFlags.RETAIN_GIDS | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
+                    | hb.SubsetFlags.NO_HINTING)
+    for tag in ("GSUB", "GPOS", "SVG "):
+        wanted.sets(hb.SubsetInputSets.DROP_TABLE_TAG).add(int.from_bytes(tag.encode(), "big"))
+    return bytes(hb.subset(face, wanted).blob.data)
 
 
 def _claims(font: pikepdf.Object) -> Claims | None:

@@ -1,15 +1,20 @@
 """The web edition as a reader meets it, in Debian's Chromium driven by Playwright: the home
 page offers the PDF and EPUB with checksums that match the files beside it (opened from
 disk and through `book serve`); search finds a word from the last chapter and opens at
-its heading; dark mode, print media and glossary terms on a touch screen; axe-core finds
-no serious or critical violation at phone and desktop widths."""
+its heading, and still does offline once a page of the published folder was loaded; dark
+mode, print media and glossary terms on a touch screen; axe-core finds no serious or
+critical violation at phone and desktop widths."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import re
 import shutil
+import threading
 import tomllib
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -91,6 +96,29 @@ def explainer_server(tmp_path_factory, built):
         running.stop()
 
 
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002
+        """Requests are not logged."""
+
+
+@pytest.fixture(scope="module")
+def published(web):
+    """The web folder as a reader's site publishes it: a plain static server (Python's)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler,
+                                                                     directory=web))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def workers(page) -> int:
+    return page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)")
+
+
 def offered(page) -> list[dict]:
     return page.eval_on_selector_all("li.download", """items => items.map(li => ({
         href: li.querySelector('a').getAttribute('href'),
@@ -122,6 +150,7 @@ def test_home_page_from_disk_and_served(page, web, built, explainer_server):
         assert all(name in page.inner_text(".book-authors") for name in authors)
         assert page.locator("nav.toc li").count() >= len(meta["chapters"])
         check_downloads(page, web, built)
+    assert workers(page) == 0  # a preview changes on every save: no offline copy of it
     served = {d["href"]: d["sha"] for d in offered(page)}
     for name, digest in served.items():  # the served bytes are the files' bytes
         response = page.request.get(explainer_server.url + name)
@@ -198,6 +227,37 @@ def test_search_finds_the_last_chapter_and_opens_at_the_heading(page, explainer_
             return text; }""", target)
         assert section is not None and "corridor" in section.lower(), href
     assert page.problems == []
+
+
+def precached(web: Path) -> list[str]:
+    """The files the edition's service worker keeps, read from its header."""
+    worker = (web / "sw.js").read_text("utf-8")
+    return json.loads(re.search(r"^const FILES = (\[.*?\]);$", worker, re.M | re.S)[1])
+
+
+@pytest.mark.localhost
+def test_search_works_offline_once_the_site_was_loaded(browser, web, published):
+    files = sorted(p.relative_to(web).as_posix() for p in web.rglob("*") if p.is_file())
+    downloads = [f"{SLUG}.pdf", f"{SLUG}.epub", "sw.js"]
+    assert precached(web) == [f for f in files if f not in downloads]
+    context = browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
+    try:
+        tab.goto(published)
+        tab.wait_for_function("navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+        assert tab.evaluate(f"""fetch('{SLUG}.pdf').then(r => r.status, () => 'offline')""") \
+            == "offline"  # really offline: a download (not kept) cannot be fetched
+        links = search(tab, published, last_chapter_word())
+        assert links and links[0]["text"] == read_chapter(EXPLAINER, LAST_CHAPTER).title
+        tab.goto(links[0]["href"])  # the chapter opens, with its stylesheet
+        assert tab.inner_text("main h1") == links[0]["text"]
+        assert tab.evaluate("document.styleSheets[0].cssRules.length") > 0
+        assert tab.problems == []
+    finally:
+        context.close()
 
 
 def test_search_from_disk_says_it_needs_a_server(page, web):

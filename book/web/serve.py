@@ -35,6 +35,8 @@ TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".js": "text/javascript; charset=utf-8", ".json": "application/json",
          ".pdf": "application/pdf", ".epub": "application/epub+zip"}
 NO_ICON = '<link rel="icon" href="data:,"/>\n'  # else browsers ask for /favicon.ico: a 404
+# Tells book.js the page is a preview, which no service worker may keep (it changes on save).
+PREVIEW_MARK = '<meta name="book-preview" content=""/>\n'
 
 # Reloads the page when it, its stylesheet or one of its images changed after it was
 # served; shows build errors over the page (as text, never as HTML) until a good build.
@@ -178,7 +180,7 @@ class Preview:
         if data is None:
             return None
         if name.endswith(".html"):
-            text = data.decode("utf-8").replace("</head>", NO_ICON + "</head>", 1)
+            text = data.decode("utf-8").replace("</head>", NO_ICON + PREVIEW_MARK + "</head>", 1)
             at = text.rfind("</body>")
             data = (text[:at] + script + text[at:] if at >= 0 else text + script).encode("utf-8")
         return HTTPStatus.OK, data

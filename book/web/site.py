@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from ..render.theme import FONTS, THEME, faces_for, stylesheet
 
 FORMATS = ("pdf", "epub")  # the editions the web edition offers for download
 SEARCH_DIR = "pagefind"
+OFFLINE_WORKER = "sw.js"  # at the folder's root, so its scope is the whole edition
 # Pagefind writes ready-made search interfaces too; the edition has its own (book.js).
 _UNUSED_SEARCH_FILES = re.compile(r"pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)")
 # Regions whose paper is US Letter (CLDR's paperSize data); everywhere else prints on A4.
@@ -117,8 +119,24 @@ def web_files(book: Book, offered: Offer) -> dict[str, bytes]:
     if not book.meta.cover:
         files["cover.png"] = _drawn_cover(book.meta)
     files.update(search_index(files))
+    files[OFFLINE_WORKER] = offline_worker(files)
     files.update(offered.files)
     return files
+
+
+def offline_worker(files: Mapping[str, bytes]) -> bytes:
+    """The service worker (theme/sw.js) that keeps these files in the browser, so pages and
+    search work offline once loaded (Pagefind fetches its index piece by piece, per query).
+    Its version is a digest of the files: a new edition replaces the cache, the same
+    edition gives the same bytes. The PDF and EPUB are not kept: they are downloads."""
+    names = sorted(files)
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(files[name]).digest())
+    header = ('"use strict";\n'
+              f"const VERSION = {json.dumps(digest.hexdigest()[:16])};\n"
+              f"const FILES = {json.dumps(names, indent=0)};\n")
+    return (header + (THEME / OFFLINE_WORKER).read_text("utf-8")).encode("utf-8")
 
 
 @functools.lru_cache(maxsize=2)

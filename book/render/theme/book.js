@@ -1,8 +1,26 @@
-// The web edition's script: glossary definitions that open on a tap, a click or Enter, and
-// the search page (Pagefind's index, made at build time). Every page works without it: a
-// glossary term is a link to its entry, and the contents lead to every chapter.
+// The web edition's script: offline reading once served, glossary definitions that open on
+// a tap, a click or Enter, and the search page (Pagefind's index, made at build time).
+// Every page works without it: a glossary term is a link to its entry, and the contents
+// lead to every chapter.
 (() => {
   "use strict";
+
+  // Offline reading and search: over http(s), a service worker (sw.js) keeps the edition
+  // in the browser. A `book serve` preview changes on every save, so there none is kept,
+  // and one left on the same address by a published copy is removed.
+  if ("serviceWorker" in navigator && /^https?:$/.test(location.protocol)) {
+    const workers = navigator.serviceWorker;
+    if (document.querySelector('meta[name="book-preview"]')) {
+      workers.getRegistrations().then(async (all) => {
+        const removed = await Promise.all(all.map((registration) => registration.unregister()));
+        if (removed.includes(true) && workers.controller) location.reload(); // a fresh copy
+      });
+    } else {
+      workers.register(new URL("sw.js", document.baseURI)).catch((error) => {
+        console.warn(`This book will not be kept for offline reading (${error.message}).`);
+      });
+    }
+  }
 
   // Glossary terms: the link gets aria-expanded and opens its definition beside it (a
   // disclosure), with a link on to the entry; Escape or a tap elsewhere closes it.

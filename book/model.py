@@ -81,6 +81,7 @@ class Metadata:
     base_url: str = ""  # where the web edition is published ([web] base-url), "" unknown
     page_list: bool = True  # the EPUB maps the print edition's pages ([epub] page-list)
     link_base: str = ""  # [links] base: where links that leave the book are resolved
+    strings: tuple[tuple[str, str], ...] = ()  # [strings]: the builder's words overridden
 
     @property
     def authors(self) -> tuple[Contributor, ...]:

@@ -21,6 +21,7 @@ from ..model import Book, Part, Rendition
 from ..output import atomic_write
 from ..render.cover import make_cover
 from ..render.html import build_date, chapter_content
+from ..render.i18n import strings_for
 from ..render.script import is_rtl
 from ..render.theme import FONTS, faces_for, stylesheet
 
@@ -50,9 +51,12 @@ def _accessibility(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
     for feature in features:
         ebook.add_metadata(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     ebook.add_metadata(None, "meta", "none", {"property": "schema:accessibilityHazard"})
-    summary = "Text with headings, a navigable table of contents and footnotes linked both ways."
+    strings = strings_for(book.meta)
+    summary = strings.words("a11y-summary", "Text with headings, a navigable table of contents "
+                            "and footnotes linked both ways.")
     if described:
-        summary += " Every image has a text alternative; captions and credits are in the text."
+        summary += " " + strings.words("a11y-images", "Every image has a text alternative; "
+                                       "captions and credits are in the text.")
     ebook.add_metadata(None, "meta", summary, {"property": "schema:accessibilitySummary"})
     ebook.add_metadata(None, "meta", "EPUB Accessibility 1.1 - WCAG 2.2 Level AA",
                        {"property": "dcterms:conformsTo"})
@@ -97,8 +101,13 @@ def _metadata(book: Book, ebook: epub.EpubBook, paginated: bool) -> None:
     if meta.based_on:
         ebook.add_metadata("DC", "source", meta.based_on)
     if paginated:
-        edition = f", edition {book.edition.version}" if book.edition.version else ""
-        ebook.add_metadata("DC", "source", f"{meta.title}, print edition (PDF{edition})",
+        strings = strings_for(meta)
+        source = (strings.words("print-source-edition", "%(title)s, print edition (PDF, "
+                                "edition %(edition)s)", title=meta.title,
+                                edition=book.edition.version) if book.edition.version
+                  else strings.words("print-source", "%(title)s, print edition (PDF)",
+                                     title=meta.title))
+        ebook.add_metadata("DC", "source", source,
                            {"id": "print-source"})
         ebook.add_metadata(None, "meta", "pagination",
                            {"refines": "#print-source", "property": "source-of"})
@@ -114,7 +123,7 @@ def _stylesheet(book: Book) -> epub.EpubItem:
                          content=css.encode("utf-8"))
 
 
-def _finish_nav(nav: bytes, rendition: Rendition) -> bytes:
+def _finish_nav(nav: bytes, rendition: Rendition, book: Book) -> bytes:
     """EbookLib's nav document, finished: its landmarks hidden (they are for the reading
     system's menus, not the reading order), and the page-list built from the print layout."""
     tree = etree.fromstring(nav)
@@ -130,7 +139,8 @@ def _finish_nav(nav: bytes, rendition: Rendition) -> bytes:
     files = {p.id for p in rendition.parts}
     page_nav = etree.SubElement(body, f"{{{ns['x']}}}nav", {
         f"{{{EPUB_NS}}}type": "page-list", "id": "page-list", "hidden": "hidden"})
-    etree.SubElement(page_nav, f"{{{ns['x']}}}h2").text = "Pages"
+    etree.SubElement(page_nav, f"{{{ns['x']}}}h2").text = strings_for(book.meta).words(
+        "page-list", "Pages")
     items = etree.SubElement(page_nav, f"{{{ns['x']}}}ol")
     for mark in rendition.pages:
         href = f"{mark.part}.xhtml#page-{mark.label}" if mark.part in files else "nav.xhtml"
@@ -175,7 +185,7 @@ def _deterministic_zip(raw: bytes, when: dt.datetime, rendition: Rendition,
             info.external_attr = 0o644 << 16
             data = source.read(name)
             if name.endswith("/nav.xhtml"):
-                data = _finish_nav(data, rendition)
+                data = _finish_nav(data, rendition, book)
             elif name.endswith(".opf"):
                 data = _package_language(data, book.meta.language)
             if name.endswith(".xhtml"):
@@ -196,9 +206,11 @@ def ebook_direction(language: str) -> str | None:
 def _cover_page(book: Book, image: str, style: epub.EpubItem) -> epub.EpubHtml:
     """EbookLib's own cover page says only "Cover"; a reader deserves the cover's words."""
     meta = book.meta
-    alt = f"Cover: {meta.title}" + (f". {meta.subtitle}" if meta.subtitle else "") + \
-        f". {meta.publisher}."
-    page = epub.EpubHtml(uid="cover", file_name="cover.xhtml", title="Cover",
+    strings = strings_for(meta)
+    alt = strings.words("cover-alt", "Cover: %(title)s", title=meta.title) + \
+        (f". {meta.subtitle}" if meta.subtitle else "") + f". {meta.publisher}."
+    page = epub.EpubHtml(uid="cover", file_name="cover.xhtml",
+                         title=strings.words("cover", "Cover"),
                          lang=meta.language)
     page.direction = ebook_direction(meta.language)
     page.content = (f'<section epub:type="cover" class="cover"><img src="{escape(image)}" '
@@ -257,7 +269,9 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
         doc.add_item(style)
         ebook.add_item(doc)
         documents.append((part, doc))
-    nav = epub.EpubNav(title="Contents")
+    strings = strings_for(book.meta)
+    contents = strings.words("contents", "Contents")
+    nav = epub.EpubNav(title=contents)
     nav.direction = ebook_direction(book.meta.language)
     nav.add_item(style)
     ebook.add_item(nav)
@@ -267,10 +281,12 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     front = [d for p, d in documents if p.kind in ("titlepage", "colophon")]
     rest = [d for p, d in documents if p.kind not in ("titlepage", "colophon")]
     ebook.spine = ["cover"] + front + [nav] + rest
-    ebook.guide = [{"type": "cover", "href": "cover.xhtml", "title": "Cover"},
-                   {"type": "toc", "href": "nav.xhtml", "title": "Contents"}]
+    ebook.guide = [{"type": "cover", "href": "cover.xhtml",
+                    "title": strings.words("cover", "Cover")},
+                   {"type": "toc", "href": "nav.xhtml", "title": contents}]
     first_chapter = next((p for p, _ in documents if p.kind == "chapter"), documents[0][0])
-    ebook.guide.append({"type": "text", "href": f"{first_chapter.id}.xhtml", "title": "Start"})
+    ebook.guide.append({"type": "text", "href": f"{first_chapter.id}.xhtml",
+                        "title": strings.words("start", "Start")})
     credits = next((p for p, _ in documents if p.kind == "credits"), None)
     if credits:
         ebook.guide.append({"type": "credits", "href": f"{credits.id}.xhtml",

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import unquote
 
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -26,17 +25,29 @@ from ..model import (
     Part,
     Rendition,
 )
-from . import code, glossary
+from . import code, glossary, i18n
 from .script import is_rtl
 
-ROLE_LABELS = {
-    "author": "Written by", "editor": "Edited by", "contributor": "Contributors",
-    "photographer": "Photography", "illustrator": "Illustration", "translator": "Translation",
-    "designer": "Design", "source": "Source reporting",
-}
+
+def _role_labels(strings: i18n.Strings) -> dict[str, str]:
+    """The heading of each contributor role on the contributors page."""
+    return {
+        "author": strings.pgettext("role-author", "Written by"),
+        "editor": strings.pgettext("role-editor", "Edited by"),
+        "contributor": strings.pgettext("role-contributor", "Contributors"),
+        "photographer": strings.pgettext("role-photographer", "Photography"),
+        "illustrator": strings.pgettext("role-illustrator", "Illustration"),
+        "translator": strings.pgettext("role-translator", "Translation"),
+        "designer": strings.pgettext("role-designer", "Design"),
+        "source": strings.pgettext("role-source", "Source reporting"),
+    }
 
 _ENV = Environment(loader=PackageLoader("book.render", "templates"), autoescape=True,
-                   undefined=StrictUndefined, keep_trailing_newline=True)
+                   undefined=StrictUndefined, keep_trailing_newline=True,
+                   extensions=["jinja2.ext.i18n"])
+_ENV.install_gettext_callables(**i18n.TEMPLATE_CALLABLES, newstyle=True)  # type: ignore[attr-defined]
+_ENV.globals["number"] = i18n.template_number
+_ENV.globals["date"] = i18n.template_date
 _ENV.globals["version"] = __version__
 _ENV.globals["PAGE_REF"] = PAGE_REF
 _ENV.globals["is_rtl"] = is_rtl  # dir="rtl" on the documents of a right-to-left book
@@ -134,8 +145,9 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
 
 def _contributor_groups(book: Book) -> list[tuple[str, list]]:
     groups: dict[str, list] = {}
+    labels = _role_labels(i18n.current())
     for person in book.meta.contributors:
-        groups.setdefault(ROLE_LABELS[person.role], []).append(person)
+        groups.setdefault(labels[person.role], []).append(person)
     return list(groups.items())
 
 
@@ -143,20 +155,24 @@ def _front_and_back(book: Book, date_text: str,
                     page_refs: bool) -> tuple[list[Part], list[Part]]:
     front = [
         Part("title-page", "titlepage", book.meta.title, str(_PARTS.title_page(book.meta))),
-        Part("colophon", "colophon", "Colophon",
+        Part("colophon", "colophon", i18n.current().pgettext("colophon", "Colophon"),
              str(_PARTS.colophon(book, date_text, book.stand_ins))),
     ]
     back: list[Part] = []
     chapters_by_id = {c.id: c for c in book.chapters}
+    strings = i18n.current()
     if book.figures:
-        title = ("Photo credits" if all(f.photo.kind == "photo" for f in book.figures)
-                 else "Picture credits")
+        title = (strings.pgettext("photo-credits", "Photo credits")
+                 if all(f.photo.kind == "photo" for f in book.figures)
+                 else strings.pgettext("picture-credits", "Picture credits"))
         back.append(Part("photo-credits", "credits", title,
                          str(_PARTS.photo_credits(title, book.figures, chapters_by_id, page_refs))))
-    back.append(Part("contributors", "contributors", "Contributors",
+    back.append(Part("contributors", "contributors",
+                     strings.pgettext("contributors", "Contributors"),
                      str(_PARTS.contributors(_contributor_groups(book)))))
     if book.revisions:
-        back.append(Part("revision-history", "revisions", "Revision history",
+        back.append(Part("revision-history", "revisions",
+                         strings.pgettext("revision-history", "Revision history"),
                          str(_PARTS.revision_history(book.revisions))))
     return front, back
 
@@ -167,13 +183,10 @@ def _date_text(book: Book) -> str:
     or the release's commit; a build without either prints the book's own date."""
     when = build_date(book).date() if book.edition.dated else dt.date.fromisoformat(
         str(book.meta.date))
-    try:
-        locale = Locale.parse(book.meta.language, sep="-")
-    except (ValueError, UnknownLocaleError):
-        locale = Locale("en")
-    return format_date(when, format="long", locale=locale)
+    return format_date(when, format="long", locale=i18n.formatting_locale(book.meta.language))
 
 
+@i18n.in_book_words
 def render_print(book: Book) -> Rendition:
     """One HTML document for WeasyPrint: front matter, contents, chapters, back matter."""
     front, back = _front_and_back(book, _date_text(book), page_refs=True)
@@ -186,7 +199,8 @@ def render_print(book: Book) -> Rendition:
                              str(_PARTS.chapter(c, Markup(body), [], False))))
     entries = [TocEntry("chapter", p.title, f"#{p.id}") for p in chapters]
     entries += [TocEntry("backmatter", p.title, f"#{p.id}") for p in back]
-    toc = Part("contents", "toc", "Contents", str(_PARTS.contents(entries, page_refs=True)))
+    toc = Part("contents", "toc", i18n.current().pgettext("contents", "Contents"),
+               str(_PARTS.contents(entries, page_refs=True)))
     parts = tuple(front + [toc] + chapters + back)
     html = _ENV.get_template("print.html.j2").render(
         meta=book.meta, parts=parts, body_class="print",
@@ -292,12 +306,14 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
                  if p.id in by_part else p for p in parts)
 
 
+@i18n.in_book_words
 def render_epub(book: Book, marks: tuple[PageMark, ...] = ()) -> Rendition:
     """XHTML bodies, one per part, for EbookLib to wrap, with a page-break marker where
     each print page starts (`marks`, from the print layout)."""
     return Rendition("epub", _split_parts(book, ".xhtml", True, marks), "", marks)
 
 
+@i18n.in_book_words
 def render_web(book: Book, downloads: tuple[Download, ...] = ()) -> Rendition:
     """One HTML page per part and a search page, each with the book's navigation; `html`
     is the home page: cover, title, description, the `downloads` and the contents."""
@@ -316,8 +332,9 @@ def render_web(book: Book, downloads: tuple[Download, ...] = ()) -> Rendition:
             common, page=part.id, title=part.title, body=Markup(part.html),
             prev=parts[index - 1] if index else None,
             next=parts[index + 1] if index + 1 < len(parts) else None)))
-    pages.append(Part("search", "search", "Search", template.render(
-        common, page="search", title="Search", body="", prev=None, next=None)))
+    search = i18n.current().pgettext("search", "Search")
+    pages.append(Part("search", "search", search, template.render(
+        common, page="search", title=search, body="", prev=None, next=None)))
     home = template.render(common, page="index", title=book.meta.title, body="", prev=None,
                            next=parts[0])
     return Rendition("html", tuple(pages), home)

@@ -11,6 +11,8 @@ from .schema import (
     Date,
     Flag,
     Identifier,
+    Mapping,
+    Prose,
     Schema,
     Table,
     TableList,
@@ -75,6 +77,9 @@ BOOK = Schema({
     "based_on": Text(blank=True, doc="Credit for the source material, printed in the colophon."),
     "cover": Text(blank=True, doc="Cover image path; without it the builder draws one from "
                                   "title, subtitle and publisher."),
+    "strings": Mapping(doc="The builder's words overridden, by key: `contents = \"Table of "
+                       "contents\"` (the keys are listed under Languages).",
+                       values=Prose(doc="The words the edition prints.")),
     "chapters": TextList(required=True, doc="Chapter files in reading order.", filled="is empty"),
     "contributors": TableList(required=True, doc="Who made the book; at least one `author`.",
                               schema=CONTRIBUTOR, not_table="each contributor must be a table"),
@@ -147,4 +152,5 @@ def parse_config(doc: TomlDoc) -> Metadata:
         page_list=values["epub"]["page-list"],
         base_url=values["web"]["base-url"],
         link_base=values["links"]["base"],
+        strings=tuple(sorted(values["strings"].items())),
     )

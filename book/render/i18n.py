@@ -1,0 +1,234 @@
+"""The builder's own words in the book's language. Every string an edition gets from the
+builder (not from the author) is a gettext message whose context (msgctxt) is its key:
+`pgettext("contents", "Contents")`. The catalogues are locale/<lang>/LC_MESSAGES/book.po,
+read as they are (Babel's PO reader, compiled in memory), so nothing generated has to be
+kept in step with them; book.toml's `[strings]` overrides any key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
+
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.dates import format_date
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+from markupsafe import escape
+
+from ..errors import Problem, did_you_mean
+from ..model import Book, Metadata
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "book"
+SOURCE_LANGUAGE = "en"  # the msgids' language, and the fallback of every missing message
+MANIFEST = "book.toml"
+
+
+def catalogue_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def shipped() -> tuple[str, ...]:
+    """The catalogues the builder ships, by Babel locale name (`zh_Hans`)."""
+    return tuple(sorted(p.name for p in LOCALE_DIR.iterdir() if catalogue_path(p.name).is_file()))
+
+
+@functools.cache
+def _catalogue(language: str) -> tuple[Catalog, Translations]:
+    with catalogue_path(language).open("rb") as po:
+        catalog = read_po(po, locale=language, domain=DOMAIN)
+    mo = io.BytesIO()
+    write_mo(mo, catalog)  # fuzzy messages left out, as msgfmt does
+    mo.seek(0)
+    return catalog, Translations(mo, domain=DOMAIN)
+
+
+def keys(language: str = SOURCE_LANGUAGE) -> frozenset[str]:
+    """The keys a catalogue translates (not fuzzy, every plural form filled)."""
+    catalog, _ = _catalogue(language)
+    return frozenset(m.context for m in catalog if m.id and m.context and not m.fuzzy
+                     and all(m.string if isinstance(m.string, tuple) else (m.string,)))
+
+
+def formatting_locale(language: str) -> Locale:
+    """The Babel locale dates and numbers are written in: the book's tag (`pt-BR`) whether
+    or not a catalogue speaks it; English for a tag Babel does not know."""
+    try:
+        return Locale.parse(language, sep="-")
+    except (ValueError, UnknownLocaleError):
+        return Locale(SOURCE_LANGUAGE)
+
+
+def catalogue_for(language: str) -> str | None:
+    """The shipped catalogue that best matches a language tag: the tag as Babel parses it,
+    with its likely script from CLDR (`zh-CN` and `zh` → zh_Hans, `zh-TW` → none: zh_Hant
+    is not shipped), then less specific. Not babel.negotiate_locale: it drops the script
+    (`az-Cyrl` would get the Latin `az`). None when no catalogue matches."""
+    try:
+        locale = Locale.parse(language, sep="-")
+    except (ValueError, UnknownLocaleError):
+        return None
+    likely = Locale.parse(get_global("likely_subtags").get(locale.language, locale.language))
+    lang, script, region = locale.language, locale.script or likely.script, locale.territory
+    wanted = [(lang, script, region), (lang, script)]
+    if script == likely.script:  # a catalogue named by language alone is in its usual script
+        wanted += [(lang, region), (lang,)]
+    names = ("_".join(filter(None, parts)) for parts in wanted)
+    return next((name for name in names if name in shipped()), None)
+
+
+@dataclass(frozen=True)
+class Strings:
+    """The words of one book: its catalogue (None: English), its `[strings]` overrides,
+    and the locale its numbers are written in."""
+
+    catalogue: str | None
+    overrides: tuple[tuple[str, str], ...]
+    locale: Locale
+
+    def pgettext(self, key: str, message: str) -> str:
+        override = dict(self.overrides).get(key)
+        if override is not None:
+            return override
+        if self.catalogue is None:
+            return message
+        return str(_catalogue(self.catalogue)[1].pgettext(key, message))
+
+    def npgettext(self, key: str, singular: str, plural: str, count: int) -> str:
+        override = dict(self.overrides).get(key)
+        if override is not None:
+            return override
+        if self.catalogue is None:
+            return singular if count == 1 else plural
+        return _catalogue(self.catalogue)[1].npgettext(key, singular, plural, count)
+
+    def words(self, key: str, message: str, **values: object) -> str:
+        """A message with its `%(name)s` placeholders filled (numbers written for the
+        locale), for the Python side; templates call pgettext."""
+        return self.pgettext(key, message) % {k: self.number(v) for k, v in values.items()}
+
+    def overridden(self, key: str) -> bool:
+        return key in dict(self.overrides)
+
+    def number(self, value: object, pattern: str | None = None) -> object:
+        """An int or float as the locale writes it (`1 234,5`; `pattern` is a CLDR number
+        pattern such as `#,##0.0`); anything else as it is."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return format_decimal(value, format=pattern, locale=self.locale)
+        return value
+
+    def date(self, iso: str) -> str:
+        """A YYYY-MM-DD date in the locale's long format ('19 septembre 2023')."""
+        return format_date(dt.date.fromisoformat(iso), format="long", locale=self.locale)
+
+
+def strings_for(meta: Metadata) -> Strings:
+    return _strings(meta.language, meta.strings)
+
+
+@functools.cache
+def _strings(language: str, overrides: tuple[tuple[str, str], ...]) -> Strings:
+    return Strings(catalogue_for(language), overrides, formatting_locale(language))
+
+
+ENGLISH = Strings(SOURCE_LANGUAGE, (), Locale(SOURCE_LANGUAGE))
+_SPEAKING: ContextVar[Strings] = ContextVar("speaking", default=ENGLISH)
+
+
+def in_book_words(render: Callable[Concatenate[Book, P], R]) -> Callable[Concatenate[Book, P], R]:
+    """Decorate a render entry point: its templates speak the book's language while it
+    runs (the macros are shared, so the words are looked up when a template runs)."""
+    @functools.wraps(render)
+    def speaking(book: Book, *args: P.args, **kwargs: P.kwargs) -> R:
+        token = _SPEAKING.set(strings_for(book.meta))
+        try:
+            return render(book, *args, **kwargs)
+        finally:
+            _SPEAKING.reset(token)
+    return speaking
+
+
+def current() -> Strings:
+    return _SPEAKING.get()
+
+
+# The callables jinja2.ext.i18n calls (new style: it fills `%(name)s`, escaping the values,
+# and takes the message as markup: a catalogue's may hold some, a book.toml override is
+# text and is escaped here).
+def _template_pgettext(key: str, message: str) -> str:
+    strings = current()
+    text = strings.pgettext(key, message)
+    return escape(text) if strings.overridden(key) else text
+
+
+def _template_npgettext(key: str, singular: str, plural: str, count: int) -> str:
+    strings = current()
+    text = strings.npgettext(key, singular, plural, count)
+    return escape(text) if strings.overridden(key) else text
+
+
+def _template_gettext(message: str) -> str:
+    return _template_pgettext("", message)
+
+
+def _template_ngettext(singular: str, plural: str, count: int) -> str:
+    return _template_npgettext("", singular, plural, count)
+
+
+def template_number(value: object, pattern: str | None = None) -> object:
+    """`number(n)` in templates: n as the book's locale writes it."""
+    return current().number(value, pattern)
+
+
+def template_date(iso: str) -> str:
+    """`date("2024-03-01")` in templates: the date as the book's locale writes it."""
+    return current().date(iso)
+
+
+TEMPLATE_CALLABLES: dict[str, Callable] = {
+    "gettext": _template_gettext, "ngettext": _template_ngettext,
+    "pgettext": _template_pgettext, "npgettext": _template_npgettext,
+}
+
+
+def word_problems(meta: Metadata, line: Callable[[str, str], int | None]) -> tuple[
+        list[Problem], list[Problem]]:
+    """(errors, warnings) about the book's words: an override of a key the builder does
+    not have is an error; a language without a catalogue, or a key its catalogue lacks,
+    is one warning each (the English words are used). `line(key, table)` locates keys of
+    book.toml."""
+    known = keys()
+    errors = []
+    for key, _ in meta.strings:
+        if key not in known:
+            errors.append(Problem(MANIFEST, line(key, "strings"),
+                                  f"[strings] has no key '{key}'",
+                                  did_you_mean(key, sorted(known)) or "see the README's Languages",
+                                  "manifest-unknown-key"))
+    overridden = {key for key, _ in meta.strings}
+    language = catalogue_for(meta.language)
+    if language is None:
+        if known <= overridden:
+            return errors, []
+        return errors, [Problem(MANIFEST, line("language", ""),
+                                f"no catalogue of the builder's words for '{meta.language}'; "
+                                "they are in English",
+                                "translate them under [strings], or ship a catalogue")]
+    missing = sorted(known - keys(language) - overridden)
+    return errors, [Problem(MANIFEST, line("language", ""),
+                            f"the '{language}' catalogue has no translation of '{key}'; "
+                            "it is in English", f"add it under [strings] as {key} = \"…\"")
+                    for key in missing]

@@ -81,6 +81,9 @@ class Metadata:
     base_url: str = ""  # where the web edition is published ([web] base-url), "" unknown
     page_list: bool = True  # the EPUB maps the print edition's pages ([epub] page-list)
     link_base: str = ""  # [links] base: where links that leave the book are resolved
+    numbering: str = "book"  # [references] numbering: "book" or "chapter"
+    bibliography: str = ""  # the .bib or CSL-JSON file citations name ("" none)
+    csl: str = ""  # the project's CSL style ("" the shipped Chicago author-date)
     strings: tuple[tuple[str, str], ...] = ()  # [strings]: the builder's words overridden
 
     @property
@@ -146,6 +149,31 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Label:
+    """A numbered target an author labels (`{#tbl-…}`, `{#sec-…}`, `{#eq-…}`): its label,
+    kind (a key of references.KINDS), the id of its element and where it is defined.
+    `position` places a section among its chapter's headings ((2,) the second `##`,
+    (2, 1) the first `###` under it); assemble numbers the others in reading order."""
+
+    name: str
+    kind: str
+    anchor: str
+    line: int
+    position: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CrossRef:
+    """A link to a label (`[](#tbl-losses)`): parse writes `#<slot>` as its href, and
+    assemble points it at the label's element and, when the text is empty, fills it with
+    the label's number ("table 2")."""
+
+    line: int
+    label: str
+    slot: str
+
+
+@dataclass(frozen=True)
 class Term:
     """A glossary entry: the forms that count as a use of it in the text, and its
     definition (inline HTML)."""
@@ -165,6 +193,10 @@ BLOCK_SLOT = "data-block"
 # prints the number after the link (the attribute's value first), and the chunked layout
 # hands the page number to references that cross chunks.
 PAGE_REF = "data-page-ref"
+
+# The class of every resolved cross-reference (`[](#tbl-losses)`): print adds the page of
+# its target to each one, the other editions leave it a link.
+XREF_CLASS = "xref"
 
 
 @dataclass(frozen=True)
@@ -211,6 +243,8 @@ class Chapter:
     blocks: tuple[KeyFigures, ...] = ()  # by index, for the BLOCK_SLOTs of `body`
     anchors: tuple[str, ...] = ()  # ids of raw HTML anchors (<a id>, <a name>) in `body`
     title_id: str = ""  # the id the title heading would have: links to it go to the start
+    labels: tuple[Label, ...] = ()  # numbered targets defined here, in reading order
+    xrefs: tuple[CrossRef, ...] = ()  # links to labels, resolved by assemble
 
     @property
     def anchor_ids(self) -> frozenset[str]:
@@ -221,6 +255,7 @@ class Chapter:
         ids.update(figure_id(p) for p, _ in self.photo_ids)
         ids.update(t.id for t in self.terms)
         ids.update(self.anchors)
+        ids.update(label.anchor for label in self.labels)
         return frozenset(ids)
 
 
@@ -236,10 +271,16 @@ class Figure:
     number: int
     photo: Photo
     chapter_id: str
+    numbered: str = ""  # "3.2" when the book numbers per chapter ([references] numbering)
 
     @property
     def id(self) -> str:
         return figure_id(self.photo.id)
+
+    @property
+    def label(self) -> str:
+        """The number the book prints: per chapter ("3.2") or per book ("7")."""
+        return self.numbered or str(self.number)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,9 @@ RULES: dict[str, Rule] = {
         "photo-alt-is-caption": "A photo's alt text repeats its caption.",
         "photo-file-missing": "A placed photo's image file does not exist.",
         "link-chapter-missing": "A link points at a file that is not a chapter of the book.",
+        "xref-unknown": "A cross-reference (`[](#tbl-x)`) names a label no table, section, "
+                        "equation or figure of the book has.",
+        "label-duplicate": "Two tables, sections, equations or figures have the same label.",
         "link-photo-unplaced": "A link points at a photo that is not placed in the book.",
         "include-missing": "An mdBook {{#include}} names a file, line range or anchor that "
                            "does not exist, or a file outside the project.",

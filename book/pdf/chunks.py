@@ -4,10 +4,10 @@ chunk comes back from the cache; the stitcher joins their PDFs.
 
 Every chunk starts on a recto, as it does in the whole book, so a chunk lays out the same
 wherever it falls. The only thing it cannot know alone is where another chunk's anchors
-land: a page reference across chunks (a link marked PAGE_REF: contents, picture credits,
-glossary) carries the page number as `data-page` (print.css prints it in place of
-target-counter), and its href
-points at LINK_BASE, which the stitcher turns back into a link to the named destination.
+land: a page reference (a link marked PAGE_REF: contents, picture credits, cross-references,
+glossary) carries the book's page number as `data-page` (print.css prints it in place of
+target-counter, which counts the chunk's pages), and a link to another chunk points at
+LINK_BASE, which the stitcher turns back into a link to the named destination.
 
 A laid-out chunk (Laid) is placed in the book (Placed) after the chunks before it; its
 folios come from folio sheets of SHEET pages (see workers.py)."""
@@ -76,11 +76,15 @@ def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
         for root in roots:
             for anchor in root.iter("a"):
                 target = (anchor.get("href") or "")[1:]
-                if (anchor.get("href") or "").startswith("#") and owner.get(target, index) != index:
+                if not (anchor.get("href") or "").startswith("#"):
+                    continue
+                if owner.get(target, index) != index:
                     anchor.set("href", LINK_BASE + target)
-                    if anchor.get(PAGE_REF) is not None:
-                        refs[target] = pages.get(target, 0)
-                        anchor.set("data-page", str(refs[target]))
+                # A page reference inside the chunk too: target-counter would count the
+                # chunk's pages, not the book's (a cross-reference to a table nearby).
+                if anchor.get(PAGE_REF) is not None:
+                    refs[target] = pages.get(target, 0)
+                    anchor.set("data-page", str(refs[target]))
         body = "\n".join(fragments.inner(root) for root in roots)
         # Only the first chunk's metadata (dates) reaches the book's PDF: the others leave
         # it out, so that their content alone keys them in the cache.

@@ -17,6 +17,7 @@ from .. import __version__, fragments
 from ..model import (
     BLOCK_SLOT,
     PAGE_REF,
+    XREF_CLASS,
     Book,
     Chapter,
     Download,
@@ -136,6 +137,8 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
                     f'href="#{note.ref_id}">{note.number}</a> {_note_body(note)}</span>')[0]
                 anchor.addnext(span)
                 span.tail, anchor.tail = anchor.tail, None
+        if inline_notes and anchor.get("class") == XREF_CLASS:
+            anchor.set(PAGE_REF, i18n.current().pgettext("page-ref", ", page "))
         if xhtml and "noteref" in (anchor.get("class") or ""):
             anchor.set("epub:type", "noteref")
         if href.startswith("#"):

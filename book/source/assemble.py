@@ -24,6 +24,7 @@ from ..model import (
     chapter_id,
     figure_id,
 )
+from . import references
 from .parse import LINK_SLOT
 from .paths import OutsideProject, resolve_inside
 
@@ -70,6 +71,8 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
     figure_ids = {figure_id(p) for p in placed}
     links = _Links(root, meta, chapters, figure_ids, problems)
     chapters = tuple(links.resolve(chapter) for chapter in chapters)
+    figures = references.figure_numbers(figures, chapters, meta.numbering)
+    chapters = references.resolve(chapters, tuple(figures), meta.numbering, problems)
     problems.raise_if_any()
     numbered = tuple(replace(c, number=i) for i, c in enumerate(chapters, start=1))
     return Book(root=root, meta=meta, chapters=numbered, figures=tuple(figures),

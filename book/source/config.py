@@ -57,6 +57,13 @@ WEB = Schema({
                      form="must be an http(s) URL ending in '/', e.g. 'https://example.org/book/'"),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
 
+REFERENCES = Schema({
+    "numbering": Choice(default="book", doc="How figures, tables and equations are numbered: "
+                        "`book` (default: 1, 2, 3… through the book) or `chapter` (2.1, 2.2… "
+                        "in chapter 2). Sections are always numbered in their chapter (2.3).",
+                        choices=("book", "chapter")),
+}, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
+
 BOOK = Schema({
     "title": Text(required=True, doc="The book's title."),
     "subtitle": Text(blank=True, doc="Subtitle printed under the title."),
@@ -80,6 +87,12 @@ BOOK = Schema({
     "strings": Mapping(doc="The builder's words overridden, by key: `contents = \"Table of "
                        "contents\"` (the keys are listed under Languages).",
                        values=Prose(doc="The words the edition prints.")),
+    "bibliography": Text(blank=True, doc="The bibliography the text cites (`[@key]`): a "
+                         "BibTeX (`.bib`) or CSL-JSON (`.json`) file in the project.",
+                         pattern=r"[^\s].*\.(bib|json)", form="must be a .bib or .json file"),
+    "csl": Text(blank=True, doc="The CSL style citations follow (a `.csl` file in the "
+                "project); default: Chicago author-date, which the builder ships.",
+                pattern=r"[^\s].*\.csl", form="must be a .csl file"),
     "chapters": TextList(required=True, doc="Chapter files in reading order.", filled="is empty"),
     "contributors": TableList(required=True, doc="Who made the book; at least one `author`.",
                               schema=CONTRIBUTOR, not_table="each contributor must be a table"),
@@ -88,6 +101,7 @@ BOOK = Schema({
     "epub": Table(doc="Options of the EPUB edition.", schema=EPUB),
     "links": Table(doc="Where links that leave the book point: `base`.", schema=LINKS),
     "web": Table(doc="Options of the web edition: `base-url`.", schema=WEB),
+    "references": Table(doc="Numbered cross-references: `numbering`.", schema=REFERENCES),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value",
     missing_rule="manifest-missing-key")
 
@@ -152,5 +166,8 @@ def parse_config(doc: TomlDoc) -> Metadata:
         page_list=values["epub"]["page-list"],
         base_url=values["web"]["base-url"],
         link_base=values["links"]["base"],
+        numbering=values["references"]["numbering"],
+        bibliography=values["bibliography"],
+        csl=values["csl"],
         strings=tuple(sorted(values["strings"].items())),
     )

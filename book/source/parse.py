@@ -15,7 +15,19 @@ from mdit_py_plugins.attrs.parse import parse as parse_attrs
 
 from .. import fragments
 from ..errors import BookError, Collector
-from ..model import BLOCK_SLOT, Chapter, Footnote, Heading, KeyFigures, Link, chapter_id, figure_id
+from ..model import (
+    BLOCK_SLOT,
+    XREF_CLASS,
+    Chapter,
+    CrossRef,
+    Footnote,
+    Heading,
+    KeyFigures,
+    Link,
+    chapter_id,
+    figure_id,
+)
+from . import references
 from .frontmatter import split_front_matter, validate_front_matter
 from .limits import MAX_CHAPTER_BYTES, MAX_FOOTNOTES, nesting_problem
 from .markdown import clean_html, markdown_engine, slugify
@@ -101,6 +113,7 @@ class _ChapterParser:
         self.blocks: list[KeyFigures] = []
         self.used_ids: set[str] = set()
         self.anchors: list[str] = []  # raw HTML anchors' ids
+        self.xrefs: list[CrossRef] = []  # links to labels (`[](#tbl-x)`)
         self.src_lines: dict[str, int] = {}
         self.source: list[str] = []  # the chapter's lines, to place a reference exactly
         self.refused = False  # an image was refused before sanitizing (nh3 may blank its src)
@@ -300,6 +313,11 @@ class _ChapterParser:
 
     def link(self, tok: Token, line: int) -> None:
         href = str(tok.attrGet("href") or "")
+        if references.is_reference(href):
+            self.xrefs.append(references.reference(line, href, len(self.xrefs)))
+            tok.attrSet("href", f"#{self.xrefs[-1].slot}")
+            tok.attrSet("class", XREF_CLASS)
+            return
         if href.startswith(PHOTO_SCHEME):
             photo = href[len(PHOTO_SCHEME):]
             anchor = figure_id(photo)
@@ -380,8 +398,10 @@ def parse_chapter(path: str, text: str) -> Chapter:
                                     or _heading_slug(tokens[first + 1]))
         tokens = tokens[:first] + tokens[first + 3:]
     tokens = parser.photo_paragraphs(tokens)
+    tokens = references.table_captions(tokens, parser.unique_id)
     body_tokens, note_tokens = _split_footnotes(tokens)
     parser.walk(body_tokens)  # each footnote apart: a link in one is not walked twice
+    labels = references.collect_labels(body_tokens, parser.line_of)
     parser.key_figures(body_tokens)
 
     for label, ref in env.get("footnotes", {}).get("refs", {}).items():
@@ -427,4 +447,6 @@ def parse_chapter(path: str, text: str) -> Chapter:
         blocks=tuple(parser.blocks),
         anchors=tuple(parser.anchors),
         title_id=title_id,
+        labels=tuple(labels),
+        xrefs=tuple(parser.xrefs),
     )

@@ -44,7 +44,6 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     the chapters whose text changed. (The stages are imported here: a PDF build loads
     the book in a forked process, and the parent, which lays it out, never needs them.)"""
     from .errors import BookError
-    from .render.i18n import word_problems
     from .source.assemble import assemble, wanted_assets
     from .source.changelog import parse_changelog
     from .source.datapages import parse_data_page
@@ -53,9 +52,8 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     from .source.parse import parse_chapter
 
     sources = load_project(root)
-    words_errors, words_warnings = word_problems(sources.meta, sources.manifest.line)
     memo = {} if memo is None else memo
-    chapters, problems, expanded = [], list(words_errors), {}
+    chapters, problems, expanded = [], [], {}
     for path, text in sources.chapters:
         try:
             if path.endswith(".md"):  # mdBook's {{#include}}, {{#title}}…
@@ -92,7 +90,7 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
 
     if problems:
         raise BookError(located(problems))
-    return replace(book, warnings=tuple(located(book.warnings)) + tuple(words_warnings))
+    return replace(book, warnings=tuple(located(book.warnings)))
 
 
 def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
@@ -139,7 +137,9 @@ def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
               rendition: Rendition | None = None) -> BuildReport:
     """Write the editions of a loaded book (a release checks the Book before building
     it); `rendition` is its print edition when it is already rendered."""
-    report = BuildReport(book, warnings=[str(w) for w in book.warnings])
+    from .render.coverage import uncovered
+    # Characters no embedded font has would print as tofu: warned at their first use.
+    report = BuildReport(book, warnings=[str(w) for w in (*book.warnings, *uncovered(book))])
     with output_lock(out_dir), all_or_nothing(out_dir):  # every edition switched at once
         _emit(book, formats, out_dir, report, progress, layout, rendition)
     return report

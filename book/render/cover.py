@@ -1,5 +1,7 @@
 """A generated cover for books whose manifest names no cover image: title, subtitle and
-publisher set in the theme's fonts, deterministic PNG bytes."""
+publisher set in the theme's fonts, deterministic PNG bytes. Each line is set in the face
+that covers most of its characters (the Latin face first), so a Chinese, Arabic or
+Armenian title is drawn in its script's face, never as tofu."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from ..model import Metadata
+from .coverage import cjk_faces, cmap
+from .script import cjk_region
 
 SIZE = (1600, 2400)
 INK = (245, 240, 230)
@@ -25,13 +29,29 @@ def _centered(draw: ImageDraw.ImageDraw, y: int, lines: list[str], font, fill) -
     return y
 
 
+# The faces a line may be set in after the theme's Latin one, first best.
+_SCRIPT_FACES = ("NotoNaskhArabic-Regular.ttf", "NotoSerifArmenian-Regular.ttf",
+                 "NotoSerifGeorgian-Regular.ttf")
+
+
+def _face(text: str, latin: Path, fonts: Path, language: str, size: int):
+    """The font for one line: the face among the Latin one, the script faces and the
+    book's Noto CJK face that covers most of its characters (ties go to the first)."""
+    faces = [(latin, 0)] + [(fonts / name, 0) for name in _SCRIPT_FACES]
+    faces += cjk_faces(cjk_region(language) or "SC")
+    drawn = {ord(c) for c in text if not c.isspace()}
+    path, index = max(faces, key=lambda face: len(drawn & cmap(*face)))
+    return ImageFont.truetype(str(path), size, index=index)
+
+
 def make_cover(meta: Metadata, fonts: Path) -> bytes:
     """A PNG cover from the metadata alone, so a book without a cover image still has one."""
     image = Image.new("RGB", SIZE, GROUND)
     draw = ImageDraw.Draw(image)
-    title = ImageFont.truetype(str(fonts / "SourceSerifPro-Semibold.ttf"), 150)
-    subtitle = ImageFont.truetype(str(fonts / "SourceSerifPro-It.ttf"), 70)
-    small = ImageFont.truetype(str(fonts / "SourceSansPro-Semibold.ttf"), 56)
+    title = _face(meta.title, fonts / "SourceSerifPro-Semibold.ttf", fonts, meta.language, 150)
+    subtitle = _face(meta.subtitle, fonts / "SourceSerifPro-It.ttf", fonts, meta.language, 70)
+    small = _face(meta.publisher.upper(), fonts / "SourceSansPro-Semibold.ttf", fonts,
+                  meta.language, 56)
     draw.rectangle((120, 120, SIZE[0] - 120, SIZE[1] - 120), outline=ACCENT, width=6)
     y = _centered(draw, 620, textwrap.wrap(meta.title, 16, break_on_hyphens=False), title, INK)
     draw.line((SIZE[0] // 2 - 160, y + 40, SIZE[0] // 2 + 160, y + 40), fill=ACCENT, width=6)

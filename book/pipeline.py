@@ -44,6 +44,7 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     the chapters whose text changed. (The stages are imported here: a PDF build loads
     the book in a forked process, and the parent, which lays it out, never needs them.)"""
     from .errors import BookError
+    from .render.i18n import word_problems
     from .source.assemble import assemble, wanted_assets
     from .source.changelog import parse_changelog
     from .source.datapages import parse_data_page
@@ -52,8 +53,9 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     from .source.parse import parse_chapter
 
     sources = load_project(root)
+    words_errors, words_warnings = word_problems(sources.meta, sources.manifest.line)
     memo = {} if memo is None else memo
-    chapters, problems, expanded = [], [], {}
+    chapters, problems, expanded = [], list(words_errors), {}
     for path, text in sources.chapters:
         try:
             if path.endswith(".md"):  # mdBook's {{#include}}, {{#title}}…
@@ -90,7 +92,7 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
 
     if problems:
         raise BookError(located(problems))
-    return replace(book, warnings=tuple(located(book.warnings)))
+    return replace(book, warnings=tuple(located(book.warnings)) + tuple(words_warnings))
 
 
 def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,

@@ -61,6 +61,19 @@ class Contributor:
 
 
 @dataclass(frozen=True)
+class PrintSetup:
+    """book.toml's [print] table, in millimetres: the trim (the page a reader holds),
+    the bleed a print-on-demand service asks for, crop marks, and the paper's pages per
+    inch, from which the cover's spine width follows."""
+
+    trim: tuple[float, float] = (148.0, 210.0)  # A5
+    bleed: float = 3.0
+    marks: bool = False
+    ppi: float = 444.0  # pages per inch of the paper ([print] paper or ppi)
+    paper: str = "white-50lb"  # the name the ppi came from ("" when ppi is given)
+
+
+@dataclass(frozen=True)
 class Metadata:
     """What book.toml says about the book as a whole."""
 
@@ -81,6 +94,8 @@ class Metadata:
     base_url: str = ""  # where the web edition is published ([web] base-url), "" unknown
     page_list: bool = True  # the EPUB maps the print edition's pages ([epub] page-list)
     link_base: str = ""  # [links] base: where links that leave the book are resolved
+    press: PrintSetup = PrintSetup()  # [print]: trim, bleed, marks, paper
+    isbn: str = ""  # the printed edition's ISBN-13, digits only ("" none): the cover's barcode
     numbering: str = "book"  # [references] numbering: "book" or "chapter"
     bibliography: str = ""  # the .bib or CSL-JSON file citations name ("" none)
     csl: str = ""  # the project's CSL style ("" the shipped Chicago author-date)

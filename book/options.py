@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from .errors import BookError
 from .model import Edition
 
-FORMATS = ("pdf", "epub", "html")
+FORMATS = ("pdf", "epub", "html", "print")
+# What `book build` makes unless told: the print-on-demand interior and cover ("print")
+# lay the book out a second time, so they are made when asked for, and by `book release`.
+DEFAULT_FORMATS = FORMATS[:3]
 LAST_SECOND = 4354819198  # 2107-12-31T23:59:58Z: the last time a zip entry can carry
 
 

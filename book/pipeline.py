@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .model import Book, Edition, Rendition
-from .options import FORMATS, LayoutOptions, edition_from_env
+from .options import DEFAULT_FORMATS, FORMATS, LayoutOptions, edition_from_env
 from .output import all_or_nothing, output_lock
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     return replace(book, warnings=tuple(located(book.warnings)) + tuple(words_warnings))
 
 
-def build(root: Path, out_dir: Path, formats: tuple[str, ...] = FORMATS,
+def build(root: Path, out_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS,
           edition: Edition | None = None, progress=lambda message: None,
           layout: LayoutOptions = DEFAULT_LAYOUT) -> BuildReport:
     """Build the requested editions; each is written atomically or not at all."""
@@ -134,7 +134,7 @@ def _loaded_while_engine_starts(root: Path, edition: Edition) -> tuple[Book, Ren
         loading.stop()
 
 
-def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = FORMATS,
+def emit_book(book: Book, out_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS,
               progress=lambda message: None, layout: LayoutOptions = DEFAULT_LAYOUT,
               rendition: Rendition | None = None) -> BuildReport:
     """Write the editions of a loaded book (a release checks the Book before building
@@ -193,6 +193,17 @@ def _write(fmt: str, book: Book, printed, epub, out_dir: Path, report: BuildRepo
         report.written.append(Written("pdf", result.path, result.size,
                                       time.perf_counter() - began, result.pages, result.data))
         report.warnings.extend(result.warnings)
+    elif fmt == "print":  # the print-on-demand interior, then its cover (from its page count)
+        from .pdf.printready import write_print
+        from .pdf.wrap_cover import write_cover
+        interior = write_print(book, out_dir)
+        report.written.append(Written("print", interior.path, interior.size,
+                                      time.perf_counter() - began, interior.pages))
+        began = time.perf_counter()
+        cover = write_cover(book, interior.pages, out_dir)
+        report.written.append(Written("cover", cover.path, cover.size,
+                                      time.perf_counter() - began, cover.pages))
+        report.warnings.extend(interior.warnings + cover.warnings)
     elif fmt == "epub":
         from .epub.package import write_epub
         data = epub.result() if epub else _epub_data(book, printed.marks if printed else ())

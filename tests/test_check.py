@@ -166,7 +166,7 @@ def test_print_geometry_matches_the_theme():
     page = re.search(r"@page \{\s*size: A5;\s*margin: (\d+)mm (\d+)mm (\d+)mm (\d+)mm;", css)
     assert page, "print.css no longer opens with an A5 @page and four margins"
     assert 148 - int(page[2]) - int(page[4]) == COLUMN_MM
-    assert re.search(rf"figure\.photo img \{{[^}}]*max-height: {MAX_HEIGHT_MM}mm", css)
+    assert re.search(rf"figure\.photo img \{{[^}}]*max-height: {MAX_HEIGHT_MM:g}mm", css)
 
 
 TRICKY = """\

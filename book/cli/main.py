@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import __version__, fingerprint
 from ..errors import BookError, BuildError
-from ..options import FORMATS, edition_from_env
+from ..options import DEFAULT_FORMATS, FORMATS, edition_from_env
 from .progress import Progress, size_text, summary, table
 
 EXIT_OK, EXIT_BUILD, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -304,7 +304,7 @@ def _build(args: argparse.Namespace, say, started: float) -> int:
         if args.command == "release":
             return _release(args, out_dir, say)
         edition = edition_from_env(args.edition)  # a malformed SOURCE_DATE_EPOCH stops here
-        formats = tuple(dict.fromkeys(args.formats or FORMATS))
+        formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
         options = {"formats": formats, "edition": args.edition, "archival": args.archival,
                    "layout": args.layout}
         record = None if args.clean else fingerprint.still_built(args.project, out_dir, options)

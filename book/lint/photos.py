@@ -7,7 +7,7 @@ import math
 
 from ..errors import Problem
 from ..model import Book
-from ..render.theme import COLUMN_MM, MAX_HEIGHT_MM, MIN_DPI
+from ..render.theme import MIN_DPI, Geometry
 from ..source.load import PHOTO_MANIFEST
 from ..source.markdown import markdown_engine
 from ..source.tomlfile import TomlDoc
@@ -35,15 +35,17 @@ def unused_photos(manifest: TomlDoc, placed: set[str]) -> list[Problem]:
 
 
 def low_resolution(book: Book) -> list[Problem]:
-    """Placed photos with too few pixels to fill the text column (or the 95 mm height cap,
-    for tall ones) at MIN_DPI. Without layout this is the size the theme aims for."""
+    """Placed photos with too few pixels to fill the text column (or the photo height cap,
+    for tall ones) of the book's trim at MIN_DPI. Without layout this is the size the theme
+    aims for."""
+    page = Geometry(*book.meta.press.trim)
     sizes = {asset.path: (asset.width, asset.height) for asset in book.assets}
     problems = []
     for figure in book.figures:
         width, height = sizes.get(figure.photo.file, (0, 0))
         if not width or not height:  # SVG: scales without loss
             continue
-        print_mm = min(COLUMN_MM, MAX_HEIGHT_MM * width / height)
+        print_mm = min(page.column, page.max_photo_height * width / height)
         dpi = width / (print_mm / MM_PER_INCH)
         if dpi < MIN_DPI:
             needed = math.ceil(MIN_DPI * print_mm / MM_PER_INCH)

@@ -53,15 +53,16 @@ class Printed:
     write: Callable[[Path], PdfResult]
 
 
-def pdf_bytes(book: Book, document: Any, variant: str = "pdf/ua-1") -> bytes:
-    """A laid-out document as PDF; `variant` is 'pdf/ua-1' (tagged) or 'pdf/a-3b' (archival)."""
+def pdf_bytes(book: Book, document: Any, variant: str = "pdf/ua-1", **extra: Any) -> bytes:
+    """A laid-out document as PDF; `variant` is 'pdf/ua-1' (tagged), 'pdf/a-3b' (archival)
+    or 'pdf/x-4' (print-ready; `extra` write options give its output intent: printready.py)."""
     identifier = hashlib.sha256(
         f"{book.meta.identifier}|{book.edition.version}".encode()).hexdigest()[:32].encode()
     # Custom information keys, so the file alone tells which edition and commit it is.
     document.metadata.custom.update({key: value for key, value in (
         ("Edition", book.edition.version), ("Commit", book.edition.commit)) if value})
     data: bytes = document.write_pdf(pdf_variant=variant, pdf_identifier=identifier,
-                                     pdf_tags=True, custom_metadata=True,
+                                     pdf_tags=True, custom_metadata=True, **extra,
                                      finisher=_right_to_left if is_rtl(book.meta.language)
                                      else None)
     return data

@@ -20,8 +20,9 @@ PROJECT_URL = "file:///book-project/"
 PAGE = "\0page\0"  # where a warning's page number goes once the page is numbered
 
 
-def low_resolution(book: Book, document: Any) -> tuple[tuple[int, str], ...]:
-    """Images that print under MIN_DPI at the size the layout gave them: (page of the
+def low_resolution(book: Book, document: Any,
+                   min_dpi: int = MIN_DPI) -> tuple[tuple[int, str], ...]:
+    """Images that print under `min_dpi` at the size the layout gave them: (page of the
     document, warning with PAGE where the book's page number goes)."""
     assets = {a.path: a for a in book.assets}
     photos = {f.photo.file: f.photo for f in book.figures}
@@ -32,13 +33,13 @@ def low_resolution(book: Book, document: Any) -> tuple[tuple[int, str], ...]:
             if not asset or not asset.width:
                 continue
             dpi = asset.width / (width / 96)
-            if dpi < MIN_DPI:
+            if dpi < min_dpi:
                 photo = photos.get(asset.path)
                 where = (f"assets/photos.toml:{photo.line}: photo '{photo.id}'" if photo
                          else asset.path)
                 warnings.append((number, f"{where} prints at {dpi:.0f} dpi on page {PAGE} (under "
-                                         f"{MIN_DPI} dpi); supply an image at least "
-                                         f"{int(asset.width * MIN_DPI / dpi) + 1} pixels wide"))
+                                         f"{min_dpi} dpi); supply an image at least "
+                                         f"{int(asset.width * min_dpi / dpi) + 1} pixels wide"))
     return tuple(warnings)
 
 

@@ -146,7 +146,8 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
     if reasons:
         raise Refused(reasons)
     stem = f"{book.meta.slug}-{version}"
-    names = {"pdf": f"{stem}.pdf", "epub": f"{stem}.epub", "html": f"{stem}-web.zip"}
+    names = {"pdf": f"{stem}.pdf", "epub": f"{stem}.epub", "html": f"{stem}-web.zip",
+             "print": f"{stem}-print.pdf", "cover": f"{stem}-cover.pdf"}
     with output_lock(out_dir):
         staging = Path(tempfile.mkdtemp(prefix=".release-", dir=out_dir))
         try:
@@ -158,7 +159,7 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
                 else:
                     item.path.resolve().rename(staging / names[item.format])
             progress("verifying")
-            results = verify([staging / names["pdf"], staging / names["epub"]])
+            results = verify([staging / names[fmt] for fmt in ("pdf", "epub", "print", "cover")])
             if not all(r.passed for r in results):
                 raise GateFailed(results)
             summary = _summary(book, head.commit, dirty, options, report, staging, names,

@@ -6,6 +6,7 @@ and the tests run these same checks."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import tempfile
@@ -16,6 +17,13 @@ from pathlib import Path
 JAVA_FLAGS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 PDF_CHECKS = ("opens", "pages", "title", "language", "outline", "structure tree",
               "fonts embedded", "qpdf --check")
+# A print file (`book build --format print`: /PrintPart in its document information).
+PRINT_CHECKS = ("PDF/X-4", "output intent", "trim box", "bleed box", "image resolution")
+COVER_CHECKS = ("opens", "pages", "title", "fonts embedded", "qpdf --check", *PRINT_CHECKS,
+                "spine width")
+PRESS_DPI = 300  # as book/render/theme (release imports no render code)
+MM = 25.4 / 72  # millimetres per PDF point
+TOLERANCE_MM = 0.1
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,17 @@ def check_pdf(path: Path) -> Result:
         return Result(path, "PDF checks", checks=PDF_CHECKS,
                       problems=(f"cannot open as a PDF: {exc}",))
     with pdf:
+        part = str(pdf.docinfo.get("/PrintPart", ""))
+        if part == "cover":
+            problems = _print_problems(pdf, part) + [
+                f"font {name} is not embedded" for name in _unembedded_fonts(pdf)]
+            if not str(pdf.docinfo.get("/Title", "")).strip():
+                problems.append("has no document title (/Title)")
+            problems += _interior_pages(path, pdf)
+            return Result(path, "PDF checks", checks=COVER_CHECKS,
+                          problems=tuple(problems + _qpdf(path)))
+        if part:
+            problems += _print_problems(pdf, part)
         root = pdf.Root
         if pdf.is_encrypted:
             problems.append("is encrypted")
@@ -114,7 +133,118 @@ def check_pdf(path: Path) -> Result:
             problems.append("has a structure tree but /MarkInfo /Marked is not true")
         problems.extend(f"font {name} is not embedded" for name in _unembedded_fonts(pdf))
     problems.extend(_qpdf(path))
-    return Result(path, "PDF checks", checks=PDF_CHECKS, problems=tuple(problems))
+    checks = PDF_CHECKS + PRINT_CHECKS if part else PDF_CHECKS
+    return Result(path, "PDF checks", checks=checks, problems=tuple(problems))
+
+
+def _size_mm(box) -> tuple[float, float]:
+    return (float(box[2]) - float(box[0])) * MM, (float(box[3]) - float(box[1])) * MM
+
+
+def _print_problems(pdf, part: str) -> list[str]:
+    """A print file's checks: PDF/X-4 in the XMP, an output intent with its profile, every
+    page's TrimBox the trim the file states (the cover's: back, spine, front) and its
+    BleedBox the bleed beyond it, and images at PRESS_DPI or more where they are drawn."""
+    problems = []
+    info = pdf.docinfo
+    with pdf.open_metadata() as xmp:
+        version = xmp.get("pdfxid:GTS_PDFXVersion", "")
+    if version != "PDF/X-4":
+        problems.append(f"is not PDF/X-4 (XMP GTS_PDFXVersion: '{version}')")
+    intents = [i for i in pdf.Root.get("/OutputIntents", []) if i.get("/S") == "/GTS_PDFX"]
+    if not intents or "/DestOutputProfile" not in intents[0]:
+        problems.append("has no PDF/X output intent with a destination profile")
+    try:
+        width, height = (float(v) for v in str(info.get("/TrimMM")).split("x"))
+        bleed = float(str(info.get("/BleedMM")))
+        if part == "cover":
+            width = 2 * width + float(str(info.get("/SpineMM")))
+    except ValueError:
+        return problems + ["does not state its trim and bleed (/TrimMM, /BleedMM)"]
+    for number, page in enumerate(pdf.pages, start=1):
+        trim, bleed_box = page.obj.get("/TrimBox"), page.obj.get("/BleedBox")
+        if trim is None or bleed_box is None:
+            problems.append(f"page {number} has no TrimBox or BleedBox")
+            break
+        size = _size_mm(trim)
+        if abs(size[0] - width) > TOLERANCE_MM or abs(size[1] - height) > TOLERANCE_MM:
+            problems.append(f"page {number}: TrimBox is {size[0]:.1f}x{size[1]:.1f}mm, "
+                            f"not the trim {width:.1f}x{height:.1f}mm")
+            break
+        outside = [(float(t) - float(b)) * MM * sign for t, b, sign in
+                   zip(trim, bleed_box, (1, 1, -1, -1), strict=True)]
+        if any(abs(o - bleed) > TOLERANCE_MM for o in outside):
+            problems.append(f"page {number}: BleedBox extends {min(outside):.2f}mm past the "
+                            f"TrimBox, not the bleed {bleed:g}mm")
+            break
+    problems += [f"page {number}: an image of {w}x{h} px prints at {dpi:.0f} dpi (under "
+                 f"{PRESS_DPI})" for number, w, h, dpi in _image_resolutions(pdf)
+                 if dpi < PRESS_DPI - 0.5]
+    return problems
+
+
+def _image_resolutions(pdf):
+    """(page, pixel width, pixel height, dpi) of every image drawn, from the transform in
+    force where it is drawn (through form XObjects); the lower of its two resolutions."""
+    import pikepdf
+
+    def walk(stream, resources, ctm):
+        stack = []
+        for instruction in pikepdf.parse_content_stream(stream):
+            operands, op = instruction.operands, str(instruction.operator)
+            if op == "q":
+                stack.append(ctm)
+            elif op == "Q" and stack:
+                ctm = stack.pop()
+            elif op == "cm":
+                ctm = pikepdf.Matrix(*[float(v) for v in operands]) @ ctm
+            elif op == "Do":
+                xobject = (resources.get("/XObject") or {}).get(str(operands[0]))
+                if xobject is None:
+                    continue
+                if xobject.get("/Subtype") == "/Image":
+                    w, h = int(xobject.Width), int(xobject.Height)
+                    across = math.hypot(ctm.a, ctm.b) / 72
+                    down = math.hypot(ctm.c, ctm.d) / 72
+                    if across and down:
+                        yield w, h, min(w / across, h / down)
+                elif xobject.get("/Subtype") == "/Form":
+                    matrix = pikepdf.Matrix(*[float(v) for v in xobject.get(
+                        "/Matrix", [1, 0, 0, 1, 0, 0])])
+                    yield from walk(xobject, xobject.get("/Resources") or resources,
+                                    matrix @ ctm)
+
+    for number, page in enumerate(pdf.pages, start=1):
+        for w, h, dpi in walk(page, page.get("/Resources") or {}, pikepdf.Matrix()):
+            yield number, w, h, dpi
+
+
+def _interior_pages(path: Path, pdf) -> list[str]:
+    """The spine against the page count: the width the cover gives it is the page count
+    it states over its paper's pages per inch, and that count is the interior's, when the
+    interior lies beside it (<stem>-print.pdf beside <stem>-cover.pdf)."""
+    import pikepdf
+
+    info = pdf.docinfo
+    try:
+        pages, ppi = int(str(info.get("/InteriorPages"))), float(str(info.get("/PagesPerInch")))
+        spine = float(str(info.get("/SpineMM")))
+        trim = float(str(info.get("/TrimMM")).split("x")[0])
+    except ValueError:
+        return ["does not state its spine (/InteriorPages, /PagesPerInch, /SpineMM)"]
+    problems = []
+    expected = pages / ppi * 25.4
+    drawn = _size_mm(pdf.pages[0].obj.get("/TrimBox", pdf.pages[0].MediaBox))[0] - 2 * trim
+    if abs(spine - expected) > TOLERANCE_MM or abs(drawn - expected) > TOLERANCE_MM:
+        problems.append(f"spine is {drawn:.2f}mm wide; {pages} pages at {ppi:g} pages per "
+                        f"inch need {expected:.2f}mm")
+    interior = path.with_name(path.name.removesuffix("-cover.pdf") + "-print.pdf")
+    if path.name.endswith("-cover.pdf") and interior.is_file():
+        with pikepdf.open(interior) as inside:
+            if len(inside.pages) != pages:
+                problems.append(f"spine is sized for {pages} pages, but {interior.name} has "
+                                f"{len(inside.pages)}")
+    return problems
 
 
 def _qpdf(path: Path) -> list[str]:

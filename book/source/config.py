@@ -4,14 +4,18 @@ schema cannot make; every problem is reported at once with its line."""
 from __future__ import annotations
 
 from ..errors import Collector
-from ..model import ROLES, Contributor, Metadata, chapter_id
+from ..model import ROLES, Contributor, Metadata, PrintSetup, chapter_id
 from .limits import MAX_KEYWORDS
 from .schema import (
     Choice,
     Date,
     Flag,
     Identifier,
+    Isbn,
+    Length,
     Mapping,
+    Number,
+    PageSize,
     Prose,
     Schema,
     Table,
@@ -64,6 +68,30 @@ REFERENCES = Schema({
                         choices=("book", "chapter")),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
 
+# Trim sizes by name, in millimetres (width, height).
+TRIMS = (("a5", (148.0, 210.0)), ("6x9in", (152.4, 228.6)), ("5.5x8.5in", (139.7, 215.9)),
+         ("royal", (156.0, 234.0)))
+# Pages per inch of common print-on-demand papers: the cover's spine is pages / ppi inches
+# wide. Typical figures; the service's own goes in `ppi`.
+PAPERS = {"white-50lb": 444, "cream-50lb": 400, "cream-55lb": 360}
+
+PRINT = Schema({
+    "trim": PageSize(default=(148.0, 210.0), named=TRIMS, doc="The printed page: `a5` (default), "
+                     "`6x9in`, `5.5x8.5in`, `royal` (156x234mm) or `WxH` with a unit "
+                     "(`150x230mm`); the margins scale with it."),
+    "bleed": Length(default=3.0, most=3.5, doc="How far the print interior and cover "
+                    "extend past the trim (`--format print`), e.g. `3mm` (default) or "
+                    "`0.125in`; at most 3.5mm (WeasyPrint's BleedBox reaches 10pt past the "
+                    "trim at most)."),
+    "marks": Flag(default=False, doc="`true`: crop marks on the print interior and cover."),
+    "paper": Choice(default="white-50lb", choices=tuple(PAPERS), doc="The paper, for the "
+                    "cover's spine width: " + ", ".join(f"`{name}` ({ppi} pages per inch)"
+                                                       for name, ppi in PAPERS.items())
+                    + "; default `white-50lb`."),
+    "ppi": Number(least=100, most=1000, doc="The paper's pages per inch as the print "
+                  "service gives it (instead of `paper`), e.g. `444`."),
+}, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
+
 BOOK = Schema({
     "title": Text(required=True, doc="The book's title."),
     "subtitle": Text(blank=True, doc="Subtitle printed under the title."),
@@ -101,6 +129,10 @@ BOOK = Schema({
     "epub": Table(doc="Options of the EPUB edition.", schema=EPUB),
     "links": Table(doc="Where links that leave the book point: `base`.", schema=LINKS),
     "web": Table(doc="Options of the web edition: `base-url`.", schema=WEB),
+    "print": Table(doc="The printed book: `trim`, and for `--format print` `bleed`, "
+                   "`marks`, `paper` or `ppi`.", schema=PRINT),
+    "isbn": Isbn(blank=True, doc="The printed edition's ISBN (10 or 13 digits, hyphens "
+                 "allowed): its EAN-13 barcode goes on the back of the print cover."),
     "references": Table(doc="Numbered cross-references: `numbering`.", schema=REFERENCES),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value",
     missing_rule="manifest-missing-key")
@@ -117,6 +149,14 @@ def _check_chapter_ids(doc: TomlDoc, chapters: list, problems: Collector) -> Non
                          f"chapter '{path}' gets the id '{cid}', as '{owners[cid]}' does",
                          "rename one of the files", rule="manifest-chapter-id")
         owners.setdefault(cid, path)
+
+
+def _press(values: dict) -> PrintSetup:
+    """The [print] table as the model holds it: the paper's ppi looked up unless given."""
+    ppi = values.get("ppi")
+    return PrintSetup(trim=values["trim"], bleed=values["bleed"], marks=values["marks"],
+                      ppi=ppi or float(PAPERS[values["paper"]]),
+                      paper="" if ppi else values["paper"])
 
 
 def parse_config(doc: TomlDoc) -> Metadata:
@@ -136,6 +176,10 @@ def parse_config(doc: TomlDoc) -> Metadata:
                              f"chapter '{path}' is listed twice",
                              rule="manifest-chapter-twice")
         _check_chapter_ids(doc, chapters, problems)
+    press = doc.data.get("print")
+    if isinstance(press, dict) and {"paper", "ppi"} <= press.keys():
+        problems.add(doc.path, doc.line("ppi", "print"), "[print] gives both 'paper' and 'ppi'",
+                     "keep one: 'ppi' is the paper's pages per inch", rule="manifest-bad-value")
     problems.raise_if_any()
     if len(values["keywords"] or ()) > MAX_KEYWORDS:
         problems.add(doc.path, doc.line("keywords"), f"{len(values['keywords']):,} keywords; "
@@ -166,6 +210,8 @@ def parse_config(doc: TomlDoc) -> Metadata:
         page_list=values["epub"]["page-list"],
         base_url=values["web"]["base-url"],
         link_base=values["links"]["base"],
+        press=_press(values["print"]),
+        isbn=values["isbn"],
         numbering=values["references"]["numbering"],
         bibliography=values["bibliography"],
         csl=values["csl"],

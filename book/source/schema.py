@@ -219,6 +219,82 @@ class Identifier(Text):
         raise Invalid("must be urn:uuid:<UUID>, urn:isbn:<ISBN> or an http(s) URL")
 
 
+_MM_PER = {"mm": 1.0, "cm": 10.0, "in": 25.4}
+
+
+def _millimetres(text: str) -> float | None:
+    """'3mm', '0.125in', '1cm' in millimetres; None when the text is no such length."""
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(mm|cm|in)", text.strip().lower())
+    return float(found[1]) * _MM_PER[found[2]] if found else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Length(Text):
+    """A length written with its unit ('3mm', '0.125in'), as millimetres, at most `most`."""
+
+    most: float = 10.0
+
+    def validate(self, value: Any) -> Any:
+        mm = _millimetres(super().validate(value))
+        if mm is None:
+            raise Invalid("must be a length in mm, cm or in, e.g. '3mm' or '0.125in'")
+        if mm > self.most:
+            raise Invalid(f"must be at most {self.most:g}mm")
+        return mm
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageSize(Text):
+    """A page size: one of `named` (name → width and height in mm) or 'WxH' with a unit
+    ('6x9in', '150x230mm'), as (width, height) in millimetres."""
+
+    named: tuple[tuple[str, tuple[float, float]], ...] = ()
+
+    def validate(self, value: Any) -> Any:
+        text = super().validate(value).strip().lower()
+        sizes = dict(self.named)
+        if text in sizes:
+            return sizes[text]
+        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*x\s*(\d+(?:\.\d+)?)\s*(mm|cm|in)", text)
+        if not found:
+            raise Invalid("must be a named size (" + ", ".join(sizes) + ") or WIDTHxHEIGHT "
+                          "with a unit, e.g. '6x9in' or '150x230mm'")
+        width, height = (float(found[i]) * _MM_PER[found[3]] for i in (1, 2))
+        if not (70 <= width <= 300 and 100 <= height <= 400):
+            raise Invalid("must be between 70x100mm and 300x400mm")
+        return (width, height)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Number(Field):
+    """A number (integer or float) from `least` to `most`."""
+
+    least: float = 0.0
+    most: float = float("inf")
+
+    def validate(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Invalid("must be a number")
+        if not self.least <= value <= self.most:
+            raise Invalid(f"must be from {self.least:g} to {self.most:g}")
+        return float(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Isbn(Text):
+    """An ISBN-10 or ISBN-13 with a valid check digit, as its 13 digits (the EAN-13 a
+    barcode prints)."""
+
+    def validate(self, value: Any) -> Any:
+        text = super().validate(value)
+        if not text.strip():
+            return ""
+        if not isbn.is_valid(text):
+            raise Invalid(f"is no valid ISBN ('{text}')", "an ISBN-10 or ISBN-13 with its "
+                          "check digit, e.g. '978-3-16-148410-0'")
+        return isbn.to_isbn13(isbn.compact(text))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Flag(Field):
     """true or false."""

@@ -20,12 +20,58 @@ from ..script import cjk_region, is_rtl
 THEME = Path(str(resources.files("book.render") / "theme"))
 FONTS = THEME / "fonts"
 
-# The print page's geometry, as print.css sets it (A5 page, 18 and 16 mm side margins,
-# photos at most 95 mm tall): `book check` estimates print resolution from it before any
-# layout; a test keeps the two in step.
-COLUMN_MM = 148 - 18 - 16  # A5 width less both side margins
-MAX_HEIGHT_MM = 95
+A5 = (148.0, 210.0)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The print page for one trim, in millimetres. print.css sets A5's (18 mm top, 16 mm
+    outer, 20 mm bottom, 18 mm inner margins, photos at most 95 mm tall); another trim
+    scales them, side margins with its width and the rest with its height, and page_css
+    writes them after print.css. `book check` estimates print resolution from the same
+    numbers before any layout."""
+
+    width: float
+    height: float
+
+    def _across(self, mm: float) -> float:
+        return round(mm * self.width / A5[0], 2)
+
+    def _down(self, mm: float) -> float:
+        return round(mm * self.height / A5[1], 2)
+
+    @property
+    def margins(self) -> tuple[float, float, float, float]:
+        """(top, outer, bottom, inner)."""
+        return self._down(18), self._across(16), self._down(20), self._across(18)
+
+    @property
+    def column(self) -> float:
+        """The text block's width."""
+        _, outer, _, inner = self.margins
+        return round(self.width - outer - inner, 2)
+
+    @property
+    def max_photo_height(self) -> float:
+        return self._down(95)
+
+
+DEFAULT_GEOMETRY = Geometry(*A5)
+COLUMN_MM = DEFAULT_GEOMETRY.column  # A5 width less both side margins
+MAX_HEIGHT_MM = DEFAULT_GEOMETRY.max_photo_height
 MIN_DPI = 150  # images printed under this resolution get a warning
+PRESS_DPI = 300  # the print-ready interior's and cover's: under it, a warning
+
+
+def page_css(geometry: Geometry) -> str:
+    """The @page size and margins of `geometry`, written after print.css (which sets A5's):
+    right pages have the inner margin on the left, left pages on the right."""
+    top, outer, bottom, inner = geometry.margins
+    return (f"@page {{ size: {geometry.width}mm {geometry.height}mm; "
+            f"margin: {top}mm {outer}mm {bottom}mm {inner}mm; }}\n"
+            f"@page :left {{ margin-left: {outer}mm; margin-right: {inner}mm; }}\n"
+            f"@page :right {{ margin-left: {inner}mm; margin-right: {outer}mm; }}\n"
+            f"figure.photo img {{ max-height: {geometry.max_photo_height}mm; }}")
 
 
 @dataclass(frozen=True)
@@ -155,6 +201,7 @@ def stylesheet(edition: str, book: Book | None) -> str:
     css.append(code_stylesheet(edition))
     if edition == "print" and book is not None:
         css.append(hyphenation(book.meta.language))
+        css.append(page_css(Geometry(*book.meta.press.trim)))
     region = book_cjk_region(book)
     if region is not None:
         css.append((THEME / "cjk.css").read_text("utf-8"))

@@ -1,16 +1,24 @@
 """Deferred floats: a figure, table or key-figures box that does not fit where it is called
-goes after the text that fills the page, so no body page is left with a hole.
+goes after the text that fills the page, or is scaled down a little, so no body page is
+left with a hole.
 
 WeasyPrint has no page floats: a block that does not fit on what is left of a page goes to
 the next one and leaves the rest of the page white. Here the print document is laid out,
 every page whose text block is filled to less than MIN_FILL and whose next page opens
-with such a block (or a heading kept with one) in the same chapter is found, and the block,
-with any floats called right after it, is moved in the flow after the paragraphs that
-fill the hole (as many as their measured heights say, never past a heading or another
-float, so figures keep their order), and the document laid out again: at most ROUNDS
-times, as moving one block changes the pages after it. A chapter's last page may stay
-short. Known limit: consecutive floats taller than a page still leave holes (scaling
-them is not done yet)."""
+with such a block (or a heading kept with one) in the same chapter is found, and:
+
+1. the block, with the floats called right after it (a run keeps together), is moved in
+   the flow after the paragraphs that fill the hole, as many as their measured heights
+   say, never past another float, so figures keep their order and numbers;
+2. when a heading follows the float at once, so that no paragraph can be moved before
+   it, the float goes past the heading and the paragraphs under it (the only way);
+3. when no text follows it in its chapter, a figure alone is scaled down to fit the
+   hole, never under MIN_SCALE of its laid-out height (tables and boxes are not scaled).
+
+The document is then laid out again, at most ROUNDS times, as a change moves the pages
+after it. Every decision reads one chapter's own pages (each chapter opens on a recto),
+so a chapter settles the same laid out alone (chunked layout) or in the whole book. A
+chapter's last page may stay short."""
 
 from __future__ import annotations
 
@@ -20,10 +28,12 @@ from typing import Any
 
 import lxml.html
 
-from . import weasy
+from . import hyphens, weasy
 
 MIN_FILL = 0.85  # of the text block's height: less is a hole
+MIN_SCALE = 0.8  # a figure is never printed smaller than this of its natural height
 ROUNDS = 6
+SLACK = 20.0  # CSS px taken off a scaled figure beyond the overflow: margins, rounding
 FLOW = "data-flow"  # stamped on every block of a chapter's flow, to find it on the pages
 FLOATS: set[tuple[str, str | None]] = {
     ("figure", "photo"), ("aside", "key-figures"), ("table", None)}
@@ -43,7 +53,8 @@ def fill(page: Any) -> float:
 
 def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     """`html` laid out by `lay_out` (html → WeasyPrint document) with every float that
-    would leave a hole deferred; the document of the last layout."""
+    would leave a hole deferred and every paragraph that hyphenates badly set again
+    (hyphens.py); the document of the round that left the fewest faults."""
     root = lxml.html.document_fromstring(html)
     blocks: dict[str, Any] = {}
     for number, part in enumerate(e for e in root.iter() if _is(e, PARTS)):
@@ -52,15 +63,30 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
             child.set(FLOW, key)
             blocks[key] = child
     floats = {key for key, block in blocks.items() if _is(block, FLOATS)}
-    document = lay_out(_serialised(root))
-    for _ in range(ROUNDS):
-        moves = _deferrals(document, blocks, floats)
-        if not moves:
+    natural: dict[str, float] = {}  # a scaled figure's image height before scaling
+    setters = hyphens.stamp(root)
+    html = _serialised(root)
+    document = lay_out(html)
+    best = (float("inf"), html)
+    for round_ in range(ROUNDS + 1):
+        holes, moves, scales = _deferrals(document, blocks, floats, natural)
+        broken = hyphens.faults(document)
+        faults = holes + len(broken)
+        if faults < best[0]:
+            best = (faults, html)
+        if not faults or round_ == ROUNDS or not (moves or scales or broken):
             break
+        for key in broken:
+            hyphens.unhyphenate(setters[key])
         for block, after in moves:
             _move_after(block, after)
-        document = lay_out(_serialised(root))
-    return document
+        for image, height in scales:
+            image.set("style", f"max-height: {height:.1f}px")
+        html = _serialised(root)
+        document = lay_out(html)
+    # A change can open a hole further on: the round with the fewest faults is kept, laid
+    # out again if it was not the last (the layout leaves state behind: weasy.margins).
+    return document if best[1] is html else lay_out(best[1])
 
 
 def _is(element: Any, kinds: set[tuple[str, str | None]]) -> bool:
@@ -73,12 +99,15 @@ def _serialised(root: Any) -> str:
     return lxml.html.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
-def _deferrals(document: Any, blocks: dict[str, Any],
-               floats: set[str]) -> list[tuple[Any, Any]]:
-    """(float, block to put it after) for each hole a float leaves."""
-    pages = [(weasy.text_block(p), weasy.marked_blocks(p, FLOW)) for p in document.pages]
+def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural: dict[str, float]
+               ) -> tuple[int, list[tuple[Any, Any]], list[tuple[Any, float]]]:
+    """The number of holes floats leave, and (float, block to put it after) and (image,
+    height to scale it to) for those that can be filled."""
+    pages = [(p, weasy.text_block(p), weasy.marked_blocks(p, FLOW)) for p in document.pages]
     moves: list[tuple[Any, Any]] = []
-    for (area, here), (_, there) in itertools.pairwise(pages):
+    scales: list[tuple[Any, float]] = []
+    holes = 0
+    for (_, area, here), (page, _, there) in itertools.pairwise(pages):
         if not here or not there:
             continue
         top, bottom = area
@@ -92,30 +121,54 @@ def _deferrals(document: Any, blocks: dict[str, Any],
         hole = bottom - max(b[2] for b in here)
         if (bottom - hole - top) / (bottom - top) >= MIN_FILL:
             continue
+        holes += 1
         run = [blocks[opener]]  # floats called one after the other go together
         for sibling in run[0].itersiblings():
             if sibling.get(FLOW) not in floats:
                 break
             run.append(sibling)
-        after = _filler(run[-1], hole, {b[0]: b[2] - b[1] for b in there}, floats)
+        heights = {b[0]: b[2] - b[1] for b in there}
+        after = (_filler(run[-1], hole, heights, floats, past_headings=False)
+                 or _filler(run[-1], hole, heights, floats, past_headings=True))
         if after is not None:
             moves += [(block, after) for block in reversed(run)]
-    return moves
+        elif len(run) == 1:
+            scaled = _scaled(page, run[0], heights[opener] - hole, natural)
+            if scaled:
+                scales.append(scaled)
+    return holes, moves, scales
 
 
-def _filler(block: Any, hole: float, heights: dict[str, float], floats: set[str]) -> Any:
-    """The last of the blocks after `block` that together fill `hole`, stopping before a
-    heading or another float; None when no text follows it."""
+def _filler(block: Any, hole: float, heights: dict[str, float], floats: set[str],
+            past_headings: bool) -> Any:
+    """The last of the blocks after `block` that together fill `hole`, stopping before
+    another float (and a heading unless `past_headings`); None when no text follows."""
     filled, last = 0.0, None
     for sibling in block.itersiblings():
         key = sibling.get(FLOW)
-        if not isinstance(sibling.tag, str) or sibling.tag in _HEADINGS or key in floats:
+        if not isinstance(sibling.tag, str) or key in floats:
             break  # floats keep their order (and their numbers)
+        if sibling.tag in _HEADINGS and not past_headings:
+            break
         last = sibling
         filled += heights.get(key, hole)  # not on the next page either: it is long
-        if filled >= hole:
+        if filled >= hole and sibling.tag not in _HEADINGS:
             break
     return last
+
+
+def _scaled(page: Any, figure: Any, overflow: float,
+            natural: dict[str, float]) -> tuple[Any, float] | None:
+    """(image, height) that makes `figure` on `page` `overflow` px shorter, or None when
+    it holds no image or that would take it under MIN_SCALE of its natural height."""
+    inside = set(figure.iter())
+    for image, height in weasy.image_heights(page):
+        if image in inside:
+            key = figure.get(FLOW)
+            natural.setdefault(key, height)
+            target = height - overflow - SLACK
+            return (image, target) if target >= MIN_SCALE * natural[key] else None
+    return None
 
 
 def _move_after(block: Any, after: Any) -> None:

@@ -252,6 +252,36 @@ def images(page: Any) -> Iterator[tuple[str, float]]:
             yield box.element.get("src") or "", box.width
 
 
+def image_heights(page: Any) -> Iterator[tuple[Any, float]]:
+    """(element, height in CSS px) of every image laid out on a page."""
+    from weasyprint.formatting_structure.boxes import ReplacedBox
+
+    for box in _boxes(page._page_box):
+        if isinstance(box, ReplacedBox) and box.height:
+            yield box.element, box.height
+
+
+def lines(page: Any) -> list[tuple[Any, str]]:
+    """(element whose text it sets, its text) of each line of a page's flow, in order,
+    footnotes left out."""
+    from weasyprint.formatting_structure.boxes import LineBox, TextBox
+
+    found: list[tuple[Any, str]] = []
+
+    def walk(box: Any) -> None:
+        if isinstance(box, LineBox):
+            found.append((box.element, "".join(
+                b.text for b in box.descendants() if isinstance(b, TextBox))))
+            return
+        for child in getattr(box, "children", None) or ():
+            walk(child)
+
+    children = page._page_box.children
+    if children:
+        walk(children[0])
+    return found
+
+
 def _first_content(box: Any, chain: list) -> tuple[Any, list] | None:
     from weasyprint.formatting_structure.boxes import ReplacedBox, TextBox
 

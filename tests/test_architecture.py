@@ -20,7 +20,7 @@ ALLOWED = {
     "epub": {"render"},
     "web": {"render", "pipeline"},  # serve builds the book
     "lint": {"source", "render", "pipeline"},  # check runs the build's own loading
-    "release": {"source", "pipeline", "fingerprint"},
+    "release": {"source", "pipeline", "fingerprint", "desk"},  # desk: the Corrections page
     # editors' tools: import edits book.toml and the photo manifest through source; changes
     # loads and lays out an earlier commit's book through the pipeline
     "desk": {"source", "pipeline"},

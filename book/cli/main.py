@@ -142,6 +142,14 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--title", default="Untitled Book", help="the book's title")
     n.add_argument("--language", default="en", help="BCP 47 language tag (default: en)")
     n.add_argument("--author", default="Your Name", help="the author's name")
+    d = commands.add_parser("changes", help="what changed in the text between two commits or "
+                            "tags, with the earlier print edition's pages")
+    d.add_argument("old", help="the earlier commit or tag (e.g. v1.0.0)")
+    d.add_argument("new", help="the later commit or tag (e.g. v1.1.0, HEAD)")
+    d.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    d.add_argument("--format", choices=("markdown", "html"), default="markdown", dest="output",
+                   help="markdown: a CHANGELOG.md section (default); html: the Corrections "
+                        "page's body")
     v = commands.add_parser("verify", help="run the release checks on PDFs and EPUBs (exit 4 "
                             "when one fails)")
     v.add_argument("files", nargs="+", type=Path, help="PDF or EPUB files")
@@ -182,13 +190,23 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_WARNINGS if args.strict and report.warnings else EXIT_OK
 
 
+def _warnings(project: Path) -> list[str]:
+    """`book check`'s warnings, as it prints them (serve shows them on its pages)."""
+    from ..lint.check import Report, check_project
+    from ..lint.rules import WARNING
+
+    report = check_project(project)
+    return Report(tuple(f for f in report.findings if f.severity == WARNING),
+                  report.files).lines()
+
+
 def _serve(args: argparse.Namespace) -> int:
     from ..web.serve import serve
 
     say = lambda message: print(message, flush=True)  # noqa: E731
     try:
         pdf_out = _out_dir(args.project, None) if args.pdf else None
-        serve(args.project, args.port, edition_from_env(), say, pdf_out)
+        serve(args.project, args.port, edition_from_env(), say, pdf_out, _warnings)
     except BookError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -276,11 +294,25 @@ def _new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _changes(args: argparse.Namespace) -> int:
+    from ..desk.changes import changes, corrections_html, markdown
+
+    try:
+        found = changes(args.project, args.old, args.new)
+    except BookError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    print(markdown(found) if args.output == "markdown" else corrections_html(found, args.old),
+          end="")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command in ("check", "serve", "verify", "import", "new"):
+    if args.command in ("check", "serve", "verify", "import", "new", "changes"):
         run = {"check": _check, "serve": _serve, "verify": _verify, "import": _import,
-               "new": _new}[args.command]
+               "new": _new, "changes": _changes}[args.command]
         return _guarded(args.command, lambda: run(args))
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     started = time.perf_counter()

@@ -145,6 +145,10 @@ def release(project: Path, out_dir: Path, options: Options = Options(),
                             "--allow-stand-ins"))
     if reasons:
         raise Refused(reasons)
+    if book.meta.corrections:  # [release] corrections: the page counted from the last tag
+        from ..desk.changes import with_corrections
+
+        book = with_corrections(book, project, progress)
     stem = f"{book.meta.slug}-{version}"
     names = {"pdf": f"{stem}.pdf", "epub": f"{stem}.epub", "html": f"{stem}-web.zip",
              "print": f"{stem}-print.pdf", "cover": f"{stem}-cover.pdf"}

@@ -92,6 +92,13 @@ PRINT = Schema({
                   "service gives it (instead of `paper`), e.g. `444`."),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
 
+RELEASE = Schema({
+    "corrections": Flag(default=False, doc="`true`: `book release` adds a Corrections page "
+                        "after the last chapter: what changed in the text since the previous "
+                        "version tag, with the page of that print edition where it stood "
+                        "(see `book changes`)."),
+}, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
+
 BOOK = Schema({
     "title": Text(required=True, doc="The book's title."),
     "subtitle": Text(blank=True, doc="Subtitle printed under the title."),
@@ -129,6 +136,7 @@ BOOK = Schema({
     "epub": Table(doc="Options of the EPUB edition.", schema=EPUB),
     "links": Table(doc="Where links that leave the book point: `base`.", schema=LINKS),
     "web": Table(doc="Options of the web edition: `base-url`.", schema=WEB),
+    "release": Table(doc="Options of `book release`: `corrections`.", schema=RELEASE),
     "print": Table(doc="The printed book: `trim`, and for `--format print` `bleed`, "
                    "`marks`, `paper` or `ppi`.", schema=PRINT),
     "isbn": Isbn(blank=True, doc="The printed edition's ISBN (10 or 13 digits, hyphens "
@@ -210,6 +218,7 @@ def parse_config(doc: TomlDoc) -> Metadata:
         page_list=values["epub"]["page-list"],
         base_url=values["web"]["base-url"],
         link_base=values["links"]["base"],
+        corrections=values["release"]["corrections"],
         press=_press(values["print"]),
         isbn=values["isbn"],
         numbering=values["references"]["numbering"],

@@ -39,7 +39,9 @@ NO_ICON = '<link rel="icon" href="data:,"/>\n'  # else browsers ask for /favicon
 PREVIEW_MARK = '<meta name="book-preview" content=""/>\n'
 
 # Reloads the page when it, its stylesheet or one of its images changed after it was
-# served; shows build errors over the page (as text, never as HTML) until a good build.
+# served; shows build errors over the page (as text, never as HTML) until a good build,
+# and the check's warnings (spelling, typography…) in a small box at the foot of the page
+# that never blocks it: the page still reloads, and the box folds away with a click.
 CLIENT = """<script>(() => {
   const loaded = %(version)d;
   const name = (url) =>
@@ -61,9 +63,27 @@ CLIENT = """<script>(() => {
     }
     box.textContent = "The book does not build:\\n" + errors.map((e) => "error: " + e).join("\\n");
   }
+  let notes = null;
+  function note(warnings) {
+    if (!warnings.length) { if (notes) notes.remove(); notes = null; return; }
+    if (!notes) {
+      notes = document.createElement("details");
+      notes.id = "book-serve-warnings";
+      notes.setAttribute("role", "status");
+      notes.style.cssText = "position:fixed;right:0;bottom:0;z-index:9998;max-width:48em;" +
+        "margin:0;padding:.4em .8em;background:#fffbe6;color:#5c4400;border:1px solid #d4a72c;" +
+        "font:13px/1.45 ui-monospace,monospace;white-space:pre-wrap;max-height:40vh;overflow:auto";
+      notes.append(document.createElement("summary"), document.createElement("div"));
+      document.body.append(notes);
+    }
+    notes.firstChild.textContent =
+      warnings.length + (warnings.length === 1 ? " warning" : " warnings");
+    notes.lastChild.textContent = warnings.map((w) => "warning: " + w).join("\\n");
+  }
   new EventSource("%(events)s").onmessage = (event) => {
     const state = JSON.parse(event.data);
     show(state.errors);
+    note(state.warnings);
     if (!state.errors.length && uses().some((file) => (state.changed[file] || 0) > loaded)) {
       location.reload();
     }
@@ -81,6 +101,7 @@ class Site:
     changed: dict[str, int] = field(default_factory=dict)
     version: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the check's, for the page's foot
 
     def update(self, files: dict[str, bytes]) -> list[str]:
         """Swap in a new build; returns the names whose content changed."""
@@ -93,18 +114,20 @@ class Site:
 
     def state(self) -> str:
         return json.dumps({"version": self.version, "changed": self.changed,
-                           "errors": self.errors})
+                           "errors": self.errors, "warnings": self.warnings})
 
 
 class Preview:
     """Rebuilds the web edition on demand and tells waiting pages about it."""
 
     def __init__(self, root: Path, edition: Edition, say: Callable[[str], None],
-                 on_good_build: Callable[[], None] = lambda: None):
+                 on_good_build: Callable[[], None] = lambda: None,
+                 lint: Callable[[Path], list[str]] = lambda root: []):
         self.root = root.resolve()
         self.edition = edition
         self.say = say
         self.on_good_build = on_good_build
+        self.lint = lint  # the project's warnings, as `book check` prints them
         self.site = Site()
         self.memo: dict = {}
         self.changed = threading.Condition()
@@ -138,6 +161,7 @@ class Preview:
                     else f"{len(names)} files" if names else "nothing changed")
             self.say(f"{'fixed; ' if recovered else ''}built in "
                      f"{time.perf_counter() - began:.2f}s: {what}")
+            self._warn()  # after the pages were told: a reload never waits for the check
         if names or recovered:
             self.on_good_build()
 
@@ -145,10 +169,28 @@ class Preview:
         for error in errors:
             self.say(f"error: {error}")
         with self.changed:  # pages and the event stream show paths relative to the project
-            self.site.errors = [e.replace(f"{self.root}{os.sep}", "").replace(str(self.root), ".")
-                                for e in errors]
+            self.site.errors = [self._relative(e) for e in errors]
             self.site.version += 1
             self.changed.notify_all()
+
+    def _warn(self) -> None:
+        """Check the sources and send their warnings to the pages when they changed; a check
+        that fails is said on the terminal and leaves the preview as it is."""
+        try:
+            warnings = [self._relative(w) for w in self.lint(self.root)]
+        except Exception as exc:  # noqa: BLE001 - the preview outlives a broken check
+            self.say(f"error: check failed: {type(exc).__name__}: {exc}")
+            return
+        with self.changed:
+            if warnings == self.site.warnings:
+                return
+            self.site.warnings = warnings
+            self.site.version += 1
+            self.changed.notify_all()
+        self.say(f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'} shown on the pages")
+
+    def _relative(self, message: str) -> str:
+        return message.replace(f"{self.root}{os.sep}", "").replace(str(self.root), ".")
 
     def _forget_old_texts(self) -> None:
         """Keep only the newest parse of each chapter (the memo keeps insertion order)."""
@@ -381,10 +423,12 @@ class _Server(ThreadingHTTPServer):
 
 
 def serve(root: Path, port: int, edition: Edition, say: Callable[[str], None],
-          pdf_out: Path | None = None) -> None:
-    """Serve until interrupted; `say` prints one line to the terminal."""
+          pdf_out: Path | None = None,
+          lint: Callable[[Path], list[str]] = lambda root: []) -> None:
+    """Serve until interrupted; `say` prints one line to the terminal; `lint` gives the
+    project's warnings for the pages' foot (the CLI passes `book check`'s)."""
     pdf = PdfBuilder(root, pdf_out, edition, say) if pdf_out else None
-    preview = Preview(root, edition, say, pdf.request if pdf else lambda: None)
+    preview = Preview(root, edition, say, pdf.request if pdf else lambda: None, lint)
     server = _Server(("127.0.0.1", port), _handler(preview))  # fails when taken
     since = time.time()
     preview.rebuild()

@@ -209,3 +209,73 @@ def test_first_release_has_no_corrections_page(repo, tmp_path):
     texts = [page.extract_text() for page in
              pypdf.PdfReader(first / "dist" / "tide-pools-1.1.0.pdf").pages]
     assert not any(text.lstrip().startswith("Corrections") for text in texts)
+
+
+# ------------------------------------------------------------ book serve: warnings overlay
+
+def serve_warnings(project: Path) -> list[str]:
+    from book.cli.main import _warnings
+
+    return _warnings(project)
+
+
+def test_preview_carries_the_check_warnings_beside_good_pages(tmp_path):
+    """A good build with warnings serves its pages (nothing blocked) and sends the check's
+    warnings, relative to the project, on the reload stream; words.txt clears them."""
+    from book.model import Edition
+    from book.web.serve import Preview
+
+    project = tmp_path / "mini"
+    shutil.copytree(MINI, project)
+    said: list[str] = []
+    preview = Preview(project, Edition("1", EPOCH), said.append, lint=serve_warnings)
+    preview.rebuild()
+    assert preview.page("index.html")[0] == 200
+    assert preview.site.errors == []
+    warnings = preview.site.warnings
+    assert any(w.startswith("chapters/one.md:37:31: warning: 'acrorhagi' is not in the en "
+                            "dictionary") and w.endswith("[spelling-unknown]") for w in warnings)
+    assert len(warnings) == 2 and str(project) not in preview.site.state()
+    assert "2 warnings shown on the pages" in said
+    seen = preview.site.version
+    (project / "words.txt").write_text("acrorhagi\nneighbours\n", "utf-8")
+    preview.rebuild()
+    assert preview.site.warnings == [] and preview.site.version > seen
+    assert '"warnings": []' in preview.site.state()
+
+
+@pytest.mark.localhost
+def test_served_page_shows_warnings_without_blocking_it(tmp_path):
+    """In Chromium: the warnings sit folded in a box at the page's foot, the page under it
+    stays clickable and still reloads on a save, and the box goes when they are fixed."""
+    from playwright.sync_api import sync_playwright
+    from test_serve import CHROMIUM, CHROMIUM_ARGS, Server, save
+
+    project = tmp_path / "mini"
+    shutil.copytree(MINI, project)
+    server = Server(project)
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = chromium.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(server.url)
+            box = page.wait_for_selector("#book-serve-warnings", timeout=5000)
+            assert box.eval_on_selector("summary", "s => s.textContent") == "2 warnings"
+            assert not box.evaluate("b => b.open")  # folded: only its count shows
+            assert page.query_selector("#book-serve-errors") is None
+            height = box.bounding_box()["height"]
+            assert height < 60, height  # one line at the foot, the page readable above
+            box.click()
+            assert "'acrorhagi' is not in the en dictionary" in box.inner_text()
+            page.evaluate("window.loadedOnce = true")
+            save(project / "chapters" / "one.md", "Life between the tides",
+                 "Life between the waves")
+            page.wait_for_function("document.body.innerText.includes('Life between the waves')",
+                                   timeout=5000)
+            assert page.evaluate("window.loadedOnce") is None  # reloaded despite warnings
+            (project / "words.txt").write_text("acrorhagi\nneighbours\n", "utf-8")
+            page.wait_for_selector("#book-serve-warnings", state="detached", timeout=5000)
+            server.wait_for(r"^0 warnings shown on the pages$")
+            chromium.close()
+    finally:
+        server.stop()

@@ -364,7 +364,7 @@ def test_revision_history_lists_editions_and_corrections(releases):
                  if "Edition 1.2.0" in "".join(s.itertext()) and "class" in s.attrib
                  and s.get("class") == "revision"]
     kinds = [squash("".join(h.itertext())) for h in section.xpath(".//xhtml:h3", namespaces=NS)]
-    assert kinds == ["Added", "Corrections"]
+    assert kinds == ["New", "Corrections"]  # the CHANGELOG's "Added" in readers' words
     items = section.xpath(".//xhtml:h3[.='Corrections']/following-sibling::xhtml:ul[1]/xhtml:li",
                           namespaces=NS)
     assert [squash("".join(li.itertext())) for li in items] == [correction]

@@ -22,7 +22,6 @@ chapter's last page may stay short."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -78,8 +77,11 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
             break
         for key in broken:
             hyphens.unhyphenate(setters[key])
-        for block, after in moves:
-            _move_after(block, after)
+        for block, place in moves:
+            if block.getparent().index(place) < block.getparent().index(block):
+                _move_before(block, place)
+            else:
+                _move_after(block, place)
         for image, height in scales:
             image.set("style", f"max-height: {height:.1f}px")
         html = _serialised(root)
@@ -107,7 +109,8 @@ def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural:
     moves: list[tuple[Any, Any]] = []
     scales: list[tuple[Any, float]] = []
     holes = 0
-    for (_, area, here), (page, _, there) in itertools.pairwise(pages):
+    for before, (_, area, here), (page, _, there) in zip(
+            [None, *pages], pages, pages[1:], strict=False):
         if not here or not there:
             continue
         top, bottom = area
@@ -132,11 +135,35 @@ def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural:
                  or _filler(run[-1], hole, heights, floats, past_headings=True))
         if after is not None:
             moves += [(block, after) for block in reversed(run)]
-        elif len(run) == 1:
-            scaled = _scaled(page, run[0], heights[opener] - hole, natural)
+        else:
+            scaled = _scaled(page, run[0], heights[opener] - hole, natural) if len(
+                run) == 1 else None
             if scaled:
                 scales.append(scaled)
+                continue
+            earlier = {b[0] for b in before[2]} if before else set()
+            top_block = _page_top(here, earlier, blocks, floats, run[0])
+            if top_block is not None and sum(
+                    heights.get(b.get(FLOW), bottom - top) for b in run) < 0.9 * (bottom - top):
+                moves += [(block, top_block) for block in run]
     return holes, moves, scales
+
+
+def _page_top(here: list[tuple[str, float, float]], earlier: set[str], blocks: dict[str, Any],
+              floats: set[str], block: Any) -> Any:
+    """The first block that starts on a page (`here`; `earlier`: the keys on the page
+    before), for floats that no text follows to go to the top of the page instead, or
+    None when a float lies between it and `block` (floats keep their order)."""
+    starts = [key for key, *_ in here if key not in earlier]
+    if not starts:
+        return None
+    first = blocks[starts[0]]
+    for sibling in first.itersiblings():
+        if sibling is block:
+            return first
+        if sibling.get(FLOW) in floats:
+            return None
+    return None
 
 
 def _filler(block: Any, hole: float, heights: dict[str, float], floats: set[str],
@@ -173,6 +200,20 @@ def _scaled(page: Any, figure: Any, overflow: float,
 
 def _move_after(block: Any, after: Any) -> None:
     """Move `block` to just after `after`, keeping the text around both in place."""
+    _lift(block)
+    block.tail = after.tail
+    after.tail = None
+    after.addnext(block)
+
+
+def _move_before(block: Any, before: Any) -> None:
+    """Move `block` to just before `before`, keeping the text around both in place."""
+    _lift(block)
+    before.addprevious(block)
+
+
+def _lift(block: Any) -> None:
+    """Give the text after `block` to what is before it, as it is about to move."""
     previous = block.getprevious()
     if block.tail:
         if previous is not None:
@@ -180,6 +221,4 @@ def _move_after(block: Any, after: Any) -> None:
         else:
             parent = block.getparent()
             parent.text = (parent.text or "") + block.tail
-    block.tail = after.tail
-    after.tail = None
-    after.addnext(block)
+    block.tail = None

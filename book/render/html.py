@@ -91,7 +91,7 @@ def _place_blocks(root, chapter: Chapter) -> None:
 def _data_page(chapter: Chapter, uses: dict, *, page_refs: bool, xhtml: bool) -> str:
     """The markup of a timeline or glossary page's entries."""
     if chapter.kind == "timeline":
-        return str(_PARTS.timeline(chapter))
+        return str(_PARTS.timeline(chapter, page_refs))
     return str(_PARTS.glossary(chapter, uses, page_refs, xhtml))
 
 

@@ -162,14 +162,14 @@ def test_contents_links_images_and_console(server, page):
 
 def test_saved_edit_and_broken_save_update_the_open_page(server, project, page):
     chapter = project / "chapters" / "one.md"
-    page.goto(server.url + "one.html")
+    page.goto(server.url + "chapters.one.html")
     page.evaluate("window.loadedOnce = true")
     saved = save(chapter, "A rock pool is a small sea", "A rock pool is a tiny ocean")
     page.wait_for_function("document.body.innerText.includes('a tiny ocean')",
                            timeout=UPDATE_SECONDS * 1000)
     assert time.monotonic() - saved < UPDATE_SECONDS
     assert page.evaluate("window.loadedOnce") is None, "the page was not reloaded"
-    server.wait_for(r"^built in [0-9.]+s: one\.html$")
+    server.wait_for(r"^built in [0-9.]+s: chapters\.one\.html$")
 
     save(chapter, "short_title: Tides", "shrt_title: Tides")
     overlay = page.wait_for_selector("#book-serve-errors", timeout=UPDATE_SECONDS * 1000)
@@ -188,7 +188,7 @@ def test_requests_outside_the_edition_are_404(server, project, tmp_path):
     (tmp_path / "secret.png").write_bytes((project / "assets" / "snail.png").read_bytes())
     (project / "assets" / "escape.png").symlink_to(tmp_path / "secret.png")
     (project / "assets" / "outside").symlink_to(tmp_path, target_is_directory=True)
-    assert server.get("/one.html")[0] == 200
+    assert server.get("/chapters.one.html")[0] == 200
     assert server.get("/assets/snail.png")[0] == 200
     for path in ("/../book.toml", "/%2e%2e/book.toml", "/assets/%2E%2E/%2e%2e/book.toml",
                  "/assets/../../chapters/one.md", "/book.toml", "/chapters/one.md",
@@ -198,7 +198,7 @@ def test_requests_outside_the_edition_are_404(server, project, tmp_path):
 
 
 def test_served_script_never_reaches_the_built_edition(server, project, tmp_path):
-    assert "/__book/events" in server.get("/one.html")[1]
+    assert "/__book/events" in server.get("/chapters.one.html")[1]
     assert not (project / "dist").exists(), "serve without --pdf writes nothing"
     out = tmp_path / "out"
     subprocess.run([sys.executable, "-m", "book.cli", "build", str(project), "--out", str(out),

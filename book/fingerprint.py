@@ -165,7 +165,8 @@ def inputs_read(book) -> list[str]:
     from .source.load import CHANGELOG, PHOTO_MANIFEST, STYLES
 
     named = [*book.meta.chapter_paths, *(a.path for a in book.assets),
-             *(a.path for a in book.extra_css)]
+             *(a.path for a in book.extra_css),
+             *(p for p in (book.meta.bibliography, book.meta.csl) if p)]
     return sorted({MANIFEST, PHOTO_MANIFEST, CHANGELOG, STYLES, *named})
 
 

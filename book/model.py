@@ -190,6 +190,30 @@ class CrossRef:
 
 
 @dataclass(frozen=True)
+class Citation:
+    """A citation as written (`[@a, p. 4; @b]` or narrative `@a`): its works as (key,
+    locator label, locator) and the id of the <cite> that holds it in the chapter."""
+
+    line: int
+    items: tuple[tuple[str, str, str], ...]
+    id: str
+    narrative: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One entry of the bibliography: a cited work formatted by the CSL style (inline
+    HTML) and the chapters that cite it, as (chapter id, id of its first citation there),
+    as the glossary lists where a term is used."""
+
+    key: str
+    id: str
+    html: str
+    cited_at: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Term:
     """A glossary entry: the forms that count as a use of it in the text, and its
     definition (inline HTML)."""
@@ -261,6 +285,7 @@ class Chapter:
     title_id: str = ""  # the id the title heading would have: links to it go to the start
     labels: tuple[Label, ...] = ()  # numbered targets defined here, in reading order
     xrefs: tuple[CrossRef, ...] = ()  # links to labels, resolved by assemble
+    citations: tuple[Citation, ...] = ()  # in reading order, footnotes' after the body's
 
     @property
     def anchor_ids(self) -> frozenset[str]:
@@ -272,6 +297,7 @@ class Chapter:
         ids.update(t.id for t in self.terms)
         ids.update(self.anchors)
         ids.update(label.anchor for label in self.labels)
+        ids.update(citation.id for citation in self.citations)
         return frozenset(ids)
 
 
@@ -330,6 +356,7 @@ class Book:
     extra_css: tuple[Asset, ...] = ()
     revisions: tuple[Revision, ...] = ()
     warnings: tuple[Problem, ...] = ()  # located problems the editions work around
+    references: tuple[Reference, ...] = ()  # the bibliography: the works cited
 
     @property
     def terms(self) -> tuple[Term, ...]:

@@ -1,7 +1,9 @@
-"""Numbered cross-references (issue 22), on a fixture book (tests/fixtures/references/ beside
-the mini project): each `[](#label)` prints its number and, in the PDF, the page its target
-is on (read from the PDF, both layouts); in the EPUB and the web edition it is a link to
-the target; unknown and duplicate labels are located errors; numbering per chapter."""
+"""Numbered cross-references and citations (issue 22), on a fixture book
+(tests/fixtures/references/ beside the mini project): each `[](#label)` prints its number
+and, in the PDF, the page its target is on (read from the PDF, both layouts); in the EPUB
+and the web edition it is a link to the target; unknown and duplicate labels are located
+errors; numbering per chapter. Citations are formatted in Chicago author-date, the
+bibliography lists exactly the works cited, with links back; unknown keys are errors."""
 
 from __future__ import annotations
 
@@ -38,9 +40,10 @@ def make_project(root: Path, numbering: str = "") -> Path:
     shutil.copytree(MINI, project)
     for source in (FIXTURE / "chapters").iterdir():
         shutil.copy(source, project / "chapters" / source.name)
+    shutil.copy(FIXTURE / "references.bib", project / "references.bib")
     manifest = project / "book.toml"
-    text = re.sub(r"^chapters = .*$", "chapters = " + str(CHAPTERS).replace("'", '"'),
-                  manifest.read_text("utf-8"), flags=re.M)
+    text = re.sub(r"^chapters = .*$", 'bibliography = "references.bib"\nchapters = '
+                  + str(CHAPTERS).replace("'", '"'), manifest.read_text("utf-8"), flags=re.M)
     if numbering:
         text += f'\n[references]\nnumbering = "{numbering}"\n'
     manifest.write_text(text, "utf-8")
@@ -214,3 +217,114 @@ def test_caption_line_without_label_captions_the_table(tmp_path):
     assert not tables[0].xpath(".//xhtml:td[starts-with(normalize-space(), ':')]",
                                namespaces=NS)
     assert etree.tostring(tables[0]).count(b"<caption") == 1
+
+
+# Chicago author-date: (Author Year, locator); items joined by "; "; a narrative citation
+# names the author in the sentence with the year in parentheses.
+CITATIONS = ["(Hodge and Sariyeva 2023, 4)", "(Hodge and Sariyeva 2023; de Waal 2013)",
+             "de Waal (2013)", "(de Waal 2013, 240–245)"]
+CITED = {"bib-hodge2023": "Hodge, N., and G. Sariyeva. 2023.", "bib-dewaal2013": "Black Garden"}
+
+
+def _citations(doc) -> list:
+    return doc.xpath("//*[local-name()='cite'][@class='citation']")
+
+
+def test_web_citations_follow_the_style_and_link_to_the_bibliography(built):
+    web = built["chunked"] / "tide-pools-web"
+    losses = lxml_html.parse(str(web / "chapters.losses.html")).getroot()
+    bibliography = lxml_html.parse(str(web / "bibliography.html")).getroot()
+    cites = _citations(losses)
+    assert [c.text_content() for c in cites] == CITATIONS
+    for cite in cites:
+        for link in cite.iter("a"):
+            page, _, fragment = link.get("href").partition("#")
+            assert page == "bibliography.html" and bibliography.get_element_by_id(fragment) \
+                is not None
+    entries = bibliography.xpath("//ul[@class='bibliography-entries']/li")
+    assert {e.get("id") for e in entries} == set(CITED)  # the uncited work is left out
+    for entry in entries:
+        assert CITED[entry.get("id")] in entry.text_content()
+        backs = entry.xpath(".//a[@role='doc-backlink']")
+        assert [b.text_content() for b in backs] == ["Losses"]
+        page, _, fragment = backs[0].get("href").partition("#")
+        target = lxml_html.parse(str(web / page)).getroot().get_element_by_id(fragment)
+        assert target.tag == "cite" and CITED[entry.get("id")] and entry.get("id") in {
+            unquote(a.get("href")).partition("#")[2] for a in target.iter("a")}
+    assert "Nobody" not in bibliography.text_content()
+
+
+def test_epub_bibliography_is_marked_and_linked(built):
+    epub = EpubView(built["chunked"] / "tide-pools.epub")
+    name = next(n for n in epub.xhtml_names if n.endswith("bibliography.xhtml"))
+    section = epub.tree(name).xpath("//xhtml:section", namespaces=NS)[0]
+    assert section.get(f"{{{NS['epub']}}}type") == "bibliography"
+    assert section.get("role") == "doc-bibliography"
+    ids = section.xpath(".//xhtml:li/@id", namespaces=NS)
+    assert set(ids) == set(CITED)
+    chapter = next(n for n in epub.chapter_docs() if n.endswith("chapters.losses.xhtml"))
+    cites = epub.tree(chapter).xpath("//xhtml:cite", namespaces=NS)
+    assert ["".join(c.itertext()) for c in cites] == CITATIONS
+    for link in epub.tree(chapter).xpath("//xhtml:cite//xhtml:a", namespaces=NS):
+        assert epub.join(chapter, link.get("href")) == name
+        assert urlsplit(link.get("href")).fragment in ids
+    assert name in {epub.join(epub.nav_name, h) for h in epub.tree(epub.nav_name).xpath(
+        "//xhtml:nav[@epub:type='toc']//xhtml:a/@href", namespaces=NS)}
+
+
+@pytest.mark.parametrize("layout", ["chunked", "single"])
+def test_pdf_bibliography_gives_the_pages_that_cite(built, layout):
+    pdf = PdfView(built[layout] / "tide-pools.pdf")
+    page = next(i for i, t in enumerate(pdf.texts) if t.startswith("References"))
+    text = " ".join(pdf.texts[page].split())
+    found = re.findall(r"Cited on page (\d+)\.", text)
+    assert len(found) == 2, text
+    for number in found:
+        cited = " ".join(pdf.texts[pdf.reader.page_labels.index(number)].split())
+        assert "(Hodge and Sariyeva 2023" in cited and "de Waal (2013)" in cited
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("[@hodge2023, p. 4]", "[@hodge2024, p. 4]"),
+     "citation key '@hodge2024' is not in references.bib (did you mean 'hodge2023'?)"),
+    (('bibliography = "references.bib"\n', ""),
+     "citation '[@hodge2023, p. 4]' but book.toml names no bibliography (add bibliography = "
+     '"references.bib" (or .json) to book.toml)'),
+])
+def test_citation_problems_are_located_errors(tmp_path, change, expected):
+    project = make_project(tmp_path)
+    losses = project / "chapters" / "losses.md"
+    target = project / "book.toml" if change[0].startswith("bibliography") else losses
+    target.write_text(target.read_text("utf-8").replace(*change), "utf-8")
+    result = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "html"])
+    assert result.returncode == 2
+    line = line_of(losses, "Reporting from the first days")
+    assert error_lines(result.stderr)[0] == f"error: chapters/losses.md:{line}: {expected}"
+
+
+def test_csl_json_bibliography_and_no_link_parsing(tmp_path):
+    """The same works as CSL-JSON cite the same; `[@key]` stays a citation even where a
+    link reference definition of that name exists."""
+    project = make_project(tmp_path)
+    (project / "references.bib").unlink()
+    (project / "references.json").write_text("""[
+ {"id": "hodge2023", "type": "article-journal", "container-title": "CNN",
+  "title": "Azerbaijan launches military operation in Nagorno-Karabakh",
+  "author": [{"family": "Hodge", "given": "Nathan"}, {"family": "Sariyeva", "given": "Gulnara"}],
+  "issued": {"date-parts": [[2023]]}},
+ {"id": "deWaal2013", "type": "book", "publisher": "NYU Press",
+  "title": "Black Garden", "author": [{"family": "de Waal", "given": "Thomas"}],
+  "issued": {"date-parts": [[2013]]}}
+]""", "utf-8")
+    manifest = project / "book.toml"
+    manifest.write_text(manifest.read_text("utf-8").replace("references.bib",
+                                                            "references.json"), "utf-8")
+    losses = project / "chapters" / "losses.md"
+    losses.write_text(losses.read_text("utf-8") + "\n[@deWaal2013]: https://example.org/\n",
+                      "utf-8")
+    out = tmp_path / "out"
+    result = cli(["build", str(project), "--out", str(out), "--format", "html", "--quiet"])
+    assert result.returncode == 0, result.stderr
+    page = lxml_html.parse(str(out / "tide-pools-web" / "chapters.losses.html")).getroot()
+    assert [c.text_content() for c in _citations(page)] == CITATIONS
+    assert not page.xpath("//a[@href='https://example.org/']")

@@ -221,7 +221,8 @@ def _cover_page(book: Book, image: str, style: epub.EpubItem) -> epub.EpubHtml:
 
 # The structural semantics reading systems act on, by the kind of page render made.
 PART_SEMANTICS = {"titlepage": ("titlepage", ""), "colophon": ("colophon", "doc-colophon"),
-                  "contributors": ("contributors", ""), "credits": ("credits", "doc-credits")}
+                  "contributors": ("contributors", ""), "credits": ("credits", "doc-credits"),
+                  "bibliography": ("bibliography", "doc-bibliography")}
 
 
 def _with_semantics(part: Part) -> str:
@@ -277,7 +278,8 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     ebook.add_item(nav)
     ebook.add_item(epub.EpubNcx())
     ebook.toc = [epub.Link(f"{p.id}.xhtml", p.title, p.id) for p, _ in documents
-                 if p.kind in ("chapter", "credits", "contributors", "revisions")]
+                 if p.kind in ("chapter", "bibliography", "credits", "contributors",
+                               "revisions")]
     front = [d for p, d in documents if p.kind in ("titlepage", "colophon")]
     rest = [d for p, d in documents if p.kind not in ("titlepage", "colophon")]
     ebook.spine = ["cover"] + front + [nav] + rest

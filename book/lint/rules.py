@@ -72,6 +72,12 @@ RULES: dict[str, Rule] = {
         "xref-unknown": "A cross-reference (`[](#tbl-x)`) names a label no table, section, "
                         "equation or figure of the book has.",
         "label-duplicate": "Two tables, sections, equations or figures have the same label.",
+        "citation-unknown": "A citation names a key the bibliography does not hold, or the "
+                            "book cites without naming a bibliography.",
+        "bibliography-unreadable": "The bibliography or CSL style book.toml names is "
+                                   "missing, outside the project or unreadable.",
+        "bibliography-invalid": "The bibliography is not valid BibTeX or CSL-JSON, or the "
+                                "style is not CSL.",
         "link-photo-unplaced": "A link points at a photo that is not placed in the book.",
         "include-missing": "An mdBook {{#include}} names a file, line range or anchor that "
                            "does not exist, or a file outside the project.",

@@ -54,6 +54,7 @@ _ENV.globals["PAGE_REF"] = PAGE_REF
 _ENV.globals["is_rtl"] = is_rtl  # dir="rtl" on the documents of a right-to-left book
 # Any: the template's macros are attributes mypy cannot see.
 _PARTS: Any = _ENV.get_template("parts.html.j2").module
+_REFERENCES: Any = _ENV.get_template("references.html.j2").module
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,10 @@ def _front_and_back(book: Book, date_text: str,
     back: list[Part] = []
     chapters_by_id = {c.id: c for c in book.chapters}
     strings = i18n.current()
+    if book.references:
+        titles = {c.id: c.short_title for c in book.chapters}
+        back.append(Part("bibliography", "bibliography", "References",
+                         str(_REFERENCES.bibliography(book.references, titles, page_refs))))
     if book.figures:
         title = (strings.pgettext("photo-credits", "Photo credits")
                  if all(f.photo.kind == "photo" for f in book.figures)
@@ -269,6 +274,7 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
             owner[anchor_id] = chapter.id
     for part in back:
         owner[part.id] = part.id
+    owner.update((work.id, "bibliography") for work in book.references)
     uses = glossary.term_uses(book, fragments.parse)
     for refs in uses.values():
         for chapter_id, _, ref_id in refs:
@@ -322,7 +328,8 @@ def render_web(book: Book, downloads: tuple[Download, ...] = ()) -> Rendition:
     is the home page: cover, title, description, the `downloads` and the contents."""
     parts = _split_parts(book, ".html", xhtml=False)
     contents = [TocEntry(p.kind, p.title, f"{p.id}.html") for p in parts
-                if p.kind in ("chapter", "credits", "contributors", "revisions")]
+                if p.kind in ("chapter", "bibliography", "credits", "contributors",
+                              "revisions")]
     template = _ENV.get_template("web.html.j2")
     when = build_date(book)
     common = {"meta": book.meta, "edition": book.edition, "downloads": downloads,

@@ -24,7 +24,7 @@ from ..model import (
     chapter_id,
     figure_id,
 )
-from . import references
+from . import citations, references
 from .parse import LINK_SLOT
 from .paths import OutsideProject, resolve_inside
 
@@ -73,10 +73,12 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
     chapters = tuple(links.resolve(chapter) for chapter in chapters)
     figures = references.figure_numbers(figures, chapters, meta.numbering)
     chapters = references.resolve(chapters, tuple(figures), meta.numbering, problems)
+    chapters, works = citations.resolve(root, chapters, meta.bibliography, meta.csl, problems)
     problems.raise_if_any()
     numbered = tuple(replace(c, number=i) for i, c in enumerate(chapters, start=1))
     return Book(root=root, meta=meta, chapters=numbered, figures=tuple(figures),
                 assets=assets, edition=edition, extra_css=styles, revisions=revisions,
+                references=works,
                 warnings=tuple(links.warnings))
 
 

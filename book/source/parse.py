@@ -19,6 +19,7 @@ from ..model import (
     BLOCK_SLOT,
     XREF_CLASS,
     Chapter,
+    Citation,
     CrossRef,
     Footnote,
     Heading,
@@ -27,13 +28,14 @@ from ..model import (
     chapter_id,
     figure_id,
 )
-from . import references
+from . import citations, references
 from .frontmatter import split_front_matter, validate_front_matter
 from .limits import MAX_CHAPTER_BYTES, MAX_FOOTNOTES, nesting_problem
 from .markdown import clean_html, markdown_engine, slugify
 
 PHOTO_SCHEME = "photo:"
 _MD = markdown_engine()
+_MD.use(citations.citation_plugin)  # `[@key]` read before links
 _PLAIN = MarkdownIt("commonmark")  # heading ids come from the text as written (no typographer)
 _HEADING_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")  # `## Options {#options .class}`
 # An opening tag and, inside it, an id or name attribute: raw HTML anchors become the
@@ -125,6 +127,11 @@ class _ChapterParser:
             if needle and (needle in text or unquote(needle) in text):
                 return number
         return start
+
+    def where_in(self, needle: str, block: Token) -> int:
+        """The line of `needle` within the block `block` (a token with a map)."""
+        start = self.line_of(block)
+        return self.where(needle, start, (block.map or [0, 0])[1] + self.offset)
 
     def refuse_outside(self, src: str, line: int, what: str = "image") -> bool:
         """Refuse a reference with a scheme, an absolute path or nothing at all."""
@@ -402,6 +409,8 @@ def parse_chapter(path: str, text: str) -> Chapter:
     body_tokens, note_tokens = _split_footnotes(tokens)
     parser.walk(body_tokens)  # each footnote apart: a link in one is not walked twice
     labels = references.collect_labels(body_tokens, parser.line_of)
+    cited: list[Citation] = []
+    citations.collect(body_tokens, cid, cited, parser.where_in)
     parser.key_figures(body_tokens)
 
     for label, ref in env.get("footnotes", {}).get("refs", {}).items():
@@ -419,6 +428,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
     footnotes: list[Footnote] = []
     for number, note in enumerate(note_tokens, start=1):
         parser.walk(note)
+        citations.collect(note, cid, cited, parser.where_in)
         note_html = _MD.renderer.render(note, _MD.options, env)
         footnotes.append(Footnote(number, f"{cid}--fn{number}", f"{cid}--fnref{number}",
                                   parser.local_images(clean_html(note_html))))
@@ -449,4 +459,5 @@ def parse_chapter(path: str, text: str) -> Chapter:
         title_id=title_id,
         labels=tuple(labels),
         xrefs=tuple(parser.xrefs),
+        citations=tuple(cited),
     )

@@ -7,6 +7,7 @@ critical violation at phone and desktop widths."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -14,9 +15,11 @@ import re
 import shutil
 import threading
 import tomllib
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import lxml.html
 import pytest
 from playwright.sync_api import sync_playwright
 from pypdf import PdfReader
@@ -101,11 +104,11 @@ class QuietHandler(SimpleHTTPRequestHandler):
         """Requests are not logged."""
 
 
-@pytest.fixture(scope="module")
-def published(web):
-    """The web folder as a reader's site publishes it: a plain static server (Python's)."""
+@contextlib.contextmanager
+def static_server(folder: Path) -> Iterator[str]:
+    """A folder as a reader's site publishes it: a plain static server (Python's)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler,
-                                                                     directory=web))
+                                                                     directory=folder))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -113,6 +116,12 @@ def published(web):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def published(web):
+    with static_server(web) as url:
+        yield url
 
 
 def workers(page) -> int:
@@ -258,6 +267,87 @@ def test_search_works_offline_once_the_site_was_loaded(browser, web, published):
         assert tab.problems == []
     finally:
         context.close()
+
+
+# One word per script, each in a chapter of its own, so a result names the chapter it came from.
+SCRIPT_WORDS = {"Armenian": "Ստեփանակերտ", "Greek": "θαλάσσιος", "Cyrillic": "приливный",
+                "Arabic": "المدّ", "Devanagari": "ज्वार", "Hebrew": "גאות"}
+
+
+@pytest.mark.localhost
+def test_search_finds_words_in_every_script_the_book_uses(page, tmp_path):
+    project = tmp_path / "mini"
+    shutil.copytree(MINI, project)
+    manifest = (project / "book.toml").read_text("utf-8")
+    chapters = []
+    for script, word in SCRIPT_WORDS.items():
+        name = f"chapters/{script.lower()}.md"
+        (project / name).write_text(f"# In {script}\n\nThe pools are called {word} there.\n",
+                                    "utf-8")
+        chapters.append(name)
+    (project / "book.toml").write_text(manifest.replace(
+        'chapters = ["chapters/one.md", "chapters/two.md"]',
+        f"chapters = {json.dumps(['chapters/one.md', 'chapters/two.md', *chapters])}"), "utf-8")
+    proc = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "html",
+                "--quiet"])
+    assert proc.returncode == 0, proc.stderr
+    with static_server(tmp_path / "out" / "tide-pools-web") as url:
+        for script, word in SCRIPT_WORDS.items():
+            links = search(page, url, word)
+            assert [link["text"] for link in links][:1] == [f"In {script}"], (word, links)
+    assert page.problems == []
+
+
+@pytest.mark.localhost
+@pytest.mark.parametrize(("language", "text", "word"), [
+    ("ja", "岩場の潮だまりには小さな生き物がたくさん住んでいる。", "生き物"),
+    ("zh-Hans", "岩石上的潮汐池里住着许多小生物。", "潮汐")])
+def test_search_finds_a_word_inside_unspaced_text(page, tmp_path, language, text, word):
+    """Chinese and Japanese write without spaces: the index is cut into words by the
+    language of the pages (Pagefind's extended binary), so a word inside a sentence is found."""
+    project = tmp_path / "mini"
+    shutil.copytree(MINI, project)
+    (project / "book.toml").write_text((project / "book.toml").read_text("utf-8").replace(
+        'language = "en"', f'language = "{language}"'), "utf-8")
+    (project / "chapters" / "two.md").write_text(f"# 潮\n\n{text}\n", "utf-8")
+    proc = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "html",
+                "--quiet"])
+    assert proc.returncode == 0, proc.stderr
+    with static_server(tmp_path / "out" / "tide-pools-web") as url:
+        links = search(page, url, word)
+    assert [link["text"] for link in links][:1] == ["潮"], links
+
+
+def test_head_names_the_book_for_link_previews_and_catalogues(tmp_path, web):
+    project = tmp_path / "mini"
+    shutil.copytree(MINI, project)
+    base = "https://example.org/tides/"
+    with (project / "book.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write(f'\n[web]\nbase-url = "{base}"\n')
+    for fmt in ("epub", "html"):
+        proc = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", fmt,
+                    "--quiet"])
+        assert proc.returncode == 0, proc.stderr
+    site = tmp_path / "out" / "tide-pools-web"
+    meta = tomllib.loads((MINI / "book.toml").read_text("utf-8"))
+    home = lxml.html.parse(site / "index.html").getroot()
+    head = {(e.get("name") or e.get("property")): e.get("content")
+            for e in home.iter("meta") if e.get("content") is not None}
+    assert head["description"] == head["og:description"] == meta["description"]
+    assert head["og:title"] == meta["title"] and head["og:type"] == "book"
+    assert head["og:image"] == base + "cover.png" and (site / "cover.png").is_file()
+    assert home.find(".//link[@rel='canonical']").get("href") == head["og:url"] == base
+    ld = json.loads(home.find(".//script[@type='application/ld+json']").text)
+    assert ld["@type"] == "Book" and ld["name"] == meta["title"] and ld["url"] == base
+    assert [a["name"] for a in ld["author"]] == ["Ada Example"]
+    assert ld["workExample"][0]["url"] == base + "tide-pools.epub"
+    first = chapter_pages(site)[0]
+    chapter = lxml.html.parse(site / first).getroot()
+    assert chapter.find(".//link[@rel='canonical']").get("href") == base + first
+    assert "base-url" not in (EXPLAINER / "book.toml").read_text("utf-8")
+    unset = lxml.html.parse(web / "index.html").getroot()
+    assert unset.find(".//link[@rel='canonical']") is None  # no base-url: no address made up
+    assert unset.find(".//meta[@property='og:image']").get("content") == "cover.png"
 
 
 def test_search_from_disk_says_it_needs_a_server(page, web):

@@ -426,6 +426,33 @@ def test_a_tap_or_enter_on_a_glossary_term_shows_its_definition(browser, web):
         context.close()
 
 
+@pytest.mark.localhost
+def test_the_keyboard_alone_reaches_the_text_search_and_a_result(page, published):
+    """Tab, typing and Enter only: the skip link shows and leads to the text, the header's
+    search field takes a query, and a result opens its chapter."""
+    page.goto(published)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.evaluate("document.activeElement.getBoundingClientRect().top") >= 0  # shown
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    while page.evaluate("document.activeElement.type") != "search":
+        page.keyboard.press("Shift+Tab")  # back up to the header's search field
+    page.keyboard.type("corridor")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".search-results a")
+    for _ in range(40):  # from the search field on to the first result
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('.search-results') !== null"):
+            break
+    target = page.evaluate("document.activeElement.href")
+    assert target, "no result reached with Tab"
+    page.keyboard.press("Enter")
+    page.wait_for_url(target)
+    assert page.locator("main h1").count() == 1
+    assert page.problems == []
+
+
 def axe_violations(tab) -> list[str]:
     tab.add_script_tag(path=str(AXE))
     results = tab.evaluate("axe.run(document, {resultTypes: ['violations']})")

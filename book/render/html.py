@@ -335,7 +335,7 @@ def render_web(book: Book, downloads: tuple[Download, ...] = ()) -> Rendition:
     common = {"meta": book.meta, "edition": book.edition, "downloads": downloads,
               "cover": book.meta.cover or "cover.png", "base_url": book.meta.base_url,
               "date_text": _date_text(book), "iso_date": when.strftime("%Y-%m-%d"),
-              "contents": contents}
+              "contents": contents, "script_words": i18n.script_words(i18n.current())}
     pages = []
     for index, part in enumerate(parts):
         pages.append(Part(part.id, part.kind, part.title, template.render(

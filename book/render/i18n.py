@@ -115,6 +115,16 @@ class Strings:
             return singular if count == 1 else plural
         return _catalogue(self.catalogue)[1].npgettext(key, singular, plural, count)
 
+    def plural_forms(self, key: str, singular: str, plural: str) -> dict[str, str]:
+        """A plural message in each CLDR plural category of the locale (`one`, `few`…),
+        for a script that picks one with Intl.PluralRules: each category's form is the
+        catalogue's for the first count in it."""
+        forms: dict[str, str] = {}
+        for count in range(200):
+            forms.setdefault(self.locale.plural_form(count),
+                             self.npgettext(key, singular, plural, count))
+        return forms
+
     def words(self, key: str, message: str, **values: object) -> str:
         """A message with its `%(name)s` placeholders filled (numbers written for the
         locale), for the Python side; templates call pgettext."""
@@ -142,6 +152,22 @@ def strings_for(meta: Metadata) -> Strings:
 @functools.cache
 def _strings(language: str, overrides: tuple[tuple[str, str], ...]) -> Strings:
     return Strings(catalogue_for(language), overrides, formatting_locale(language))
+
+
+def script_words(strings: Strings) -> dict[str, object]:
+    """The words the web edition's script (book.js) shows, which each page carries."""
+    return {
+        "glossary-entry": strings.pgettext("glossary-entry", "In the glossary"),
+        "search-on-disk": strings.pgettext(
+            "search-on-disk", "Search works once these pages are served by a web server (any "
+            "static one will do); from files on disk, the contents lead to every chapter."),
+        "searching": strings.pgettext("searching", "Searching…"),
+        "search-none": strings.pgettext("search-none", "Nothing in the book matches “%(query)s”."),
+        "search-found": strings.plural_forms("search-found", "%(count)s page matches “%(query)s”.",
+                                             "%(count)s pages match “%(query)s”."),
+        "search-failed": strings.pgettext("search-failed",
+                                          "Search could not load its index (%(error)s)."),
+    }
 
 
 ENGLISH = Strings(SOURCE_LANGUAGE, (), Locale(SOURCE_LANGUAGE))

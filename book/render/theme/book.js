@@ -5,6 +5,19 @@
 (() => {
   "use strict";
 
+  // The builder's words in the book's language (the page carries them: i18n.script_words);
+  // a plural is picked by the language's plural rules, numbers written as it writes them.
+  const lang = document.documentElement.lang;
+  const words = JSON.parse(document.getElementById("book-words").textContent);
+  const say = (key, values = {}) => {
+    let text = words[key];
+    if (typeof text === "object") {
+      text = text[new Intl.PluralRules(lang).select(values.count)] ?? text.other;
+    }
+    return text.replace(/%\((\w+)\)s/g, (_, name) =>
+      typeof values[name] === "number" ? values[name].toLocaleString(lang) : values[name]);
+  };
+
   // Offline reading and search: over http(s), a service worker (sw.js) keeps the edition
   // in the browser. A `book serve` preview changes on every save, so there none is kept,
   // and one left on the same address by a published copy is removed.
@@ -43,7 +56,7 @@
     definition.textContent = link.title;
     const entry = document.createElement("a");
     entry.href = link.getAttribute("href");
-    entry.textContent = "In the glossary";
+    entry.textContent = say("glossary-entry");
     box.append(definition, " ", entry);
     link.removeAttribute("title"); // the definition is in the page now: no second tooltip
     link.setAttribute("aria-expanded", "false");
@@ -75,8 +88,7 @@
   const input = document.getElementById("search-query");
   const form = input.form;
   if (location.protocol === "file:") {
-    status.textContent = "Search works once these pages are served by a web server (any " +
-      "static one will do); from files on disk, the contents lead to every chapter.";
+    status.textContent = say("search-on-disk");
     return;
   }
   let engine = null;
@@ -117,16 +129,16 @@
       status.textContent = "";
       return;
     }
-    status.textContent = "Searching…";
+    status.textContent = say("searching");
     try {
       const found = await (await load()).search(query);
       const pages = await Promise.all(found.results.slice(0, 20).map((r) => r.data()));
       results.replaceChildren(...pages.map(item));
       const count = found.results.length;
-      status.textContent = count === 0 ? `Nothing in the book matches “${query}”.`
-        : `${count} ${count === 1 ? "page matches" : "pages match"} “${query}”.`;
+      status.textContent = count === 0 ? say("search-none", { query })
+        : say("search-found", { count, query });
     } catch (error) {
-      status.textContent = `Search could not load its index (${error.message}).`;
+      status.textContent = say("search-failed", { error: error.message });
     }
   };
   form.addEventListener("submit", (event) => {

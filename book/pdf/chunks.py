@@ -17,11 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from .. import fragments
 from ..model import PAGE_REF, PageMark, Part, Rendition
 
-LINK_BASE = "https://book.invalid/#"  # reserved domain (RFC 2606): never a real address
+# A scheme of the builder's own, never a real address; and not http(s):, so that a link to
+# another chunk lays out as the internal link it is (print.css sets links that leave the
+# book without hyphens).
+LINK_BASE = "book-chunk:#"
 SHEET = 50  # pages per folio sheet
 
 
@@ -75,8 +79,9 @@ def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
         refs: dict[str, int] = {}
         for root in roots:
             for anchor in root.iter("a"):
-                target = (anchor.get("href") or "")[1:]
-                if not (anchor.get("href") or "").startswith("#"):
+                href = anchor.get("href") or ""
+                target = unquote(href[1:])  # lxml's HTML writer percent-encodes non-ASCII hrefs
+                if not href.startswith("#"):
                     continue
                 if owner.get(target, index) != index:
                     anchor.set("href", LINK_BASE + target)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
+from urllib.parse import unquote
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -142,9 +143,10 @@ class _Book:
             for annot in page.obj.get("/Annots", []):
                 action = annot.get("/A")
                 uri = str(action.get("/URI", "")) if action is not None else ""
-                if uri.startswith(LINK_BASE) and uri[len(LINK_BASE):] in known:
+                name = unquote(uri[len(LINK_BASE):])  # WeasyPrint percent-encodes non-ASCII
+                if uri.startswith(LINK_BASE) and name in known:
                     del annot.A
-                    annot.Dest = String(uri[len(LINK_BASE):])
+                    annot.Dest = String(name)
 
 
 def _lay_folios(pdf: pikepdf.Pdf, layout: BookLayout, opened: list) -> None:

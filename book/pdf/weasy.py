@@ -233,6 +233,10 @@ def render(html: str, stylesheets: list, fonts: Any, base_url: str | None = None
     """Lay `html` out into pages: a weasyprint Document, before any PDF bytes exist."""
     load()
     from weasyprint import HTML
+    if getattr(_MARGINS, "mode", None) is not None:
+        # The folios noted are this layout's: floats.py lays a document out again, and a
+        # page an earlier layout had may be gone (a stale one got a folio on a blank verso).
+        _MARGINS.folios.clear()
     return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
         stylesheets=stylesheets, font_config=fonts, pdf_tags=tagged)
 

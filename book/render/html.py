@@ -131,7 +131,7 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
     for anchor in list(root.iter("a")):
         href = anchor.get("href") or ""
         if inline_notes and "noteref" in (anchor.get("class") or ""):
-            note = notes.get(href[1:])
+            note = notes.get(unquote(href[1:]))
             if note and anchor.get("id") == note.ref_id:
                 span = fragments.parse(
                     f'<span class="footnote" id="{note.id}"><a class="footnote-back" '

@@ -100,9 +100,10 @@ def paper_size(language: str) -> str:
     return "letter" if region in LETTER_REGIONS else "A4"
 
 
-def web_files(book: Book, offered: Offer) -> dict[str, bytes]:
+def web_files(book: Book, offered: Offer, scratch: Path | None = None) -> dict[str, bytes]:
     """Every file of the web edition by its path inside the folder; `book serve` serves
-    this same dict from memory."""
+    this same dict from memory. `scratch` holds the search indexer's working folder (a
+    build keeps it inside its output; None is the system's temporary folder)."""
     rendition = render_web(book, offered.downloads)
     files: dict[str, bytes] = {"index.html": rendition.html.encode("utf-8")}
     for part in rendition.parts:
@@ -118,7 +119,7 @@ def web_files(book: Book, offered: Offer) -> dict[str, bytes]:
         files[asset.path] = asset.data
     if not book.meta.cover:
         files["cover.png"] = _drawn_cover(book.meta)
-    files.update(search_index(files))
+    files.update(search_index(files, scratch))
     files[OFFLINE_WORKER] = offline_worker(files)
     files.update(offered.files)
     return files
@@ -146,10 +147,11 @@ def _drawn_cover(meta: Metadata) -> bytes:
     return make_cover(meta, FONTS)
 
 
-def search_index(files: Mapping[str, bytes]) -> dict[str, bytes]:
+def search_index(files: Mapping[str, bytes], scratch: Path | None = None) -> dict[str, bytes]:
     """Pagefind's index of the pages (each chapter's <main>), made by its binary from the
-    `pagefind` package: the same pages give the same bytes."""
-    with tempfile.TemporaryDirectory(prefix="book-search-") as tmp:
+    `pagefind` package in a folder under `scratch`: the same pages give the same bytes.
+    The folder is named as output.clean_stale() removes it after a killed build."""
+    with tempfile.TemporaryDirectory(prefix=".book-search.", suffix=".tmp", dir=scratch) as tmp:
         site = Path(tmp)
         for name, data in files.items():
             if name.endswith(".html"):
@@ -181,7 +183,7 @@ def emit_web(book: Book, out_dir: Path,
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=place.parent))
     staging.chmod(0o755)
     try:
-        files = web_files(book, offered)
+        files = web_files(book, offered, place.parent)
         for name, data in files.items():
             target = staging / name
             if staging.resolve() not in target.resolve().parents:  # never outside the edition

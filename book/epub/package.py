@@ -131,6 +131,8 @@ def _finish_nav(nav: bytes, rendition: Rendition, book: Book) -> bytes:
     body = tree.find("x:body", ns)
     if body is None:
         raise ValueError("EbookLib's nav document has no <body>")
+    if is_rtl(book.meta.language):  # EbookLib writes the nav without its direction
+        tree.set("dir", "rtl")
     for landmarks in body.iterfind("x:nav", ns):
         if landmarks.get(f"{{{EPUB_NS}}}type") == "landmarks":
             landmarks.set("hidden", "hidden")

@@ -73,13 +73,16 @@ def test_section_bookmarks_are_the_chapter_headings(explainer_pdf, explainer_src
 
 
 def contents_entries(pdf) -> list[tuple[str, int]]:
-    """(title, printed page number) from the contents page: 'Title . . . . 12'."""
+    """(title, printed page number) from the contents page: 'Title . . . . 12' or 'Title', '12'."""
     page = next(p for t, p in top_level(pdf) if t == "Contents")
     entries, pending = [], ""
     for line in pdf.page_lines(page)[1:]:
         match = re.match(r"^(?P<title>.*?)\s*(?:\.\s*){2,}(?P<page>\d+)$", line)
         if match:
             entries.append((squash(pending + " " + match["title"]), int(match["page"])))
+            pending = ""
+        elif line.isdigit() and pending:  # a leader drawn, not typed: the number alone
+            entries.append((pending, int(line)))
             pending = ""
         elif line and not line.isdigit():
             pending = squash(pending + " " + line)

@@ -167,7 +167,8 @@ def _front_and_back(book: Book, date_text: str,
     strings = i18n.current()
     if book.references:
         titles = {c.id: c.short_title for c in book.chapters}
-        back.append(Part("bibliography", "bibliography", "References",
+        back.append(Part("bibliography", "bibliography",
+                         strings.pgettext("references", "References"),
                          str(_REFERENCES.bibliography(book.references, titles, page_refs))))
     if book.figures:
         title = (strings.pgettext("photo-credits", "Photo credits")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from PIL import Image
 
 from conftest import EPOCH, MINI
 
@@ -75,6 +76,9 @@ def repo(tmp_path_factory) -> Path:
     """The two commits, tagged v1.0.0 and v1.1.0; the second turns corrections on."""
     project = tmp_path_factory.mktemp("changes") / "book"
     shutil.copytree(MINI, project)
+    for image in (project / "assets").rglob("*.png"):  # print-ready: 300 dpi in the column
+        with Image.open(image) as original:
+            original.resize((original.width * 3, original.height * 3)).save(image)
     (project / ".gitignore").write_text("dist/\n", "utf-8")
     edit(project / "book.toml", '"chapters/two.md"]', '"chapters/two.md", "chapters/three.md"]')
     paragraphs = long_chapter()

@@ -346,7 +346,12 @@ def _compare_chapter(old: list[list[Token]], new: list[list[Token]],
         elif j is not None:  # where the paragraph before it ended
             anchor = finder.page(old[before], len(old[before])) if before >= 0 else ""
             out.append((Hunk("added", (("+", " ".join(_words(new[j]))),), anchor),))
-    return tuple(p for p in out if p)
+    return tuple(sorted((p for p in out if p), key=_first_page))  # footnotes among the text
+
+
+def _first_page(paragraph: tuple[Hunk, ...]) -> float:
+    """Where a changed paragraph's first change stood (unknown pages last)."""
+    return int(paragraph[0].page) if paragraph[0].page.isdigit() else float("inf")
 
 
 def changes(project: Path, old: str, new: str) -> Changes:

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pypdfium2.raw as raw
 import pytest
 from lxml import etree
 from lxml import html as lxml_html
@@ -328,3 +329,57 @@ def test_csl_json_bibliography_and_no_link_parsing(tmp_path):
     page = lxml_html.parse(str(out / "tide-pools-web" / "chapters.losses.html")).getroot()
     assert [c.text_content() for c in _citations(page)] == CITATIONS
     assert not page.xpath("//a[@href='https://example.org/']")
+
+
+MATHML = "http://www.w3.org/1998/Math/MathML"
+FORMULAS = [("r = k/n", False), ("n \\geq 1", False), ("t", False),
+            ("L_t = L_0 \\left(1 + \\frac{r}{100}\\right)^{t}", True),
+            ("\\sum_{i=1}^{n} x_i^2", True)]
+
+
+def test_formulas_are_mathml_with_alttext_in_epub_and_web(built):
+    epub = EpubView(built["chunked"] / "tide-pools.epub")
+    name = next(n for n in epub.chapter_docs() if n.endswith("chapters.method.xhtml"))
+    maths = epub.tree(name).xpath("//m:math", namespaces={"m": MATHML})
+    assert [(m.get("alttext"), m.get("display") == "block") for m in maths] == FORMULAS
+    item = next(i for i in epub.manifest.values() if i["name"] == name)
+    assert "mathml" in item["properties"]
+    web = lxml_html.parse(str(built["chunked"] / "tide-pools-web" / "chapters.method.html"))
+    assert [m.get("alttext") for m in web.getroot().iter("math")] == [t for t, _ in FORMULAS]
+    text = web.getroot().text_content()
+    assert "$5 or $10 stays text" in text and "$" not in text.replace("$5", "").replace("$10", "")
+
+
+@pytest.mark.parametrize("layout", ["chunked", "single"])
+def test_formulas_are_drawn_in_the_pdf_on_the_baseline(built, layout):
+    """Print has no MathML: each formula is an SVG of outlines (no text, no font), and
+    an inline one sits on the line: its bottom no lower than the text's descent."""
+    pdf = PdfView(built[layout] / "tide-pools.pdf")
+    index = next(i for i, t in enumerate(pdf.texts) if "The loss rate is" in t)
+    text = " ".join(pdf.texts[index].split())
+    assert "The loss rate is , where GitHub’s form also works" in text  # drawn, not text
+    assert "$5 or $10 stays text" in text
+    page = pdf.pdfium[index]
+    paths = [o for o in page.get_objects(max_depth=5) if o.type == raw.FPDF_PAGEOBJ_PATH]
+    assert len(paths) > 20  # glyph outlines of five formulas
+    textpage = page.get_textpage()
+    found = textpage.search("The loss rate is", match_case=True).get_next()
+    assert found
+    line_bottom = min(textpage.get_charbox(i)[1] for i in range(found[0], found[0] + found[1]))
+    line_top = max(textpage.get_charbox(i)[3] for i in range(found[0], found[0] + found[1]))
+    beside = [o.get_bounds() for o in paths if line_bottom - 6 < o.get_bounds()[1] < line_top
+              and o.get_bounds()[3] < line_top + 8]
+    assert beside, "no formula drawn on the line of 'The loss rate is'"
+    assert all(bottom > line_bottom - 5 for _, bottom, _, _ in beside)
+
+
+def test_bad_tex_is_a_located_error(tmp_path):
+    project = make_project(tmp_path)
+    method = project / "chapters" / "method.md"
+    method.write_text(method.read_text("utf-8").replace("$r = k/n$", "$r = \\left( k$"), "utf-8")
+    result = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "html"])
+    assert result.returncode == 2
+    [line] = error_lines(result.stderr)
+    assert line.startswith(f"error: chapters/method.md:{line_of(method, 'The loss rate')}: "
+                           "formula 'r = \\left( k' cannot be typeset: "
+                           "ExtraLeftOrMissingRightError"), line

@@ -269,6 +269,8 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
         doc = epub.EpubHtml(uid=part.id, file_name=f"{part.id}.xhtml", title=part.title,
                             lang=book.meta.language, content=_with_semantics(part).encode())
         doc.direction = ebook_direction(book.meta.language)
+        if "<math" in part.html:  # EPUB 3 wants documents with MathML marked
+            doc.properties.append("mathml")
         doc.add_item(style)
         ebook.add_item(doc)
         documents.append((part, doc))

@@ -78,6 +78,8 @@ RULES: dict[str, Rule] = {
                                    "missing, outside the project or unreadable.",
         "bibliography-invalid": "The bibliography is not valid BibTeX or CSL-JSON, or the "
                                 "style is not CSL.",
+        "math-invalid": "A formula's TeX cannot be read (unbalanced braces, an unknown "
+                        "command).",
         "link-photo-unplaced": "A link points at a photo that is not placed in the book.",
         "include-missing": "An mdBook {{#include}} names a file, line range or anchor that "
                            "does not exist, or a file outside the project.",

@@ -27,6 +27,7 @@ from ..model import (
     Rendition,
 )
 from . import code, glossary, i18n
+from .math import typeset as typeset_math
 from .script import is_rtl
 
 
@@ -144,6 +145,7 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
             anchor.set("epub:type", "noteref")
         if href.startswith("#"):
             anchor.set("href", href_for(unquote(href[1:])))  # lxml's HTML escapes non-ASCII
+    typeset_math(root, print_=inline_notes)  # after the notes: print's are in the text
     return fragments.inner(root, xhtml=xhtml)
 
 

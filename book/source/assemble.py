@@ -72,7 +72,8 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
     links = _Links(root, meta, chapters, figure_ids, problems)
     chapters = tuple(links.resolve(chapter) for chapter in chapters)
     figures = references.figure_numbers(figures, chapters, meta.numbering)
-    chapters = references.resolve(chapters, tuple(figures), meta.numbering, problems)
+    chapters = references.resolve(chapters, tuple(figures), meta.numbering, problems,
+                                  complete=len(chapters) == len(meta.chapter_paths))
     chapters, works = citations.resolve(root, chapters, meta.bibliography, meta.csl, problems)
     problems.raise_if_any()
     numbered = tuple(replace(c, number=i) for i, c in enumerate(chapters, start=1))

@@ -32,10 +32,12 @@ from . import citations, references
 from .frontmatter import split_front_matter, validate_front_matter
 from .limits import MAX_CHAPTER_BYTES, MAX_FOOTNOTES, nesting_problem
 from .markdown import clean_html, markdown_engine, slugify
+from .math import formulas, math_plugin, problem
 
 PHOTO_SCHEME = "photo:"
 _MD = markdown_engine()
 _MD.use(citations.citation_plugin)  # `[@key]` read before links
+_MD.use(math_plugin)  # `$…$`, `$$…$$`, GitHub's forms: never Markdown inside
 _PLAIN = MarkdownIt("commonmark")  # heading ids come from the text as written (no typographer)
 _HEADING_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")  # `## Options {#options .class}`
 # An opening tag and, inside it, an id or name attribute: raw HTML anchors become the
@@ -409,6 +411,13 @@ def parse_chapter(path: str, text: str) -> Chapter:
     body_tokens, note_tokens = _split_footnotes(tokens)
     parser.walk(body_tokens)  # each footnote apart: a link in one is not walked twice
     labels = references.collect_labels(body_tokens, parser.line_of)
+    for tex, block in formulas(body_tokens):
+        why = problem(tex)
+        if why:
+            parser.problems.add(path, parser.where_in(tex.strip().split("\n")[0], block),
+                                f"formula '{tex.strip()[:60]}' cannot be typeset: {why}",
+                                "balance its braces, \\left and \\right, \\begin and "
+                                "\\end", rule="math-invalid")
     cited: list[Citation] = []
     citations.collect(body_tokens, cid, cited, parser.where_in)
     parser.key_figures(body_tokens)

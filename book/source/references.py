@@ -234,16 +234,17 @@ def _fill(markup: str, chapter: Chapter, slots: dict[str, Target | None],
 
 
 def resolve(chapters: tuple[Chapter, ...], figures: tuple[Figure, ...], numbering: str,
-            problems: Collector) -> tuple[Chapter, ...]:
+            problems: Collector, complete: bool = True) -> tuple[Chapter, ...]:
     """Every chapter with its cross-references pointing at their labels and its labels
-    numbered; a reference to a label that does not exist is an error at its line."""
+    numbered; a reference to a label that does not exist is an error at its line, unless
+    a chapter could not be parsed (`complete` False): the label may be in it."""
     targets = number_labels(chapters, figures, numbering, problems)
     out = []
     for chapter in chapters:
         slots: dict[str, Target | None] = {}
         for ref in chapter.xrefs:
             slots[ref.slot] = targets.get(ref.label)
-            if ref.label not in targets:
+            if ref.label not in targets and complete:
                 problems.add(chapter.path, ref.line,
                              f"cross-reference '#{ref.label}' names no label in the book",
                              did_you_mean(ref.label, targets) or

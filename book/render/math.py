@@ -1,0 +1,66 @@
+"""Formulas for each edition. Parse leaves each as its TeX in an element of class
+`math-tex` (`display` for a block); here the EPUB and the web edition get MathML
+(latex2mathml) with the TeX as its alttext, and print, since WeasyPrint has no MathML, an
+SVG drawn by ziamath: glyphs as outlines (no font to embed), sized in the text's em and
+lowered by its depth so its baseline sits on the line's."""
+
+from __future__ import annotations
+
+import functools
+import xml.etree.ElementTree as ET
+
+from latex2mathml.converter import convert
+from lxml import html
+
+from .. import fragments
+
+MATH_CLASS = "math-tex"  # as source/math.py writes it
+SIZE = 16.0  # the size ziamath draws at, in SVG units; the SVG is scaled to 1em of the text
+
+
+@functools.lru_cache(maxsize=1024)
+def mathml(tex: str, display: bool) -> str:
+    """MathML for the EPUB and the web edition, the TeX as its text alternative."""
+    markup = convert(tex, display="block" if display else "inline")
+    return markup.replace("<math ", f'<math alttext="{_attr(tex)}" ', 1)
+
+
+@functools.lru_cache(maxsize=1024)
+def svg(tex: str, display: bool) -> str:
+    """An SVG for print, sized in the text's em (its viewBox keeps ziamath's units; the
+    HTML5 parser WeasyPrint uses restores the name's case after lxml lower-cases it)."""
+    import ziamath  # imported here: only print needs it, and it loads its font
+
+    ziamath.config.svg2 = False  # glyphs as paths where they stand: no <symbol>/<use> ids
+    drawing = ET.fromstring(ziamath.Latex(tex, size=SIZE, inline=not display).svg())
+    _, top, width, height = (float(v) for v in drawing.get("viewBox", "").split())
+    depth = height + top  # below the baseline (y = 0)
+    drawing.attrib.update({
+        "role": "img", "aria-label": tex, "class": "math-svg",
+        "width": f"{width / SIZE:.3f}em", "height": f"{height / SIZE:.3f}em",
+        "style": f"vertical-align: {-depth / SIZE:.3f}em"})
+    ET.register_namespace("", "http://www.w3.org/2000/svg")
+    return ET.tostring(drawing, encoding="unicode")
+
+
+def _attr(text: str) -> str:
+    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace("\n", " "))
+
+
+def typeset(root: html.HtmlElement, print_: bool) -> None:
+    """Replace each formula's TeX with its MathML, or for print its SVG."""
+    for element in list(root.iter("span", "div")):
+        classes = (element.get("class") or "").split()
+        if MATH_CLASS not in classes:
+            continue
+        tag = str(element.tag)
+        display = tag == "div" or "display" in classes
+        tex = element.text_content()
+        markup = svg(tex, display) if print_ else mathml(tex, display)
+        new = fragments.parse(f'<{tag} class="math{" display" if display else ""}">'
+                              f"{markup}</{tag}>")[0]
+        new.tail = element.tail
+        parent = element.getparent()
+        assert parent is not None  # a formula lies inside the parsed body
+        parent.replace(element, new)

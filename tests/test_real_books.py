@@ -4,16 +4,19 @@ EPUBCheck with no error, every chapter is in the PDF outline, and no text leaves
 page's type area. Each book is built once per session, all at once.
 
 The Chinese (trpl-zh-cn) and Persian (mdlearn-fa) books are held to the same properties,
-which hold without CJK and right-to-left support. Issue 20 (languages and scripts) adds:
-- trpl-zh-cn: every CJK character drawn with a font that has it (no tofu), and lines
-  broken between CJK characters by the rules of Chinese;
-- mdlearn-fa: the PDF's paragraphs laid out right to left, `dir="rtl"` on the EPUB's and
-  the web edition's root, Persian digits and punctuation mirrored where they should be.
+and to those of their scripts (issue 20):
+- trpl-zh-cn: every CJK character drawn with a glyph of the Noto CJK SC faces (no tofu,
+  no machine font), and no line of the PDF opening with closing punctuation or ending
+  with opening punctuation (the line-breaking rules of Chinese);
+- mdlearn-fa: the PDF's paragraphs laid out right to left (their short last lines flush
+  right) with /Direction /R2L, `dir="rtl"` on every EPUB document and the spine's
+  page-progression-direction="rtl" (the web edition's root: tests/test_scripts.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from pathlib import Path
 
@@ -139,3 +142,95 @@ def test_long_code_lines_wrap_with_a_mark(real_books):
     build = built(real_books, "rbe")
     text = "".join(PdfView(build.edition(".pdf")).texts)
     assert "→" in text
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+
+def _drawn_characters(path: Path) -> list[tuple[str, int, str]]:
+    """(font's BaseFont, glyph id, text) for every glyph the PDF's ToUnicode maps name,
+    over the fonts of its pages (Identity-H: the code is the glyph id; 0 is .notdef)."""
+    import pikepdf
+
+    found = []
+    with pikepdf.open(path) as pdf:
+        fonts = {font.objgen: font for page in pdf.pages
+                 for font in page.obj.Resources.get("/Font", {}).values()}
+        for font in fonts.values():
+            to_unicode = font.get("/ToUnicode")
+            if to_unicode is None:
+                continue
+            for block in re.findall(rb"beginbfchar(.*?)endbfchar", to_unicode.read_bytes(), re.S):
+                for code, text in re.findall(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>", block):
+                    found.append((str(font.BaseFont), int(code, 16),
+                                  bytes.fromhex(text.decode()).decode("utf-16-be", "replace")))
+    return found
+
+
+def test_chinese_characters_are_drawn_by_the_simplified_chinese_faces(real_books):
+    build = built(real_books, "trpl-zh-cn")
+    cjk = [(font, glyph, text) for font, glyph, text in _drawn_characters(
+        build.edition(".pdf")) if _CJK.search(text)]
+    assert len({text for _, _, text in cjk}) > 300  # the excerpt's hanzi, all of them
+    tofu = [text for _, glyph, text in cjk if glyph == 0]
+    assert not tofu, f"drawn as .notdef: {tofu}"
+    elsewhere = {font for font, _, _ in cjk if not re.search(r"Noto.*CJK.*SC", font)}
+    assert not elsewhere, f"CJK characters in fonts other than Noto CJK SC: {elsewhere}"
+
+
+def test_chinese_lines_break_by_the_rules_of_chinese(real_books):
+    """No line starts with a closing mark (，。、；：？！）」』》) or ends with an opening one."""
+    import pypdfium2
+
+    build = built(real_books, "trpl-zh-cn")
+    pdf = pypdfium2.PdfDocument(str(build.edition(".pdf")))
+    lines = [line.strip() for index in range(len(pdf))
+             for line in pdf[index].get_textpage().get_text_range().splitlines() if line.strip()]
+    assert len(lines) > 200
+    opening = [line for line in lines if line[0] in "，。、；：？！）」』》"]
+    closing = [line for line in lines if line[-1] in "（「『《"]
+    assert not opening and not closing, (opening[:5], closing[:5])
+
+
+def _line_boxes(page) -> list[tuple[float, float]]:
+    """(left, right) of each text line of a pypdfium2 page, lines told apart by baseline."""
+    text = page.get_textpage()
+    lines: dict[int, list[float]] = {}
+    for at in range(text.count_chars()):
+        if text.get_text_range(at, 1).isspace():
+            continue
+        left, bottom, right, _ = text.get_charbox(at)
+        box = lines.setdefault(round(bottom), [left, right])
+        box[0], box[1] = min(box[0], left), max(box[1], right)
+    return [(left, right) for left, right in lines.values()]
+
+
+def test_persian_paragraphs_are_laid_out_right_to_left(real_books):
+    """A paragraph's short last line sits against the right edge of the column, not the
+    left; and the PDF tells viewers to lay spreads out from the right."""
+    import pikepdf
+    import pypdfium2
+
+    build = built(real_books, "mdlearn-fa")
+    pdf = pypdfium2.PdfDocument(str(build.edition(".pdf")))
+    flush_right = flush_left = 0
+    for index in range(4, len(pdf)):  # body pages, after the front matter
+        boxes = _line_boxes(pdf[index])
+        if len(boxes) < 8:
+            continue
+        column_left, column_right = min(b[0] for b in boxes), max(b[1] for b in boxes)
+        for left, right in boxes:
+            if right - left < 0.6 * (column_right - column_left):  # a short line
+                flush_right += column_right - right < 3
+                flush_left += left - column_left < 3
+    assert flush_right > 10 and flush_right > 3 * flush_left, (flush_right, flush_left)
+    with pikepdf.open(build.edition(".pdf")) as doc:
+        assert doc.Root.ViewerPreferences.Direction == "/R2L"
+
+
+def test_persian_epub_is_right_to_left(real_books):
+    build = built(real_books, "mdlearn-fa")
+    epub = EpubView(build.edition(".epub"))
+    spine = epub.opf.find("{http://www.idpf.org/2007/opf}spine")
+    assert spine.get("page-progression-direction") == "rtl"
+    assert all(epub.tree(name).get("dir") == "rtl" for name in epub.xhtml_names)

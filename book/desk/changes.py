@@ -15,6 +15,7 @@ import subprocess
 import tarfile
 import tempfile
 import unicodedata
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -161,7 +162,9 @@ def _print_pages(root: Path, edition: Edition, out: Path) -> list[str]:
     """The text of each page of the project's print edition, built by the builder."""
     import pypdfium2
 
-    report = build(root, out, ("pdf",), edition)
+    with warnings.catch_warnings():  # libraries' Python warnings are not the editor's
+        warnings.simplefilter("ignore")
+        report = build(root, out, ("pdf",), edition)
     pdf = pypdfium2.PdfDocument(report.written[0].path.resolve())
     try:
         return [page.get_textpage().get_text_range() for page in pdf]
@@ -182,8 +185,10 @@ def _tokens(element) -> list[Token]:
     for call in element.iter("a"):
         if "noteref" in (call.get("class") or "").split():
             call.text = NOTE_CALL + (call.text or "")
+    for br in element.iter("br"):  # the one inline element that parts words
+        br.tail = " " + (br.tail or "")
     words: list[Token] = []
-    for word in " ".join(element.itertext()).split():
+    for word in "".join(element.itertext()).split():  # "<a>response</a>." is one word
         shown = word.split(NOTE_CALL)[0]
         if shown or not words:
             words.append(Token(shown, _normal(word)))

@@ -104,10 +104,25 @@ class QuietHandler(SimpleHTTPRequestHandler):
         """Requests are not logged."""
 
 
+class PrettyHandler(QuietHandler):
+    """A host with 'pretty URLs': page.html is redirected to page, which serves it."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        path = self.path.split("?", 1)[0]
+        if path.endswith(".html") and path != "/index.html":
+            self.send_response(308)
+            self.send_header("Location", self.path.replace(".html", "", 1))
+            self.end_headers()
+            return
+        if path != "/" and not Path(self.translate_path(path)).exists():
+            self.path = self.path.replace(path, path + ".html", 1)
+        super().do_GET()
+
+
 @contextlib.contextmanager
-def static_server(folder: Path) -> Iterator[str]:
+def static_server(folder: Path, handler: type[QuietHandler] = QuietHandler) -> Iterator[str]:
     """A folder as a reader's site publishes it: a plain static server (Python's)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler,
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler,
                                                                      directory=folder))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -209,7 +224,7 @@ def last_chapter_word() -> str:
 
 def search(page, base: str, query: str) -> list[dict]:
     page.goto(f"{base}search.html?q={query}")
-    page.wait_for_function("document.getElementById('search-status').textContent.includes('match')")
+    page.wait_for_selector("#search-results[aria-busy=false]", state="attached")
     return page.eval_on_selector_all(".search-results a", """all => all.map(a => ({
         href: a.href, text: a.textContent}))""")
 
@@ -348,6 +363,25 @@ def test_head_names_the_book_for_link_previews_and_catalogues(tmp_path, web):
     unset = lxml.html.parse(web / "index.html").getroot()
     assert unset.find(".//link[@rel='canonical']") is None  # no base-url: no address made up
     assert unset.find(".//meta[@property='og:image']").get("content") == "cover.png"
+
+
+@pytest.mark.localhost
+def test_offline_copy_on_a_host_that_redirects_pages(browser, web):
+    """The worker keeps a plain copy of a redirected page: browsers refuse a response marked
+    as redirected for a navigation, which would break every page, online too."""
+    context = browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    try:
+        with static_server(web, PrettyHandler) as url:
+            tab.goto(url)
+            tab.wait_for_function("navigator.serviceWorker.controller !== null")
+            first = chapter_pages(web)[0]
+            for offline in (False, True):
+                context.set_offline(offline)
+                tab.goto(url + first)
+                assert tab.locator("main h1").count() == 1, offline
+    finally:
+        context.close()
 
 
 def test_search_from_disk_says_it_needs_a_server(page, web):

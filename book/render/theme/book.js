@@ -130,6 +130,7 @@
       return;
     }
     status.textContent = say("searching");
+    results.setAttribute("aria-busy", "true"); // assistive tech waits until it is false
     try {
       const found = await (await load()).search(query);
       const pages = await Promise.all(found.results.slice(0, 20).map((r) => r.data()));
@@ -139,6 +140,8 @@
         : say("search-found", { count, query });
     } catch (error) {
       status.textContent = say("search-failed", { error: error.message });
+    } finally {
+      results.setAttribute("aria-busy", "false");
     }
   };
   form.addEventListener("submit", (event) => {

@@ -11,8 +11,16 @@ const CACHE = PREFIX + VERSION;
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    // Straight from the server, never from the HTTP cache: all files of one edition.
-    await cache.addAll(FILES.map((file) => new Request(file, { cache: "reload" })));
+    // Straight from the server, never from the HTTP cache: all files of one edition, or none.
+    const responses = await Promise.all(FILES.map(async (file) => {
+      const response = await fetch(new Request(file, { cache: "reload" }));
+      if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
+      return response;
+    }));
+    // A host that redirects page.html to page: browsers refuse a response marked as
+    // redirected for a page's address, so the copy kept is a plain one.
+    await Promise.all(responses.map(async (response, i) => cache.put(FILES[i],
+      response.redirected ? new Response(await response.blob(), response) : response)));
     await self.skipWaiting();
   })());
 });

@@ -25,11 +25,12 @@ FRENCH = {"contents": "Table des matières", "contributors": "Contributeurs",
           "credits": "Crédits photographiques", "date": "14 novembre 2023",
           "photographer": "Photographie", "search": "Rechercher", "skip": "Aller au texte",
           "downloads": "Télécharger le livre", "summary": "Texte avec titres",
-          "searching": "Recherche…", "found": "3 pages correspondent à «\u00a0marée\u00a0»."}
+          "searching": "Recherche…", "landmarks": "Repères",
+          "found": "3 pages correspondent à «\u00a0marée\u00a0»."}
 CHINESE = {"contents": "目录", "contributors": "贡献者", "credits": "图片来源",
            "date": "2023年11月14日", "photographer": "摄影", "search": "搜索",
            "skip": "跳至正文", "downloads": "下载本书", "summary": "文本带有标题",
-           "searching": "正在搜索…", "found": "3 个页面与“marée”匹配。"}
+           "searching": "正在搜索…", "landmarks": "地标", "found": "3 个页面与“marée”匹配。"}
 REQUIRED = {"en", "fr", "de", "es", "ru", "zh_Hans", "ja", "ar", "fa", "hy", "az"}
 # The calls that mark a message: msgctxt (the key) first, then the English text.
 KEYWORDS = {"pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3), "words": ((1, "c"), 2),
@@ -78,6 +79,8 @@ def test_editions_speak_the_book_language(editions, language, words):
     epub = EpubView(out / "tide-pools.epub")
     nav = epub.tree(epub.nav_name)
     assert nav.findtext(".//xhtml:title", namespaces=NS) == words["contents"]
+    landmarks = nav.xpath("//xhtml:nav[@epub:type='landmarks']/xhtml:h2", namespaces=NS)
+    assert [h.text for h in landmarks] == [words["landmarks"]]
     assert words["contributors"] in epub.h1_texts(epub.join(epub.opf_name, "contributors.xhtml"))
     assert words["date"] in "".join(epub.tree(epub.join(epub.opf_name, "colophon.xhtml"))
                                     .itertext())

@@ -136,6 +136,8 @@ def _finish_nav(nav: bytes, rendition: Rendition, book: Book) -> bytes:
     for landmarks in body.iterfind("x:nav", ns):
         if landmarks.get(f"{{{EPUB_NS}}}type") == "landmarks":
             landmarks.set("hidden", "hidden")
+            for heading in landmarks.iterfind("x:h2", ns):  # EbookLib writes "Guide"
+                heading.text = strings_for(book.meta).words("landmarks", "Guide")
     if not rendition.pages:
         return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
     files = {p.id for p in rendition.parts}

@@ -207,3 +207,23 @@ def test_cjk_face_by_language_tag(tag, region):
     from book.render.script import cjk_region
 
     assert cjk_region(tag) == region
+
+
+def test_chinese_epub_carries_the_cjk_faces_it_needs(builds):
+    """The EPUB's own fonts (theme faces and the Noto CJK SC subsets) have a glyph for
+    every character of its chapters: a reader without CJK fonts shows no tofu either."""
+    import zipfile
+
+    import uharfbuzz as hb
+
+    epub = EpubView(_epub(builds["zh"]))
+    covered: set[int] = set()
+    with zipfile.ZipFile(epub.path) as archive:
+        fonts = [name for name in archive.namelist() if name.startswith("EPUB/fonts/")]
+        assert {"EPUB/fonts/NotoSerifCJKSC-Regular.otf",
+                "EPUB/fonts/NotoSansCJKSC-Bold.otf"} <= set(fonts), fonts
+        for name in fonts:
+            covered |= set(hb.Face(hb.Blob(archive.read(name))).unicodes)
+    text = "".join("".join(epub.tree(doc).itertext()) for doc in epub.chapter_docs())
+    missing = {c for c in text if not c.isspace() and ord(c) not in covered}
+    assert not missing, missing

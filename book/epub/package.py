@@ -23,7 +23,7 @@ from ..render.cover import make_cover
 from ..render.html import build_date, chapter_content
 from ..render.i18n import strings_for
 from ..render.script import is_rtl
-from ..render.theme import FONTS, faces_for, stylesheet
+from ..render.theme import FONTS, cjk_file_faces, cjk_subset, faces_for, stylesheet
 
 CSS_NAME = "book.css"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -255,6 +255,10 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
         font = FONTS / face.file
         ebook.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
                                      media_type="font/ttf", content=font.read_bytes()))
+    for face in cjk_file_faces(book, "epub"):  # subsets: no CJK character left to chance
+        ebook.add_item(epub.EpubItem(uid=f"font-{Path(face.file).stem}",
+                                     file_name=f"fonts/{face.file}", media_type="font/otf",
+                                     content=cjk_subset(book, face)))
     cover_asset = next((a for a in book.assets if a.path == book.meta.cover), None)
     if cover_asset:
         cover_name, cover_bytes = "cover" + Path(cover_asset.path).suffix, cover_asset.data

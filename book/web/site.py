@@ -21,7 +21,7 @@ from ..model import Book, Download, Metadata
 from ..output import destination
 from ..render.cover import make_cover
 from ..render.html import render_web
-from ..render.theme import FONTS, THEME, faces_for, stylesheet
+from ..render.theme import FONTS, THEME, cjk_file_faces, cjk_subset, faces_for, stylesheet
 
 FORMATS = ("pdf", "epub")  # the editions the web edition offers for download
 SEARCH_DIR = "pagefind"
@@ -115,6 +115,8 @@ def web_files(book: Book, offered: Offer, scratch: Path | None = None) -> dict[s
     files["book.js"] = (THEME / "book.js").read_bytes()
     for face in faces_for(book):
         files[f"fonts/{face.file}"] = (FONTS / face.file).read_bytes()
+    for face in cjk_file_faces(book, "web"):  # Noto CJK cut to the book's characters
+        files[f"fonts/{face.file}"] = cjk_subset(book, face)
     for asset in book.assets:
         files[asset.path] = asset.data
     if not book.meta.cover:

@@ -141,6 +141,7 @@ def sha256(path: Path) -> str:
 
 def final_names(slug: str, edition: str = EDITION) -> list[str]:
     return [f"{slug}-{edition}.pdf", f"{slug}-{edition}.epub", f"{slug}-{edition}-web.zip",
+            f"{slug}-{edition}-print.pdf", f"{slug}-{edition}-cover.pdf",
             "SHA256SUMS", "release.json"]
 
 
@@ -239,7 +240,7 @@ def test_release_writes_editions_sums_and_record(releases):
     published = sorted(p.name for p in first.dist.iterdir() if not p.name.startswith("."))
     assert published == sorted(names)
     assert not [p for p in first.dist.iterdir() if p.name.startswith(".release-")]
-    editions = names[:3]
+    editions = names[:5]  # screen PDF, EPUB, web archive, print interior and cover
     sums = (first.dist / "SHA256SUMS").read_text("utf-8").splitlines()
     assert sums == [f"{sha256(first.dist / name)}  {name}" for name in editions]
     record = first.record()
@@ -254,7 +255,8 @@ def test_release_writes_editions_sums_and_record(releases):
     assert by_tool["EPUBCheck"]["file"] == editions[1]
     assert (by_tool["EPUBCheck"]["fatals"], by_tool["EPUBCheck"]["errors"],
             by_tool["EPUBCheck"]["warnings"]) == (0, 0, 0)
-    assert by_tool["PDF checks"]["file"] == editions[0]
+    assert sorted(v["file"] for v in record["validators"] if v["tool"] == "PDF checks") == \
+        sorted([editions[0], editions[3], editions[4]])
     assert all(v["passed"] for v in record["validators"])
     from importlib import metadata  # the libraries that shape the bytes, as installed
     libraries = record["builder"]["libraries"]

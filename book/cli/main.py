@@ -228,6 +228,8 @@ def _verify(args: argparse.Namespace) -> int:
     for result in results:
         for problem in result.problems:
             print(f"{result.path}: {problem}", file=sys.stderr)
+        for warning in result.warnings:
+            print(f"{result.path}: warning: {warning}", file=sys.stderr)
         if result.passed:
             version = f" {result.version}" if result.version else ""
             print(f"{result.path}: ok ({result.tool}{version})")

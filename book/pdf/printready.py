@@ -12,6 +12,9 @@ same rendition, with one more style sheet."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,24 @@ def press_pdf(book: Book, document: Any, part: str, **details: str) -> bytes:
     document.output_intent = OUTPUT_INTENT  # images and groups in sRGB, not DeviceRGB
     document.metadata.custom.update({"PrintPart": part, "TrimMM": _pair(book.meta.press.trim),
                                      "BleedMM": f"{book.meta.press.bleed:g}", **details})
-    return pdf_bytes(book, document, VARIANT, output_intent=OUTPUT_INTENT)
+    return reproducible(pdf_bytes(book, document, VARIANT, output_intent=OUTPUT_INTENT),
+                        f"{book.meta.identifier}|{book.edition.version}|{part}")
+
+
+_DOCUMENT_ID = re.compile(rb"xmp\.did:[0-9a-f-]{36}")
+_FILE_ID = re.compile(rb"(/ID \[\([0-9a-f]{32}\) \()[0-9a-f]{32}\)")
+
+
+def reproducible(data: bytes, name: str) -> bytes:
+    """WeasyPrint gives PDF/X-4's XMP a random DocumentID (uuid4, in an uncompressed
+    stream), and the trailer's second /ID is a digest of the file with it: both are replaced,
+    at the same length (so no offset moves), by values derived from `name` and the rest of
+    the file, so two builds of one edition give the same bytes."""
+    stable = uuid.uuid5(uuid.NAMESPACE_URL, name)
+    data = _DOCUMENT_ID.sub(f"xmp.did:{stable}".encode(), data, count=1)
+    digest = hashlib.md5(_FILE_ID.sub(rb"\g<1>" + b"0" * 32 + b")", data),
+                         usedforsecurity=False).hexdigest().encode()
+    return _FILE_ID.sub(rb"\g<1>" + digest + b")", data, count=1)
 
 
 def _pair(size: tuple[float, float]) -> str:

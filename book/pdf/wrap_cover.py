@@ -22,6 +22,7 @@ from barcode.writer import SVGWriter  # type: ignore[import-untyped]
 from ..model import Book
 from ..output import atomic_write
 from ..render.cover import ACCENT, GROUND, INK
+from ..render.html import build_date
 from ..render.theme import FACES, PRESS_DPI, THEME, font_faces
 from . import weasy
 from .edition import PdfResult
@@ -104,9 +105,12 @@ def cover_html(book: Book, wrap: Wrap, image: str = "") -> str:
     blurb = f'<p class="blurb">{esc(meta.description)}</p>' if meta.description else ""
     back = (f'<div class="back"><p class="back-title">{esc(meta.title)}</p>{blurb}'
             f'<p class="back-publisher">{esc(meta.publisher)}</p>{code}</div>')
+    when = build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ")  # never the clock: reproducible
     return (f'<!DOCTYPE html><html lang="{esc(meta.language)}"><head><meta charset="utf-8">'
             f'<title>{esc(meta.title)}: cover</title><meta name="author" content="{esc(authors)}">'
-            f'</head><body>{back}{spine}{front}</body></html>')
+            f'<meta name="dcterms.created" content="{when}">'
+            f'<meta name="dcterms.modified" content="{when}"></head>'
+            f'<body>{back}{spine}{front}</body></html>')
 
 
 def cover_css(book: Book, wrap: Wrap) -> str:

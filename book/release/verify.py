@@ -36,6 +36,7 @@ class Result:
     checks: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # findings that do not fail it (a print image under 300 dpi)
 
     @property
     def passed(self) -> bool:
@@ -49,6 +50,8 @@ class Result:
         if self.checks:
             data["checks"] = list(self.checks)
         data.update(self.counts)
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
         data["passed"] = self.passed
         return data
 
@@ -99,6 +102,10 @@ def check_pdf(path: Path) -> Result:
                       problems=(f"cannot open as a PDF: {exc}",))
     with pdf:
         part = str(pdf.docinfo.get("/PrintPart", ""))
+        # Print services take images under 300 dpi, with a warning of their own: so do we.
+        warnings = tuple(f"page {number}: an image of {w}x{h} px prints at {dpi:.0f} dpi "
+                         f"(under {PRESS_DPI})" for number, w, h, dpi in
+                         (_image_resolutions(pdf) if part else ()) if dpi < PRESS_DPI - 0.5)
         if part == "cover":
             problems = _print_problems(pdf, part) + [
                 f"font {name} is not embedded" for name in _unembedded_fonts(pdf)]
@@ -106,7 +113,7 @@ def check_pdf(path: Path) -> Result:
                 problems.append("has no document title (/Title)")
             problems += _interior_pages(path, pdf)
             return Result(path, "PDF checks", checks=COVER_CHECKS,
-                          problems=tuple(problems + _qpdf(path)))
+                          problems=tuple(problems + _qpdf(path)), warnings=warnings)
         if part:
             problems += _print_problems(pdf, part)
         root = pdf.Root
@@ -134,7 +141,8 @@ def check_pdf(path: Path) -> Result:
         problems.extend(f"font {name} is not embedded" for name in _unembedded_fonts(pdf))
     problems.extend(_qpdf(path))
     checks = PDF_CHECKS + PRINT_CHECKS if part else PDF_CHECKS
-    return Result(path, "PDF checks", checks=checks, problems=tuple(problems))
+    return Result(path, "PDF checks", checks=checks, problems=tuple(problems),
+                  warnings=warnings)
 
 
 def _size_mm(box) -> tuple[float, float]:
@@ -144,7 +152,7 @@ def _size_mm(box) -> tuple[float, float]:
 def _print_problems(pdf, part: str) -> list[str]:
     """A print file's checks: PDF/X-4 in the XMP, an output intent with its profile, every
     page's TrimBox the trim the file states (the cover's: back, spine, front) and its
-    BleedBox the bleed beyond it, and images at PRESS_DPI or more where they are drawn."""
+    BleedBox the bleed beyond it. (Images under PRESS_DPI are warnings: check_pdf.)"""
     problems = []
     info = pdf.docinfo
     with pdf.open_metadata() as xmp:
@@ -177,9 +185,6 @@ def _print_problems(pdf, part: str) -> list[str]:
             problems.append(f"page {number}: BleedBox extends {min(outside):.2f}mm past the "
                             f"TrimBox, not the bleed {bleed:g}mm")
             break
-    problems += [f"page {number}: an image of {w}x{h} px prints at {dpi:.0f} dpi (under "
-                 f"{PRESS_DPI})" for number, w, h, dpi in _image_resolutions(pdf)
-                 if dpi < PRESS_DPI - 0.5]
     return problems
 
 

@@ -251,3 +251,29 @@ def test_print_files_reproduce(tmp_path, monkeypatch):
         assert one.path.read_bytes() == two.path.read_bytes()
     with pikepdf.open(first[1].path) as pdf, pdf.open_metadata() as xmp:
         assert xmp["xmpMM:DocumentID"].startswith("xmp.did:")
+
+
+def test_cover_art_fills_the_front_with_its_bleed(tmp_path):
+    """A book's cover image covers the front panel out to the bleed; too few pixels for
+    300 dpi there is a warning naming the file and the pixels needed."""
+    root = project(tmp_path, 'cover = "assets/snail.png"\n', table="\n[print]\nppi = 400\n")
+    book = load_book(root, edition_from_env())
+    result = write_cover(book, 200, tmp_path)
+    spine = 200 / 400 * 25.4
+    images = [obj for obj in pdfium.PdfDocument(str(result.path))[0].get_objects()
+              if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]
+    assert len(images) == 1
+    left, bottom, right, top = (v * MM for v in images[0].get_bounds())
+    with pikepdf.open(result.path) as pdf:
+        origin = box_mm(pdf.pages[0], "/TrimBox")[:2]  # page coordinates of the trim corner
+    left, right = left - origin[0], right - origin[0]
+    bottom, top = bottom - origin[1], top - origin[1]
+    # scaled to cover (the square image is cropped at the sides), centred on the front
+    assert left <= 148 + spine + 0.1 and right >= 2 * 148 + spine + 3 - 0.1
+    assert (bottom, top) == pytest.approx((-3, 213), abs=0.1)
+    assert (left + right) / 2 == pytest.approx(148 + spine + (148 + 3) / 2, abs=0.1)
+    # 800 px over the panel's 216 mm of height with its bleed: 94 dpi; 300 dpi needs
+    # 151 x 216 mm at 300 dpi = 1784 x 2552 px
+    assert result.warnings == (
+        "book.toml: cover 'assets/snail.png' prints at 94 dpi on the print cover (under 300 "
+        "dpi); supply an image of at least 1784x2552 pixels",)

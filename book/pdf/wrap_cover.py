@@ -87,7 +87,8 @@ def cover_html(book: Book, wrap: Wrap, image: str = "") -> str:
     esc = html.escape
     if image:
         front = (f'<img class="art" src="{esc(image)}" alt="{esc(meta.title)}" '
-                 f'style="left: {wrap.front_left}mm; top: -{bleed}mm; width: {width + bleed}mm; height: {height + 2 * bleed}mm">')
+                 f'style="left: {wrap.front_left}mm; top: -{bleed}mm; '
+                 f'width: {width + bleed}mm; height: {height + 2 * bleed}mm">')
     else:
         subtitle = f'<p class="subtitle">{esc(meta.subtitle)}</p>' if meta.subtitle else ""
         front = (f'<div class="front" style="left: {wrap.front_left}mm"><div class="frame">'

@@ -168,9 +168,11 @@ class Project:
 
     @property
     def backmatter_titles(self) -> list[str]:
-        """The generated back matter: figure credits when figures are placed,
-        contributors, and the revision history when CHANGELOG.md records an edition."""
-        return (([self.credits_title] if self.credits_title else []) + ["Contributors"]
+        """The generated back matter: the references when book.toml names a bibliography,
+        figure credits when figures are placed, contributors, and the revision history
+        when CHANGELOG.md records an edition."""
+        return ((["References"] if self.meta.get("bibliography") else [])
+                + ([self.credits_title] if self.credits_title else []) + ["Contributors"]
                 + (["Revision history"] if self.has_editions_in_changelog else []))
 
     def chapter(self, path: str) -> SourceChapter:

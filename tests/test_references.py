@@ -383,3 +383,12 @@ def test_bad_tex_is_a_located_error(tmp_path):
     assert line.startswith(f"error: chapters/method.md:{line_of(method, 'The loss rate')}: "
                            "formula 'r = \\left( k' cannot be typeset: "
                            "ExtraLeftOrMissingRightError"), line
+
+
+def test_ace_finds_no_violation(built, tmp_path):
+    """DAISY Ace on the fixture's EPUB: cross-references, citations, the References page
+    and MathML."""
+    from test_ace import run_ace, violations
+
+    report = run_ace(built["chunked"] / "tide-pools.epub", tmp_path)
+    assert report["earl:result"]["earl:outcome"] == "pass", violations(report)

@@ -277,3 +277,19 @@ def test_cover_art_fills_the_front_with_its_bleed(tmp_path):
     assert result.warnings == (
         "book.toml: cover 'assets/snail.png' prints at 94 dpi on the print cover (under 300 "
         "dpi); supply an image of at least 1784x2552 pixels",)
+
+
+@pytest.mark.parametrize("trim, size", [("a5", (148, 210)), ("6x9in", (152.4, 228.6)),
+                                        ("5.5x8.5in", (139.7, 215.9)), ("royal", (156, 234)),
+                                        ("150x230mm", (150, 230)), ("13.5 x 21.5 cm", (135, 215))])
+def test_trim_sizes_and_the_geometry_from_them(tmp_path, trim, size):
+    """Named and WxH trims; the text column scales with the width from A5's 114 mm, and
+    `book check`'s photo estimate uses the same column."""
+    from book.render.theme import Geometry, page_css
+
+    root = project(tmp_path, table=f'\n[print]\ntrim = "{trim}"\n')
+    book = load_book(root, edition_from_env())
+    assert book.meta.press.trim == pytest.approx(size)
+    page = Geometry(*book.meta.press.trim)
+    assert page.column == pytest.approx(114 * size[0] / 148, abs=0.02)
+    assert f"size: {size[0]:g}mm {size[1]:g}mm" in page_css(page).replace(".0mm", "mm")

@@ -281,6 +281,7 @@ class Chapter:
     intro: str = ""  # a data page's text before its entries (inline HTML)
     events: tuple[TimelineEvent, ...] = ()  # a timeline page's entries
     blocks: tuple[KeyFigures, ...] = ()  # by index, for the BLOCK_SLOTs of `body`
+    warnings: tuple[Problem, ...] = ()  # located problems its editions work around
     anchors: tuple[str, ...] = ()  # ids of raw HTML anchors (<a id>, <a name>) in `body`
     title_id: str = ""  # the id the title heading would have: links to it go to the start
     labels: tuple[Label, ...] = ()  # numbered targets defined here, in reading order

@@ -171,7 +171,7 @@ class Releases:
     new_word: str
     explainer_refused: Run
     explainer: Run
-    failing: Run  # an EPUBCheck warning (a malformed UUID identifier)
+    failing: Run  # an EPUBCheck error the build lets through (CSS-001: unicode-bidi)
     clock_seen: float  # what the shifted clock read in the second clone's environment
 
 
@@ -205,10 +205,11 @@ def releases(tmp_path_factory) -> Releases:
     explainer = make_repo(base / "explainer", REPO, explainer_files(), tag="v1.0.0",
                           changelog=False)
     failing = make_repo(base / "failing")
-    toml = failing / "book.toml"
-    toml.write_text(re.sub(r'(?m)^identifier = .*$', 'identifier = "urn:uuid:not-a-uuid"',
-                           toml.read_text("utf-8")), "utf-8")
-    git(failing, "commit", "-q", "-am", "a malformed identifier")
+    # A stylesheet property EPUB forbids (CSS-001) that the build itself lets through.
+    (failing / "styles").mkdir(exist_ok=True)
+    (failing / "styles" / "bidi.css").write_text("p.aside { unicode-bidi: embed; }\n", "utf-8")
+    git(failing, "add", "styles/bidi.css")
+    git(failing, "commit", "-q", "-m", "a property EPUB style sheets may not hold")
     git(failing, "tag", "-f", TAG)
 
     explainer_refused = run(explainer, "release")  # before anything is built
@@ -429,7 +430,7 @@ def test_refuses_stand_ins_naming_each(repo):
 def test_refuses_when_a_validator_fails(releases):
     failing = releases.failing
     assert failing.code == 4, failing.stderr
-    assert "OPF-085" in failing.stderr and "not-a-uuid" in failing.stderr
+    assert "CSS-001" in failing.stderr and "unicode-bidi" in failing.stderr
     assert "nothing was written" in failing.stderr
     assert_nothing_published(failing, mini_slug())
 

@@ -80,7 +80,7 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
     return Book(root=root, meta=meta, chapters=numbered, figures=tuple(figures),
                 assets=assets, edition=edition, extra_css=styles, revisions=revisions,
                 references=works,
-                warnings=tuple(links.warnings))
+                warnings=tuple(w for c in chapters for w in c.warnings) + tuple(links.warnings))
 
 
 class _Links:

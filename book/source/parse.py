@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
@@ -14,7 +15,7 @@ from mdit_py_plugins.attrs.parse import ParseError
 from mdit_py_plugins.attrs.parse import parse as parse_attrs
 
 from .. import fragments
-from ..errors import BookError, Collector
+from ..errors import BookError, Collector, Problem
 from ..model import (
     BLOCK_SLOT,
     XREF_CLASS,
@@ -45,6 +46,12 @@ _HEADING_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")  # `## Options {#options .cl
 _RAW_TAG = re.compile(r"<([A-Za-z][\w-]*)(\s[^<>]*)?>")
 _RAW_ID = re.compile(r"(\s)(id|name)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.IGNORECASE)
 LINK_SLOT = "_link-"  # href `#_link-N`: the chapter's Nth link, which assemble resolves
+
+
+def _remote(src: str) -> bool:
+    """An image address on the web (http or https)."""
+    parts = urlsplit(src.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _inline(text: str) -> str:
@@ -121,6 +128,7 @@ class _ChapterParser:
         self.src_lines: dict[str, int] = {}
         self.source: list[str] = []  # the chapter's lines, to place a reference exactly
         self.refused = False  # an image was refused before sanitizing (nh3 may blank its src)
+        self.warnings: list[Problem] = []  # located problems the editions work around
 
     def where(self, needle: str, start: int, end: int) -> int:
         """The first line in start..end holding `needle` (as written or decoded), else start."""
@@ -136,8 +144,11 @@ class _ChapterParser:
         return self.where(needle, start, (block.map or [0, 0])[1] + self.offset)
 
     def refuse_outside(self, src: str, line: int, what: str = "image") -> bool:
-        """Refuse a reference with a scheme, an absolute path or nothing at all."""
+        """Refuse a reference with a scheme, an absolute path or nothing at all; a web
+        image (http, https) is not refused: local_images shows it as a link."""
         if src and not urlsplit(src).scheme and not src.startswith(("/", "\\")):
+            return False
+        if what == "image" and _remote(src):
             return False
         self.refused = True
         shown = src if len(src) <= 80 else src[:77] + "..."
@@ -305,9 +316,12 @@ class _ChapterParser:
         src at the project-relative path."""
         root = fragments.parse(body)
         fragments.unwrap_misnested(root)
-        for img in root.iter("img"):
+        for img in list(root.iter("img")):
             src = img.get("src") or ""
             line = self.src_lines.get(src, self.offset + 1)
+            if _remote(src):
+                self.remote_image(img, src, line)
+                continue
             if urlsplit(src).scheme or src.startswith(("/", "\\")) or not src:
                 if not self.refused:  # else already reported where it was written
                     self.problems.add(self.path, line,
@@ -319,6 +333,19 @@ class _ChapterParser:
             self.images.append((target, line))
             img.set("src", target)
         return fragments.inner(root)
+
+    def remote_image(self, img: Any, src: str, line: int) -> None:
+        """A build never fetches anything: a web image becomes a link to it, its alt text
+        (or address) kept as the link's text, with a located warning."""
+        link = img.makeelement("a", {"href": src})
+        link.text = (img.get("alt") or "").strip() or src
+        link.tail = img.tail
+        img.getparent().replace(img, link)
+        shown = src if len(src) <= 80 else src[:77] + "..."
+        self.warnings.append(Problem(
+            self.path, line, f"image '{shown}' is on the web, and a build never fetches "
+            "anything: the editions link to it instead", "download it into the project and "
+            "use a relative path to print it", "image-remote"))
 
     def link(self, tok: Token, line: int) -> None:
         href = str(tok.attrGet("href") or "")
@@ -469,4 +496,5 @@ def parse_chapter(path: str, text: str) -> Chapter:
         labels=tuple(labels),
         xrefs=tuple(parser.xrefs),
         citations=tuple(cited),
+        warnings=tuple(parser.warnings),
     )

@@ -165,9 +165,14 @@ def search_index(files: Mapping[str, bytes], scratch: Path | None = None) -> dic
             raise BuildError(f"web edition: the search index failed: "
                              f"{(proc.stderr or proc.stdout).strip()}")
         bundle = site / SEARCH_DIR
-        return {f"{SEARCH_DIR}/{p.relative_to(bundle).as_posix()}": p.read_bytes()
-                for p in sorted(bundle.rglob("*"))
-                if p.is_file() and not _UNUSED_SEARCH_FILES.fullmatch(p.name)}
+        index = {f"{SEARCH_DIR}/{p.relative_to(bundle).as_posix()}": p.read_bytes()
+                 for p in sorted(bundle.rglob("*"))
+                 if p.is_file() and not _UNUSED_SEARCH_FILES.fullmatch(p.name)}
+        # Emptied by full paths, so the folder's removal touches only the folder itself
+        # (rmtree names files relative to open folders, which a disk audit cannot place).
+        for path in sorted(site.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+        return index
 
 
 def emit_web(book: Book, out_dir: Path,

@@ -185,8 +185,9 @@ def test_hostile_pdf_has_no_actions_or_attachments(session_builds):
 
 
 def test_hostile_pdf_sets_every_script_in_shipped_fonts(session_builds):
-    """Armenian, Arabic and code come from the theme's own Noto faces, never from fonts the
-    machine happens to have."""
+    """Armenian, Arabic and code come from the theme's own Noto faces, and CJK from the Noto
+    CJK collections the project's scripts install, never from fonts the machine happens to
+    have."""
     import pikepdf
 
     from book.render.theme import FACES
@@ -194,6 +195,8 @@ def test_hostile_pdf_sets_every_script_in_shipped_fonts(session_builds):
     # A font is named after its family (Noto-Serif-Armenian) or its PostScript name
     # (NotoSerifArmenian-Regular), depending on the layout path: compare without dashes.
     shipped = {face.family.replace(" ", "") for face in FACES}
+    shipped |= {f"Noto{style}CJK{region}" for style in ("Serif", "Sans")
+                for region in ("SC", "TC", "JP", "KR")}
     used = set()
     with pikepdf.open(session_builds.hostile.pdf) as pdf:
         for page in pdf.pages:

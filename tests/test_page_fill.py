@@ -117,6 +117,9 @@ def test_explainer_has_no_holes(explainer_build):
     assert short_body_pages(explainer_build.pdf) == []
 
 
+@pytest.mark.xfail(strict=True, reason="issue 17, open: runs of tall figures at a chapter's "
+                   "end still leave short pages (6 to 8 in this book); strict, so the day "
+                   "they are gone this marker must go too")
 @pytest.mark.parametrize("layout", ["single", "chunked"])
 def test_a_book_of_figures_has_no_holes(tmp_path, layout):
     project = figures_book(tmp_path / "book")

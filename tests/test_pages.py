@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pypdfium2
+import pypdfium2.raw as pdfium_c
 
 from conftest import NS, normalize
 
@@ -14,18 +15,23 @@ EPUB_TYPE = f"{{{NS['epub']}}}type"
 
 
 def test_nothing_extends_outside_the_trim_box(explainer_pdf):
-    """Every text run, image and path on every page lies inside the page (the A5 trim)."""
+    """Every text run, image and path on every page lies inside the page (the A5 trim).
+    (Shadings, the contents leaders' dots, report their unclipped pattern space: WeasyPrint
+    clips them to their box, so they are left out.)"""
     pdf = pypdfium2.PdfDocument(str(explainer_pdf.path))
     checked = 0
     for index in range(len(pdf)):
         page = pdf[index]
         width, height = page.get_size()
         for obj in page.get_objects(max_depth=3):
+            if obj.type not in (pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_PATH,
+                                pdfium_c.FPDF_PAGEOBJ_IMAGE):
+                continue
             left, bottom, right, top = obj.get_bounds()
             assert left >= -0.5 and bottom >= -0.5 and right <= width + 0.5 \
                 and top <= height + 0.5, (index + 1, obj.type, (left, bottom, right, top))
             checked += 1
-    assert checked > 1000
+    assert checked > 500  # text runs, paths and images of 35 pages
 
 
 def _page_list(epub) -> list[tuple[str, str]]:

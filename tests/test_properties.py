@@ -40,7 +40,7 @@ WRITE_EVENTS = {"os.rename": 2, "os.replace": 2, "os.remove": 1, "os.rmdir": 1, 
 
 
 def _audit(event: str, args: tuple) -> None:
-    if not WATCH["on"]:
+    if not WATCH or not WATCH["on"]:  # (None while the interpreter tears the module down)
         return
     if event == "open":
         path, mode, flags = (tuple(args) + (None, None))[:3]

@@ -361,7 +361,8 @@ def test_revision_history_lists_editions_and_corrections(releases):
     [doc] = [n for n in epub.spine if "Revision history" in epub.h1_texts(n)]
     tree = epub.tree(doc)
     editions = [squash("".join(h.itertext())) for h in tree.xpath("//xhtml:h2", namespaces=NS)]
-    assert editions == ["Edition 1.2.0, 2024-05-01", "Edition 1.1.0, 2024-03-01"]
+    # in the book's date style (en: Babel's long format), not ISO
+    assert editions == ["Edition 1.2.0, May 1, 2024", "Edition 1.1.0, March 1, 2024"]
     correction = "Beadlet anemones live on the middle shore, not only in deep pools."
     [section] = [s for s in tree.xpath("//xhtml:section", namespaces=NS)
                  if "Edition 1.2.0" in "".join(s.itertext()) and "class" in s.attrib

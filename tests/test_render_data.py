@@ -156,12 +156,15 @@ def test_print_marks_every_page_reference_and_only_print(book):
     marked = document.xpath(f"//a[@{PAGE_REF}]")
     expected = document.xpath(
         "//nav[@id='contents']//a | //*[@id='photo-credits']//dt/a"
-        " | //a[@class='glossary-term'] | //*[@class='glossary-uses']/a")
+        " | //a[@class='glossary-term'] | //*[@class='glossary-uses']/a"
+        " | //a[@class='timeline-link']")  # the timeline's "See page N" in print
     assert set(marked) == set(expected)
     kinds = {a.get(PAGE_REF) for a in marked}
-    assert kinds == {"", ", page ", "\u2009\u2192"}  # contents and uses, credits, terms
+    # contents and uses, credits, terms, the timeline's "See page" (kept on one line by
+    # print.css's nowrap)
+    assert kinds == {"", ", page ", "\u2009\u2192", " "}
     [uses] = document.xpath("//*[@class='glossary-uses']")  # rock pool, in both chapters
-    assert uses.text == " Pages " and len(uses) == 2
+    assert uses.text == " Pages\u00a0" and len(uses) == 2  # never broken from its number
     assert not document.xpath(f"//*[@{BLOCK_SLOT}]")
     for other in (render_epub(book), render_web(book)):
         for part in other.parts:

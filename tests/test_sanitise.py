@@ -50,12 +50,21 @@ def test_cite_javascript_never_reaches_the_editions(tmp_path):
         assert not any(b"javascript" in epub.read(n) for n in epub.namelist())
 
 
-@pytest.mark.parametrize("src", ["../../etc/passwd.png", "/etc/x.png", "https://e.org/x.png"])
+@pytest.mark.parametrize("src", ["../../etc/passwd.png", "/etc/x.png"])
 def test_images_in_footnotes_meet_the_image_checks(tmp_path, src):
     root = project(tmp_path, H + f"text[^1]\n\n[^1]: see ![pic]({src})\n")
     code, stderr = build(root, "html")
     assert code == 2 and stderr.startswith("error: chapters/one.md:7:"), stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_web_image_in_a_footnote_is_its_alt_text_as_in_the_body(tmp_path):
+    root = project(tmp_path, H + "text[^1]\n\n[^1]: see ![pic](https://e.org/x.png)\n")
+    code, stderr = build(root, "html")
+    assert code == 0, stderr
+    assert stderr.startswith("warning: chapters/one.md:7: image 'https://e.org/x.png'"), stderr
+    page = (root / "dist/limits-web/chapters.one.html").read_text()
+    assert "see [pic]" in page and "e.org" not in page
 
 
 def test_project_image_in_a_footnote_is_published(tmp_path):

@@ -107,8 +107,10 @@ RULES: dict[str, Rule] = {
         "link-fragment-missing": "A link points at a heading that does not exist (the build "
                                  "links to the chapter's start; `--strict` and `book release` "
                                  "refuse it).",
+        "strings-untranslated": "The builder's own words (contents, captions, credits…) have no "
+                                "translation for the book's language: they are in English.",
         "image-remote": "An image is on the web (http, https): a build never fetches it, so "
-                        "the editions link to it instead.",
+                        "the editions show its alt text instead.",
         "link-outside-book": "A link leaves the book (`../std/index.html`, `/about/`, a file "
                              "that is not a chapter) and book.toml has no [links] base: the "
                              "editions print its text without the link.",

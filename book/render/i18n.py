@@ -252,9 +252,11 @@ def word_problems(meta: Metadata, line: Callable[[str, str], int | None]) -> tup
         return errors, [Problem(MANIFEST, line("language", ""),
                                 f"no catalogue of the builder's words for '{meta.language}'; "
                                 "they are in English",
-                                "translate them under [strings], or ship a catalogue")]
+                                "translate them under [strings], or ship a catalogue",
+                                "strings-untranslated")]
     missing = sorted(known - keys(language) - overridden)
     return errors, [Problem(MANIFEST, line("language", ""),
                             f"the '{language}' catalogue has no translation of '{key}'; "
-                            "it is in English", f"add it under [strings] as {key} = \"…\"")
+                            "it is in English", f"add it under [strings] as {key} = \"…\"",
+                            "strings-untranslated")
                     for key in missing]

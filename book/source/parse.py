@@ -335,17 +335,22 @@ class _ChapterParser:
         return fragments.inner(root)
 
     def remote_image(self, img: Any, src: str, line: int) -> None:
-        """A build never fetches anything: a web image becomes a link to it, its alt text
-        (or address) kept as the link's text, with a located warning."""
-        link = img.makeelement("a", {"href": src})
-        link.text = (img.get("alt") or "").strip() or src
-        link.tail = img.tail
-        img.getparent().replace(img, link)
+        """A build never fetches anything, nor sends a reader to an address an image named
+        (a tracking pixel, a cloud metadata endpoint): a web image is replaced by its alt
+        text, and a located warning names the address so the author can bring it in."""
+        alt = (img.get("alt") or "").strip()
+        text = (f"[{alt}]" if alt else "") + (img.tail or "")
+        parent, before = img.getparent(), img.getprevious()
+        if before is not None:
+            before.tail = (before.tail or "") + text
+        else:
+            parent.text = (parent.text or "") + text
+        parent.remove(img)
         shown = src if len(src) <= 80 else src[:77] + "..."
         self.warnings.append(Problem(
             self.path, line, f"image '{shown}' is on the web, and a build never fetches "
-            "anything: the editions link to it instead", "download it into the project and "
-            "use a relative path to print it", "image-remote"))
+            "anything: the editions show its alt text instead", "download it into the "
+            "project and use a relative path", "image-remote"))
 
     def link(self, tok: Token, line: int) -> None:
         href = str(tok.attrGet("href") or "")

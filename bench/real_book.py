@@ -79,6 +79,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", type=Path, help=f"a checkout of {REPO} at {COMMIT[:12]}")
+    parser.add_argument("--layout", action="append", choices=("auto", "single", "chunked"),
+                        help="our layouts to time (repeatable; default: auto and single)")
     args = parser.parse_args()
     import pypandoc
 
@@ -98,7 +100,7 @@ def main() -> int:
                          [pandoc, str(source), "-o", str(work / "p.pdf"),
                           "--pdf-engine=weasyprint", "--toc", "--css", str(css)], env)
         rows: list[Row] = [Row(theirs)]
-        for layout in ("auto", "single"):
+        for layout in args.layout or ("auto", "single"):
             out = work / f"out-{layout}"
             ours: Run = measure(f"{label}: ours PDF, {layout} layout, cold",
                                 [book, "build", str(project), "--out", str(out), "--format",

@@ -181,13 +181,17 @@ def test_a_character_no_font_has_is_a_located_warning(tmp_path):
     chapter = project / "chapters" / "two.md"
     lines = chapter.read_text("utf-8").splitlines()
     lines.insert(7, "Le signal \U0001f6a8 retentit, puis le \u2318 aussi.")
+    lines += ["", "```text", "{{#include signal.txt}}", "```"]  # a listing from elsewhere
     chapter.write_text("\n".join(lines) + "\n", "utf-8")
+    (project / "chapters" / "signal.txt").write_text("globe \U0001f30d\n", "utf-8")
     proc = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "epub",
                 "--quiet"])
     assert proc.returncode == 0, proc.stderr
     assert "chapters/two.md:8: no font covers U+1F6A8 '\U0001f6a8'" in proc.stderr
     assert "chapters/two.md:8: no font covers U+2318 '\u2318'" in proc.stderr
-    assert proc.stderr.count("no font covers") == 2, proc.stderr
+    # the included listing's character: its chapter, which has no line of it
+    assert "chapters/two.md: no font covers U+1F30D '\U0001f30d'" in proc.stderr
+    assert proc.stderr.count("no font covers") == 3, proc.stderr
     strict = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "epub",
                   "--quiet", "--strict"])
     assert strict.returncode == 3

@@ -15,7 +15,7 @@ import uharfbuzz as hb  # type: ignore[import-untyped]  # ships no types
 
 from ..errors import Problem
 from ..model import Book
-from .theme import CJK_DIR, CJK_INDEX, FONTS, book_cjk_region, book_text, faces_for
+from .theme import CJK_DIR, CJK_INDEX, FONTS, book_cjk_region, book_text, faces_for, theme_file
 
 MAX_WARNINGS = 20  # distinct characters reported one by one; the rest are counted
 _TAG = re.compile(r"<[^>]*>")
@@ -25,7 +25,9 @@ _TAG = re.compile(r"<[^>]*>")
 def cmap(path: Path, index: int = 0) -> frozenset[int]:
     """The code points a face (a file, or one face of a collection) has glyphs for, read
     by HarfBuzz (fontTools takes seconds over a CJK face's cmap, HarfBuzz under 1 ms)."""
-    return frozenset(hb.Face(hb.Blob.from_file_path(str(path)), index).unicodes)
+    blob = (hb.Blob(theme_file(path)) if path.is_relative_to(FONTS)
+            else hb.Blob.from_file_path(str(path)))  # an installed collection: mapped
+    return frozenset(hb.Face(blob, index).unicodes)
 
 
 def cjk_faces(region: str | None) -> list[tuple[Path, int]]:
@@ -67,7 +69,9 @@ def uncovered(book: Book) -> list[Problem]:
 
 
 def _first_use(book: Book, char: str) -> tuple[str, int | None]:
-    """(path, line) of the first chapter line holding `char`, else book.toml (titles)."""
+    """(path, line) of the first chapter line holding `char`; else the first chapter whose
+    text has it from elsewhere (an included listing), without a line; else book.toml
+    (titles, metadata)."""
     for chapter in book.chapters:
         try:
             lines = (book.root / chapter.path).read_text("utf-8").splitlines()
@@ -76,4 +80,5 @@ def _first_use(book: Book, char: str) -> tuple[str, int | None]:
         for number, line in enumerate(lines, 1):
             if char in line:
                 return chapter.path, number
-    return "book.toml", None
+    holder = next((c for c in book.chapters if char in html.unescape(c.body)), None)
+    return (holder.path, None) if holder else ("book.toml", None)

@@ -224,6 +224,36 @@ class Term:
     definition: str
 
 
+@dataclass(frozen=True)
+class IndexEntry:
+    """An entry of the book's index as index.toml lists it: the forms whose every use in
+    the text is a locator, its sub-entries (each an IndexEntry of its own, `parent` its
+    heading's term), and "see" (the preferred entries, instead of locators) or "see
+    also" (related entries) by their terms."""
+
+    id: str
+    term: str
+    forms: tuple[str, ...]
+    line: int
+    see: tuple[str, ...] = ()
+    see_also: tuple[str, ...] = ()
+    subentries: tuple[IndexEntry, ...] = ()
+    parent: str = ""
+
+
+@dataclass(frozen=True)
+class IndexMark:
+    """A place the text marks for the index (`[the corridor]{index="Lachin corridor"}`):
+    the entry's term, its sub-entry ("" none), the id of the <span> around the marked text,
+    the line it is written on and the id of the entry it is filed under (assemble's)."""
+
+    term: str
+    sub: str
+    anchor: str
+    line: int
+    entry: str = ""
+
+
 # The attribute of the empty <div> that stands in a chapter's body where one of its blocks
 # goes: its value is the block's index in Chapter.blocks (render puts the block's markup there).
 BLOCK_SLOT = "data-block"
@@ -237,6 +267,11 @@ PAGE_REF = "data-page-ref"
 # The class of every resolved cross-reference (`[](#tbl-losses)`): print adds the page of
 # its target to each one, the other editions leave it a link.
 XREF_CLASS = "xref"
+
+# The attribute of an element that lists page references as pages: its value names the
+# targets of its links (each marked PAGE_REF), and once the layout knows their pages the
+# list is set again with each page once and runs of pages merged ("14–16"): pdf/ranges.py.
+PAGE_RANGES = "data-page-ranges"
 
 
 @dataclass(frozen=True)
@@ -275,7 +310,7 @@ class Chapter:
     photo_ids: tuple[tuple[str, int], ...]  # (photo id, line)
     image_paths: tuple[tuple[str, int], ...]  # (project-relative image path, line)
     links: tuple[Link, ...]
-    kind: str = "chapter"  # chapter | timeline | glossary
+    kind: str = "chapter"  # chapter | timeline | glossary | index
     number: int = 0
     terms: tuple[Term, ...] = ()  # a glossary page's entries
     intro: str = ""  # a data page's text before its entries (inline HTML)
@@ -287,6 +322,8 @@ class Chapter:
     labels: tuple[Label, ...] = ()  # numbered targets defined here, in reading order
     xrefs: tuple[CrossRef, ...] = ()  # links to labels, resolved by assemble
     citations: tuple[Citation, ...] = ()  # in reading order, footnotes' after the body's
+    index_marks: tuple[IndexMark, ...] = ()  # places the text marks for the index
+    index_entries: tuple[IndexEntry, ...] = ()  # an index page's entries (index.toml)
 
     @property
     def anchor_ids(self) -> frozenset[str]:
@@ -299,6 +336,7 @@ class Chapter:
         ids.update(self.anchors)
         ids.update(label.anchor for label in self.labels)
         ids.update(citation.id for citation in self.citations)
+        ids.update(mark.anchor for mark in self.index_marks)
         return frozenset(ids)
 
 
@@ -362,6 +400,11 @@ class Book:
     @property
     def terms(self) -> tuple[Term, ...]:
         return tuple(t for c in self.chapters for t in c.terms)
+
+    @property
+    def index_page(self) -> Chapter | None:
+        """The index page (an index.toml listed among the chapters), if the book has one."""
+        return next((c for c in self.chapters if c.kind == "index"), None)
 
     @property
     def stand_ins(self) -> tuple[Figure, ...]:

@@ -15,6 +15,7 @@ from lxml import html
 from book.errors import BookError
 from book.model import (
     BLOCK_SLOT,
+    PAGE_RANGES,
     PAGE_REF,
     Edition,
     KeyFigures,
@@ -156,7 +157,7 @@ def test_print_marks_every_page_reference_and_only_print(book):
     marked = document.xpath(f"//a[@{PAGE_REF}]")
     expected = document.xpath(
         "//nav[@id='contents']//a | //*[@id='photo-credits']//dt/a"
-        " | //a[@class='glossary-term'] | //*[@class='glossary-uses']/a"
+        " | //a[@class='glossary-term'] | //*[@class='glossary-uses']//a"
         " | //a[@class='timeline-link']")  # the timeline's "See page N" in print
     assert set(marked) == set(expected)
     kinds = {a.get(PAGE_REF) for a in marked}
@@ -164,7 +165,9 @@ def test_print_marks_every_page_reference_and_only_print(book):
     # print.css's nowrap)
     assert kinds == {"", ", page ", "\u2009\u2192", " "}
     [uses] = document.xpath("//*[@class='glossary-uses']")  # rock pool, in both chapters
-    assert uses.text == " Pages\u00a0" and len(uses) == 2  # never broken from its number
+    assert uses.text == " Pages\u00a0"  # never broken from its number
+    assert len(uses.xpath(".//a")) == 2
+    assert uses[0].get(PAGE_RANGES) == " ".join(a.get("href")[1:] for a in uses.xpath(".//a"))
     assert not document.xpath(f"//*[@{BLOCK_SLOT}]")
     for other in (render_epub(book), render_web(book)):
         for part in other.parts:

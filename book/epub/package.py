@@ -299,6 +299,9 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     first_chapter = next((p for p, _ in documents if p.kind == "chapter"), documents[0][0])
     ebook.guide.append({"type": "text", "href": f"{first_chapter.id}.xhtml",
                         "title": strings.words("start", "Start")})
+    if book.index_page is not None:  # EPUB Indexes: the index is a landmark
+        ebook.guide.append({"type": "index", "href": f"{book.index_page.id}.xhtml",
+                            "title": strings.words("index", "Index")})
     credits = next((p for p, _ in documents if p.kind == "credits"), None)
     if credits:
         ebook.guide.append({"type": "credits", "href": f"{credits.id}.xhtml",

@@ -225,8 +225,9 @@ def _todos(text: str | None) -> list[Problem]:
 
 
 def _names(table: dict) -> list[str]:
-    """The names a manifest table gives: a photo's credit, contributors, glossary terms."""
-    entries = [table, *(e for key in ("contributors", "terms")
+    """The names a manifest table gives: a photo's credit, contributors, glossary terms,
+    index entries."""
+    entries = [table, *(e for key in ("contributors", "terms", "entries")
                         for e in table.get(key, ()) if isinstance(e, dict))]
     values = [e.get(key) for e in entries for key in ("credit", "name", "term", "also")]
     return [str(v) for value in values if value

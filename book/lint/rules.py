@@ -72,6 +72,12 @@ RULES: dict[str, Rule] = {
         "xref-unknown": "A cross-reference (`[](#tbl-x)`) names a label no table, section, "
                         "equation or figure of the book has.",
         "label-duplicate": "Two tables, sections, equations or figures have the same label.",
+        "index-duplicate": "index.toml lists an entry, a sub-entry or a form twice.",
+        "index-see-combined": "An index entry says 'see' and also lists pages.",
+        "index-see-unknown": "An index entry's 'see' or 'see-also' names no entry of the "
+                             "index.",
+        "index-mark-invalid": "An index mark (`[text]{.index}`) names no entry, or files its "
+                              "text under a 'see' entry.",
         "citation-unknown": "A citation names a key the bibliography does not hold, or the "
                             "book cites without naming a bibliography.",
         "bibliography-unreadable": "The bibliography or CSL style book.toml names is "
@@ -102,6 +108,8 @@ RULES: dict[str, Rule] = {
     }),
     **_rules(WARNING, {
         "manifest-chapter-unlisted": "A Markdown file in chapters/ is not listed in book.toml.",
+        "index-no-page": "The text marks places for the index, but the book has no index "
+                         "page.",
         "photo-unused": "A photo in the manifest is never placed in a chapter.",
         "photo-low-resolution": "A photo would print under 150 dpi across the text column.",
         "link-fragment-missing": "A link points at a heading that does not exist (the build "

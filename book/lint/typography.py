@@ -86,6 +86,7 @@ _MASKS: list[Callable[[str], Iterator[tuple[int, int]]]] = [
     _matches(r"\b(?:https?|ftp|mailto):[^\s<>\x00]++|\bwww\.[^\s<>\x00]++"),  # bare URLs
     _matches(r"\\[!-/:-@\[-`{-~]"),  # backslash escapes
     _matches(r"\[\^[^\]\s]++\]:?"),  # footnote references and labels
+    _matches(r"(?<=\])\{[^{}\n]*+\}"),  # a bracketed span's attributes: {index="…"}
     _matches(r"&(?:#[0-9]++|#x[0-9a-fA-F]++|[A-Za-z][A-Za-z0-9]*+);"),  # character references
 ]
 

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from .. import fragments
 from ..model import PAGE_REF, PageMark, Part, Rendition
+from . import ranges
 
 # A scheme of the builder's own, never a real address; and not http(s):, so that a link to
 # another chunk lays out as the internal link it is (print.css sets links that leave the
@@ -78,6 +79,11 @@ def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
     for index, (group, roots) in enumerate(zip(groups, trees, strict=True)):
         refs: dict[str, int] = {}
         for root in roots:
+            # Page ranges (ranges.py) are set here from the book's pages, not by the
+            # chunk's own layout, which counts the chunk's: every target counts, shown or not.
+            refs.update((name, pages.get(name, 0)) for name in ranges.targets(root))
+            ranges.fill(root, pages)
+            ranges.settle(root)
             for anchor in root.iter("a"):
                 href = anchor.get("href") or ""
                 target = unquote(href[1:])  # lxml's HTML writer percent-encodes non-ASCII hrefs

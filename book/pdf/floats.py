@@ -27,7 +27,7 @@ from typing import Any
 
 import lxml.html
 
-from . import hyphens, weasy
+from . import hyphens, ranges, weasy
 
 MIN_FILL = 0.85  # of the text block's height: less is a hole
 MIN_SCALE = 0.8  # a figure is never printed smaller than this of its natural height
@@ -52,8 +52,9 @@ def fill(page: Any) -> float:
 
 def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     """`html` laid out by `lay_out` (html → WeasyPrint document) with every float that
-    would leave a hole deferred and every paragraph that hyphenates badly set again
-    (hyphens.py); the document of the round that left the fewest faults."""
+    would leave a hole deferred, every paragraph that hyphenates badly set again
+    (hyphens.py) and every page-range list set from the pages its targets landed on
+    (ranges.py); the document of the round that left the fewest faults."""
     root = lxml.html.document_fromstring(html)
     blocks: dict[str, Any] = {}
     for number, part in enumerate(e for e in root.iter() if _is(e, PARTS)):
@@ -70,10 +71,11 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     for round_ in range(ROUNDS + 1):
         holes, moves, scales = _deferrals(document, blocks, floats, natural)
         broken = hyphens.faults(document)
-        faults = holes + len(broken)
+        stale = ranges.fill(root, ranges.anchor_pages(document))
+        faults = holes + len(broken) + stale
         if faults < best[0]:
             best = (faults, html)
-        if not faults or round_ == ROUNDS or not (moves or scales or broken):
+        if not faults or round_ == ROUNDS or not (moves or scales or broken or stale):
             break
         for key in broken:
             hyphens.unhyphenate(setters[key])

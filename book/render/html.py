@@ -16,6 +16,7 @@ from markupsafe import Markup
 from .. import __version__, fragments
 from ..model import (
     BLOCK_SLOT,
+    PAGE_RANGES,
     PAGE_REF,
     XREF_CLASS,
     Book,
@@ -26,7 +27,8 @@ from ..model import (
     Part,
     Rendition,
 )
-from . import code, glossary, i18n
+from . import code, i18n, occurrences
+from .index import groups as index_groups
 from .math import typeset as typeset_math
 from .script import is_rtl
 
@@ -52,10 +54,12 @@ _ENV.globals["number"] = i18n.template_number
 _ENV.globals["date"] = i18n.template_date
 _ENV.globals["version"] = __version__
 _ENV.globals["PAGE_REF"] = PAGE_REF
+_ENV.globals["PAGE_RANGES"] = PAGE_RANGES
 _ENV.globals["is_rtl"] = is_rtl  # dir="rtl" on the documents of a right-to-left book
 # Any: the template's macros are attributes mypy cannot see.
 _PARTS: Any = _ENV.get_template("parts.html.j2").module
 _REFERENCES: Any = _ENV.get_template("references.html.j2").module
+_INDEX: Any = _ENV.get_template("index.html.j2").module
 
 
 @dataclass(frozen=True)
@@ -90,11 +94,14 @@ def _place_blocks(root, chapter: Chapter) -> None:
         slot.getparent().replace(slot, box)
 
 
-def _data_page(chapter: Chapter, uses: dict, *, page_refs: bool, xhtml: bool) -> str:
-    """The markup of a timeline or glossary page's entries."""
+def _data_page(chapter: Chapter, uses: occurrences.Found, *, page_refs: bool,
+               xhtml: bool) -> str:
+    """The markup of a timeline, glossary or index page's entries."""
     if chapter.kind == "timeline":
         return str(_PARTS.timeline(chapter, page_refs))
-    return str(_PARTS.glossary(chapter, uses, page_refs, xhtml))
+    if chapter.kind == "index":
+        return str(_INDEX.index(chapter, index_groups(chapter, uses), page_refs, xhtml))
+    return str(_PARTS.glossary(chapter, uses.glossary, page_refs, xhtml))
 
 
 def chapter_content(chapter: Chapter) -> str:
@@ -102,21 +109,21 @@ def chapter_content(chapter: Chapter) -> str:
     place, or a data page's entries. For what measures a chapter's text (its words, the
     scripts it needs fonts for)."""
     if chapter.kind != "chapter":
-        return _data_page(chapter, {}, page_refs=False, xhtml=False)
+        return _data_page(chapter, occurrences.Found(), page_refs=False, xhtml=False)
     root = fragments.parse(chapter.body)
     _place_blocks(root, chapter)
     return fragments.inner(root)
 
 
 def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bool,
-                  href_for, uses: dict) -> str:
-    """Link glossary terms, fill block and figure slots, place footnotes and rewrite links
-    for one edition; `inline_notes` is print's (notes in the text, page references),
-    `xhtml` adds the epub:type semantics EPUB readers act on."""
+                  href_for, uses: occurrences.Found) -> str:
+    """Mark glossary terms and index entries, fill block and figure slots, place footnotes
+    and rewrite links for one edition; `inline_notes` is print's (notes in the text, page
+    references), `xhtml` adds the epub:type semantics EPUB readers act on."""
     if chapter.kind == "chapter":
         root = fragments.parse(chapter.body)
         code.highlight(root, wrap=inline_notes)  # before the terms: code links no term
-        glossary.link_terms(root, book.terms, chapter.id, epub=xhtml, page_ref=inline_notes)
+        occurrences.mark(root, book, chapter.id, epub=xhtml, page_ref=inline_notes)
         _place_blocks(root, chapter)  # after the terms: a box's text links no term
     else:
         root = fragments.parse(_data_page(chapter, uses, page_refs=inline_notes, xhtml=xhtml))
@@ -201,7 +208,7 @@ def _date_text(book: Book) -> str:
 def render_print(book: Book) -> Rendition:
     """One HTML document for WeasyPrint: front matter, contents, chapters, back matter."""
     front, back = _front_and_back(book, _date_text(book), page_refs=True)
-    uses = glossary.term_uses(book, fragments.parse)
+    uses = occurrences.find(book, fragments.parse)
     chapters = []
     for c in book.chapters:
         body = _chapter_body(book, c, inline_notes=True, xhtml=False,
@@ -278,10 +285,9 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
     for part in back:
         owner[part.id] = part.id
     owner.update((work.id, "bibliography") for work in book.references)
-    uses = glossary.term_uses(book, fragments.parse)
-    for refs in uses.values():
-        for chapter_id, _, ref_id in refs:
-            owner[ref_id] = chapter_id
+    uses = occurrences.find(book, fragments.parse)
+    for locator in uses.anchors():
+        owner[locator.anchor] = locator.chapter
 
     def href_for_from(current: str):
         def href_for(anchor: str) -> str:
@@ -338,7 +344,8 @@ def render_web(book: Book, downloads: tuple[Download, ...] = ()) -> Rendition:
     common = {"meta": book.meta, "edition": book.edition, "downloads": downloads,
               "cover": book.meta.cover or "cover.png", "base_url": book.meta.base_url,
               "date_text": _date_text(book), "iso_date": when.strftime("%Y-%m-%d"),
-              "contents": contents, "script_words": i18n.script_words(i18n.current())}
+              "contents": contents, "script_words": i18n.script_words(i18n.current()),
+              "index_page": book.index_page}
     pages = []
     for index, part in enumerate(parts):
         pages.append(Part(part.id, part.kind, part.title, template.render(

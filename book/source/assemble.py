@@ -25,6 +25,7 @@ from ..model import (
     figure_id,
 )
 from . import citations, references
+from .index import resolve as resolve_index
 from .parse import LINK_SLOT
 from .paths import OutsideProject, resolve_inside
 
@@ -75,12 +76,14 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
     chapters = references.resolve(chapters, tuple(figures), meta.numbering, problems,
                                   complete=len(chapters) == len(meta.chapter_paths))
     chapters, works = citations.resolve(root, chapters, meta.bibliography, meta.csl, problems)
+    chapters, unlisted = resolve_index(chapters, problems)
     problems.raise_if_any()
     numbered = tuple(replace(c, number=i) for i, c in enumerate(chapters, start=1))
     return Book(root=root, meta=meta, chapters=numbered, figures=tuple(figures),
                 assets=assets, edition=edition, extra_css=styles, revisions=revisions,
                 references=works,
-                warnings=tuple(w for c in chapters for w in c.warnings) + tuple(links.warnings))
+                warnings=tuple(w for c in chapters for w in c.warnings) + tuple(links.warnings)
+                + tuple(unlisted))
 
 
 class _Links:

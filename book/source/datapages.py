@@ -1,4 +1,4 @@
-"""Pages made from data files listed among the chapters: a timeline and a glossary.
+"""Pages made from data files listed among the chapters: a timeline, a glossary, an index.
 Each TOML file becomes a Chapter, so ordering, contents, links and every edition treat it
 like any other chapter."""
 
@@ -7,13 +7,14 @@ from __future__ import annotations
 import posixpath
 
 from ..errors import Collector
-from ..model import Chapter, Link, Term, TimelineEvent, chapter_id
+from ..model import Chapter, IndexEntry, Link, Term, TimelineEvent, chapter_id
+from .index import ENTRY, read_entries
 from .limits import MAX_GLOSSARY_TERMS
 from .markdown import render_inline, slugify
 from .schema import Choice, Prose, Schema, TableList, Text, TextList, TomlPlace
 from .tomlfile import TomlDoc, parse_toml
 
-KINDS = ("timeline", "glossary")
+KINDS = ("timeline", "glossary", "index")
 _ENTRY_WORDING = dict(unknown="unknown key '{key}' in [[{owner}]]", bad="'{key}' {problem}",
                       missing="[[{owner}]] entry has no '{key}'",
                       unknown_rule="data-page-unknown-key", bad_rule="data-page-bad-value",
@@ -31,7 +32,7 @@ TERM = Schema({
                      expect="must be a list of text", items="must be a list of text"),
 }, **_ENTRY_WORDING)
 PAGE = Schema({
-    "kind": Choice(required=True, doc="`timeline` or `glossary`.", choices=KINDS,
+    "kind": Choice(required=True, doc="`timeline`, `glossary` or `index`.", choices=KINDS,
                    says=f"'kind' must be one of: {', '.join(KINDS)}"),
     "title": Prose(required=True, doc="The page title.", says="the page needs a 'title'"),
     "intro": Text(blank=True, doc="Text before the list.", expect="must be text"),
@@ -41,6 +42,9 @@ PAGE = Schema({
     "terms": TableList(doc="The terms of a glossary (listed alphabetically).", schema=TERM,
                        not_table="each 'terms' entry must be a table",
                        not_table_hint="write it as [[terms]]"),
+    "entries": TableList(doc="The entries of an index (sorted in the book's language).",
+                         schema=ENTRY, not_table="each 'entries' entry must be a table",
+                         not_table_hint="write it as [[entries]]"),
 }, unknown_rule="data-page-unknown-key", bad_rule="data-page-bad-value",
     missing_rule="data-page-missing-key")
 
@@ -69,7 +73,10 @@ def parse_data_page(path: str, text: str) -> Chapter:
     links: list[Link] = []
     terms: list[Term] = []
     timeline: list[TimelineEvent] = []
-    if kind == "timeline":
+    index: tuple[IndexEntry, ...] = ()
+    if kind == "index":
+        index = read_entries(path, cid, values.get("entries", []), doc.text_lines, problems)
+    elif kind == "timeline":
         events = _check_entries(doc, "events", values, problems)
         for event in events:
             anchor = ""
@@ -102,4 +109,4 @@ def parse_data_page(path: str, text: str) -> Chapter:
                    body="", headings=(), footnotes=(), photo_ids=(), image_paths=(),
                    links=tuple(links), kind=str(kind), terms=tuple(terms),
                    intro=render_inline(intro) if isinstance(intro, str) else "",
-                   events=tuple(timeline))
+                   events=tuple(timeline), index_entries=index)

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.attrs.parse import ParseError
 from mdit_py_plugins.attrs.parse import parse as parse_attrs
 
@@ -31,6 +32,7 @@ from ..model import (
 )
 from . import citations, references
 from .frontmatter import split_front_matter, validate_front_matter
+from .index import mark_spans as mark_index_spans
 from .limits import MAX_CHAPTER_BYTES, MAX_FOOTNOTES, nesting_problem
 from .markdown import clean_html, markdown_engine, slugify
 from .math import formulas, math_plugin, problem
@@ -39,6 +41,7 @@ PHOTO_SCHEME = "photo:"
 _MD = markdown_engine()
 _MD.use(citations.citation_plugin)  # `[@key]` read before links
 _MD.use(math_plugin)  # `$…$`, `$$…$$`, GitHub's forms: never Markdown inside
+_MD.use(attrs_plugin, after=(), spans=True)  # bracketed spans: `[text]{.index}` (index.py)
 _PLAIN = MarkdownIt("commonmark")  # heading ids come from the text as written (no typographer)
 _HEADING_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")  # `## Options {#options .class}`
 # An opening tag and, inside it, an id or name attribute: raw HTML anchors become the
@@ -442,6 +445,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
     tokens = references.table_captions(tokens, parser.unique_id)
     body_tokens, note_tokens = _split_footnotes(tokens)
     parser.walk(body_tokens)  # each footnote apart: a link in one is not walked twice
+    marks = mark_index_spans(body_tokens, cid, parser.where_in, 0)
     labels = references.collect_labels(body_tokens, parser.line_of)
     for tex, block in formulas(body_tokens):
         why = problem(tex)
@@ -469,6 +473,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
     footnotes: list[Footnote] = []
     for number, note in enumerate(note_tokens, start=1):
         parser.walk(note)
+        marks += mark_index_spans(note, cid, parser.where_in, len(marks))
         citations.collect(note, cid, cited, parser.where_in)
         note_html = _MD.renderer.render(note, _MD.options, env)
         footnotes.append(Footnote(number, f"{cid}--fn{number}", f"{cid}--fnref{number}",
@@ -502,4 +507,5 @@ def parse_chapter(path: str, text: str) -> Chapter:
         xrefs=tuple(parser.xrefs),
         citations=tuple(cited),
         warnings=tuple(parser.warnings),
+        index_marks=tuple(marks),
     )

@@ -1,0 +1,99 @@
+"""Page ranges: a list of page references (an element marked PAGE_RANGES, as the index
+and the glossary print them) set as the pages its targets land on, each page once and runs
+of pages merged, `3, 7–9, 14` (an en dash), which target-counter() cannot do: a number
+there does not know its neighbours.
+
+The list is filled from the pages a layout gave its targets, and the document laid out
+again when that changed it (floats.settled's rounds, for one document), or from the book's
+pages a chunk is split with (chunks.split's rounds). Each page links to the first of its
+targets there (a range's end to the first on its last page)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..model import PAGE_RANGES, PAGE_REF
+
+DASH = "\u2013"
+
+
+def runs(pages: list[int]) -> list[tuple[int, int]]:
+    """Distinct pages as (first, last) runs of consecutive pages, in order."""
+    merged: list[tuple[int, int]] = []
+    for page in sorted(set(pages)):
+        if merged and page == merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], page)
+        else:
+            merged.append((page, page))
+    return merged
+
+
+def anchor_pages(document: Any) -> dict[str, int]:
+    """The page number (from 1) of every anchor of a laid-out document: where it starts."""
+    pages: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for name in page.anchors:
+            pages.setdefault(name, number)
+    return pages
+
+
+def targets(root: Any) -> set[str]:
+    """Every anchor the page-range lists in `root` name."""
+    return {name for element in root.iter() if isinstance(element.tag, str)
+            for name in (element.get(PAGE_RANGES) or "").split()}
+
+
+def fill(root: Any, pages: Mapping[str, int]) -> bool:
+    """Set every page-range list in `root` from `pages` (anchor → page; one it lacks
+    prints 0 until a later round knows it); whether any list changed."""
+    changed = False
+    for element in [e for e in root.iter() if isinstance(e.tag, str) and e.get(PAGE_RANGES)]:
+        names = element.get(PAGE_RANGES).split()
+        first_on: dict[int, str] = {}
+        for name in names:
+            first_on.setdefault(pages.get(name, 0), name)
+        wanted = runs(list(first_on))
+        if _shown(element) == wanted:
+            continue
+        changed = True
+        for child in list(element):
+            element.remove(child)
+        element.text = None
+        previous = None
+        for first, last in wanted:
+            ends = [first] if first == last else [first, last]
+            for position, page in enumerate(ends):
+                link = element.makeelement("a", {"href": f"#{first_on[page]}", PAGE_REF: "",
+                                                 "data-page": str(page)})
+                if previous is None:
+                    element.append(link)
+                else:
+                    previous.tail = DASH if position else ", "
+                    previous.addnext(link)
+                previous = link
+    return changed
+
+
+def settle(root: Any) -> None:
+    """Take the page-range marks off `root`'s lists once they are filled for good (a
+    chunk's: its own layout must not fill them again from the chunk's pages)."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.get(PAGE_RANGES) is not None:
+            del element.attrib[PAGE_RANGES]
+
+
+def _shown(element: Any) -> list[tuple[int, int]]:
+    """The runs a filled list shows now ([] before its first fill)."""
+    shown: list[tuple[int, int]] = []
+    for link in element.iter("a"):
+        page = link.get("data-page")
+        if page is None:
+            return []
+        number = int(page)
+        if shown and (link.getprevious() is not None and
+                      (link.getprevious().tail or "") == DASH):
+            shown[-1] = (shown[-1][0], number)
+        else:
+            shown.append((number, number))
+    return shown

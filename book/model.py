@@ -101,6 +101,7 @@ class Metadata:
     bibliography: str = ""  # the .bib or CSL-JSON file citations name ("" none)
     csl: str = ""  # the project's CSL style ("" the shipped Chicago author-date)
     strings: tuple[tuple[str, str], ...] = ()  # [strings]: the builder's words overridden
+    numerals: str = ""  # "native", "latin" or "" (the language's CLDR default)
 
     @property
     def authors(self) -> tuple[Contributor, ...]:
@@ -322,6 +323,8 @@ class Chapter:
     labels: tuple[Label, ...] = ()  # numbered targets defined here, in reading order
     xrefs: tuple[CrossRef, ...] = ()  # links to labels, resolved by assemble
     citations: tuple[Citation, ...] = ()  # in reading order, footnotes' after the body's
+    language: str = ""  # front matter `lang`: its BCP 47 tag ("" the book's)
+    direction: str = ""  # front matter `dir`: "rtl" or "ltr" ("" its language's)
     index_marks: tuple[IndexMark, ...] = ()  # places the text marks for the index
     index_entries: tuple[IndexEntry, ...] = ()  # an index page's entries (index.toml)
 
@@ -507,3 +510,4 @@ class Rendition:
     parts: tuple[Part, ...]
     html: str
     pages: tuple[PageMark, ...] = ()
+    digits: str = "0123456789"  # the book's digits, for page numbers the layout writes

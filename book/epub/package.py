@@ -22,7 +22,7 @@ from ..output import atomic_write
 from ..render.cover import make_cover
 from ..render.html import build_date, chapter_content
 from ..render.i18n import strings_for
-from ..render.script import is_rtl
+from ..render.script import chapter_script, is_rtl
 from ..render.theme import FONTS, cjk_file_faces, cjk_subset, faces_for, stylesheet
 
 CSS_NAME = "book.css"
@@ -271,10 +271,17 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
             ebook.add_item(epub.EpubItem(uid=f"img-{len(ebook.items)}", file_name=asset.path,
                                          media_type=asset.media_type, content=asset.data))
     documents = []
+    chapters = {c.id: c for c in book.chapters}
     for part in rendition.parts:
+        # A chapter in another language or direction (front matter) is its own document's
+        # (lang, xml:lang and dir on its html); the spine keeps the book's direction.
+        language, direction = (chapter_script(book.meta.language, chapters[part.id])
+                               if part.id in chapters else (book.meta.language, ""))
         doc = epub.EpubHtml(uid=part.id, file_name=f"{part.id}.xhtml", title=part.title,
-                            lang=book.meta.language, content=_with_semantics(part).encode())
+                            lang=language, content=_with_semantics(part).encode())
         doc.direction = ebook_direction(book.meta.language)
+        if direction and (direction == "rtl" or doc.direction):
+            doc.direction = direction
         if "<math" in part.html:  # EPUB 3 wants documents with MathML marked
             doc.properties.append("mathml")
         doc.add_item(style)

@@ -95,7 +95,8 @@ def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
                 # chunk's pages, not the book's (a cross-reference to a table nearby).
                 if anchor.get(PAGE_REF) is not None:
                     refs[target] = pages.get(target, 0)
-                    anchor.set("data-page", str(refs[target]))
+                    anchor.set("data-page", str(refs[target]).translate(
+                        str.maketrans("0123456789", rendition.digits)))
         body = "\n".join(fragments.inner(root) for root in roots)
         # Only the first chunk's metadata (dates) reaches the book's PDF: the others leave
         # it out, so that their content alone keys them in the cache.

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import unquote
 
-from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -30,7 +29,7 @@ from ..model import (
 from . import code, i18n, occurrences
 from .index import groups as index_groups
 from .math import typeset as typeset_math
-from .script import is_rtl
+from .script import is_rtl, script_attributes
 
 
 def _role_labels(strings: i18n.Strings) -> dict[str, str]:
@@ -56,6 +55,15 @@ _ENV.globals["version"] = __version__
 _ENV.globals["PAGE_REF"] = PAGE_REF
 _ENV.globals["PAGE_RANGES"] = PAGE_RANGES
 _ENV.globals["is_rtl"] = is_rtl  # dir="rtl" on the documents of a right-to-left book
+
+
+def _chapter_attributes(chapter: Chapter) -> Markup:
+    """`lang` and `dir` on a chapter's section where its front matter sets it apart from
+    the book (the values are validated tags and directions)."""
+    return Markup(script_attributes(i18n.current().language, chapter))
+
+
+_ENV.globals["script_attributes"] = _chapter_attributes
 # Any: the template's macros are attributes mypy cannot see.
 _PARTS: Any = _ENV.get_template("parts.html.j2").module
 _REFERENCES: Any = _ENV.get_template("references.html.j2").module
@@ -143,11 +151,14 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
             if note and anchor.get("id") == note.ref_id:
                 span = fragments.parse(
                     f'<span class="footnote" id="{note.id}"><a class="footnote-back" '
-                    f'href="#{note.ref_id}">{note.number}</a> {_note_body(note)}</span>')[0]
+                    f'href="#{note.ref_id}">{i18n.current().number(note.number)}</a> '
+                    f'{_note_body(note)}</span>')[0]
                 anchor.addnext(span)
                 span.tail, anchor.tail = anchor.tail, None
         if inline_notes and anchor.get("class") == XREF_CLASS:
             anchor.set(PAGE_REF, i18n.current().pgettext("page-ref", ", page "))
+        if "noteref" in (anchor.get("class") or ""):  # its number, in the book's digits
+            anchor.text = i18n.current().digits(anchor.text or "")
         if xhtml and "noteref" in (anchor.get("class") or ""):
             anchor.set("epub:type", "noteref")
         if href.startswith("#"):
@@ -201,7 +212,7 @@ def _date_text(book: Book) -> str:
     or the release's commit; a build without either prints the book's own date."""
     when = build_date(book).date() if book.edition.dated else dt.date.fromisoformat(
         str(book.meta.date))
-    return format_date(when, format="long", locale=i18n.formatting_locale(book.meta.language))
+    return i18n.strings_for(book.meta).date(when.isoformat())
 
 
 @i18n.in_book_words
@@ -223,7 +234,7 @@ def render_print(book: Book) -> Rendition:
     html = _ENV.get_template("print.html.j2").render(
         meta=book.meta, parts=parts, body_class="print",
         iso_datetime=build_date(book).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return Rendition("pdf", parts, html)
+    return Rendition("pdf", parts, html, digits=i18n.current().digits("0123456789"))
 
 
 def _place_mark(section, blocks: list, mark: PageMark) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import UnsupportedNumberingSystemError, format_decimal, get_decimal_symbol
 from babel.support import Translations
 from markupsafe import escape
 
@@ -90,14 +91,52 @@ def catalogue_for(language: str) -> str | None:
     return next((name for name in names if name in shipped()), None)
 
 
+# The digits of each CLDR numbering system that CSS Counter Styles predefines a style for
+# (WeasyPrint and browsers know them): system → (its zero, the counter style). The
+# builder writes numbers in text with the digits and has CSS count pages in the style.
+DIGITS = {
+    "arab": ("\u0660", "arabic-indic"), "arabext": ("\u06f0", "persian"),
+    "beng": ("\u09e6", "bengali"), "deva": ("\u0966", "devanagari"),
+    "gujr": ("\u0ae6", "gujarati"), "guru": ("\u0a66", "gurmukhi"),
+    "khmr": ("\u17e0", "khmer"), "knda": ("\u0ce6", "kannada"), "laoo": ("\u0ed0", "lao"),
+    "mlym": ("\u0d66", "malayalam"), "mong": ("\u1810", "mongolian"),
+    "mymr": ("\u1040", "myanmar"), "orya": ("\u0b66", "oriya"),
+    "tamldec": ("\u0be6", "tamil"), "telu": ("\u0c66", "telugu"), "thai": ("\u0e50", "thai"),
+    "tibt": ("\u0f20", "tibetan"),
+}
+LATIN = "latn"
+
+
+def numbering_system(language: str, numerals: str = "") -> str:
+    """The CLDR numbering system a book's numbers are written in: book.toml's `numerals`
+    ("native": the language's own digits, "latin": 0-9), else CLDR's default for the tag
+    (Persian's are its own, ۰-۹; Arabic's Latin, as in the Maghreb and the Gulf, but
+    Arabic-Indic, ٠-٩, for ar-EG, ar-SA, ar-IQ…). Latin where CSS has no counter style
+    for the system."""
+    locale = formatting_locale(language)
+    if numerals == "latin":
+        return LATIN
+    system = (locale.other_numbering_systems.get("native", LATIN) if numerals == "native"
+              else locale.default_numbering_system)
+    return system if system in DIGITS else LATIN
+
+
+def counter_style(system: str) -> str:
+    """The CSS counter style that counts in `system`'s digits (`decimal` for Latin)."""
+    return DIGITS[system][1] if system in DIGITS else "decimal"
+
+
 @dataclass(frozen=True)
 class Strings:
     """The words of one book: its catalogue (None: English), its `[strings]` overrides,
-    and the locale its numbers are written in."""
+    the locale its numbers are written in, its language tag, and the numbering system
+    of its digits."""
 
     catalogue: str | None
     overrides: tuple[tuple[str, str], ...]
     locale: Locale
+    language: str = SOURCE_LANGUAGE
+    numbering: str = LATIN
 
     def pgettext(self, key: str, message: str) -> str:
         override = dict(self.overrides).get(key)
@@ -128,30 +167,52 @@ class Strings:
     def words(self, key: str, message: str, **values: object) -> str:
         """A message with its `%(name)s` placeholders filled (numbers written for the
         locale), for the Python side; templates call pgettext."""
-        return self.pgettext(key, message) % {k: self.number(v) for k, v in values.items()}
+        return self.pgettext(key, message) % {
+            k: v if isinstance(v, str) else self.number(v) for k, v in values.items()}
 
     def overridden(self, key: str) -> bool:
         return key in dict(self.overrides)
 
     def number(self, value: object, pattern: str | None = None) -> object:
-        """An int or float as the locale writes it (`1 234,5`; `pattern` is a CLDR number
-        pattern such as `#,##0.0`); anything else as it is."""
+        """An int or float as the locale writes it, in the book's digits (`1 234,5`,
+        `۱٬۲۳۴٫۵`; `pattern` is a CLDR number pattern such as `#,##0.0`); a number label
+        ("3", "2.1") in the book's digits; anything else as it is. Every number the
+        builder writes into text comes through here."""
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return format_decimal(value, format=pattern, locale=self.locale)
+            try:  # the locale's separators for the system (٬ ٫ for arabext), if it has any
+                get_decimal_symbol(self.locale, numbering_system=self.numbering)
+                system = self.numbering
+            except UnsupportedNumberingSystemError:
+                system = LATIN
+            return self.digits(format_decimal(value, format=pattern, locale=self.locale,
+                                              numbering_system=system))
+        if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)*", value):
+            return self.digits(value)
         return value
 
+    def digits(self, text: str) -> str:
+        """`text` with its digits 0-9 in the book's numbering system (Babel formats
+        numbers and dates with the locale's separators and words, but Latin digits)."""
+        if self.numbering not in DIGITS:
+            return text
+        zero = ord(DIGITS[self.numbering][0])
+        return text.translate({ord("0") + n: zero + n for n in range(10)})
+
     def date(self, iso: str) -> str:
-        """A YYYY-MM-DD date in the locale's long format ('19 septembre 2023')."""
-        return format_date(dt.date.fromisoformat(iso), format="long", locale=self.locale)
+        """A YYYY-MM-DD date in the locale's long format and the book's digits ('19
+        septembre 2023', '۱۹ سپتامبر ۲۰۲۳')."""
+        return self.digits(format_date(dt.date.fromisoformat(iso), format="long",
+                                       locale=self.locale))
 
 
 def strings_for(meta: Metadata) -> Strings:
-    return _strings(meta.language, meta.strings)
+    return _strings(meta.language, meta.strings, meta.numerals)
 
 
 @functools.cache
-def _strings(language: str, overrides: tuple[tuple[str, str], ...]) -> Strings:
-    return Strings(catalogue_for(language), overrides, formatting_locale(language))
+def _strings(language: str, overrides: tuple[tuple[str, str], ...], numerals: str) -> Strings:
+    return Strings(catalogue_for(language), overrides, formatting_locale(language), language,
+                   numbering_system(language, numerals))
 
 
 def script_words(strings: Strings) -> dict[str, object]:

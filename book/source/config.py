@@ -12,6 +12,7 @@ from .schema import (
     Flag,
     Identifier,
     Isbn,
+    LanguageTag,
     Length,
     Mapping,
     Number,
@@ -102,9 +103,13 @@ RELEASE = Schema({
 BOOK = Schema({
     "title": Text(required=True, doc="The book's title."),
     "subtitle": Text(blank=True, doc="Subtitle printed under the title."),
-    "language": Text(required=True, doc="BCP 47 language tag of the text, e.g. `en`, `en-GB`.",
-                     pattern=r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*",
-                     form="must be a BCP 47 language tag such as 'en' or 'en-GB'"),
+    "language": LanguageTag(required=True,
+                            doc="BCP 47 language tag of the text, e.g. `en`, `en-GB`."),
+    "numerals": Choice(choices=("native", "latin"), default="",
+                       doc="The digits of the numbers the builder writes (page numbers, "
+                       "figure and note numbers, dates): `native`, the language's own (۱۲۳ "
+                       "in Persian, ١٢٣ in Arabic), or `latin` (123). Default: what CLDR "
+                       "gives the language tag: `fa` native, `ar` latin, `ar-EG` native."),
     "slug": Text(required=True, doc="File-name stem of the editions (`<slug>.pdf`): lower-case "
                  "letters, digits and single hyphens.",
                  pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
@@ -204,6 +209,7 @@ def parse_config(doc: TomlDoc) -> Metadata:
         title=values["title"],
         subtitle=values["subtitle"],
         language=values["language"],
+        numerals=values["numerals"],
         slug=values["slug"],
         publisher=values["publisher"],
         rights=values["rights"],

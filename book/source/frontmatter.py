@@ -8,12 +8,19 @@ from dataclasses import dataclass
 import yaml
 
 from ..errors import BookError, Collector
-from .schema import KeyLines, Prose, Schema
+from .schema import Choice, KeyLines, LanguageTag, Prose, Schema
 
 FRONT_MATTER = Schema({
     "title": Prose(doc="The chapter title (else the first heading is used)."),
     "short_title": Prose(doc="Running head and short contents label."),
     "description": Prose(doc="One-line summary of the chapter."),
+    "lang": LanguageTag(doc="BCP 47 tag of a chapter written in another language than the "
+                        "book (`fa` in an English book): its documents carry it, and its "
+                        "hyphenation, fonts and direction follow it."),
+    "dir": Choice(choices=("rtl", "ltr"), doc="`rtl` or `ltr`: the chapter's direction "
+                  "when it is not its language's (`lang: fa` is already `rtl`); its running "
+                  "heads, folios and page order stay the book's.",
+                  unknown="front matter 'dir' must be 'rtl' or 'ltr', not '{value}'"),
 }, unknown="unknown front matter key '{key}'", bad="front matter '{key}' {problem}",
     unknown_rule="front-matter-unknown-key", bad_rule="front-matter-type")
 

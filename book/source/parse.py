@@ -508,4 +508,6 @@ def parse_chapter(path: str, text: str) -> Chapter:
         citations=tuple(cited),
         warnings=tuple(parser.warnings),
         index_marks=tuple(marks),
+        language=str(fm.data.get("lang", "")),
+        direction=str(fm.data.get("dir", "")),
     )

@@ -163,6 +163,15 @@ class Text(Field):
         return value
 
 
+@dataclass(frozen=True, kw_only=True)
+class LanguageTag(Text):
+    """A BCP 47 language tag ('en', 'en-GB', 'zh-Hans', 'fa'): the book's language, or a
+    chapter's when it is written in another."""
+
+    pattern: str = r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*"
+    form: str = "must be a BCP 47 language tag such as 'en' or 'en-GB'"
+
+
 PROSE = "must be non-empty text"
 
 

@@ -15,7 +15,8 @@ from babel.core import get_global
 from ...model import Book
 from ..code import stylesheet as code_stylesheet
 from ..html import chapter_content
-from ..script import cjk_region, is_rtl
+from ..i18n import counter_style, numbering_system
+from ..script import cjk_region, has_rtl_text, is_rtl, languages
 
 THEME = Path(str(resources.files("book.render") / "theme"))
 FONTS = THEME / "fonts"
@@ -127,7 +128,8 @@ def book_cjk_region(book: Book | None) -> str | None:
     characters at all, else None (no CJK font)."""
     if book is None:
         return None
-    region = cjk_region(book.meta.language)
+    region = cjk_region(book.meta.language) or next(
+        filter(None, map(cjk_region, languages(book))), None)  # a chapter's, e.g. `lang: ja`
     if region is None and re.search(_CJK, book_text(book)):
         region = "SC"
     return region
@@ -175,6 +177,37 @@ def with_script_fonts(css: str, region: str | None) -> str:
     return css.replace('"Noto Mono"', f'"Noto Mono", {scripts}')
 
 
+_COUNTER = re.compile(r"\b(target-counters?|counters?)\(((?:[^()]|\([^()]*\))*)\)")
+_ARGUMENTS = {"counter": 1, "counters": 2, "target-counter": 2, "target-counters": 3}
+
+
+def with_numerals(css: str, style: str) -> str:
+    """`css` with every counter it prints that names no counter style (folios, page
+    references, the contents' page numbers, chapter numbers) counted in `style`, the
+    book's numerals (`persian`: ۱۲۳); as it is for `decimal`."""
+    if style == "decimal":
+        return css
+
+    def styled(found: re.Match) -> str:
+        arguments = re.findall(r"(?:\"[^\"]*\"|'[^']*'|\([^()]*\)|[^,])+", found[2])
+        if len(arguments) != _ARGUMENTS[found[1]]:
+            return found[0]
+        return f"{found[1]}({found[2]}, {style})"
+    return _COUNTER.sub(styled, css)
+
+
+def numeral_css(book: Book) -> str:
+    """List numbers in the book's numerals, and in a chapter's own where its front
+    matter gives another language (a Persian chapter of an English book counts ۱, ۲, ۳)."""
+    ours = counter_style(numbering_system(book.meta.language, book.meta.numerals))
+    rules = [f"ol {{ list-style-type: {ours}; }}"] if ours != "decimal" else []
+    for tag in languages(book):
+        style = counter_style(numbering_system(tag, book.meta.numerals))
+        if style != ours:
+            rules.append(f'[lang="{tag}"] ol {{ list-style-type: {style}; }}')
+    return "\n".join(rules)
+
+
 def faces_for(book: Book | None) -> tuple[Face, ...]:
     """The faces an edition of `book` uses (all of them when `book` is None)."""
     if book is None:
@@ -208,16 +241,21 @@ def hyphenation_language(tag: str) -> str | None:
     return None
 
 
-def hyphenation(tag: str) -> str:
+def hyphenation(tag: str, chapter: bool = False) -> str:
     """CSS that has WeasyPrint hyphenate text in `tag` with hyphenation_language's patterns
-    (it would take pyphen's bare 'en', British patterns, for 'en'), or not at all."""
+    (it would take pyphen's bare 'en', British patterns, for 'en'), or not at all: the
+    book's text, or (`chapter`) the sections of chapters whose front matter gives `lang`
+    (an English chapter of a Persian book is hyphenated, a Persian one of an English book
+    is not)."""
     chosen = hyphenation_language(tag)
+    scope = f'[lang="{tag}"]' if chapter else f':root, [lang="{tag}"]'
     if chosen is None:
-        return ":root { hyphens: manual; }"
-    if chosen == pyphen.language_fallback(tag.replace("-", "_")):
+        return f"{scope.split(',')[0]} {{ hyphens: manual; }}"
+    if chosen == pyphen.language_fallback(tag.replace("-", "_")) and not chapter:
         return ""
     # A lang attribute outranks author rules on its own element, so !important.
-    return f':root, [lang="{tag}"] {{ -weasy-lang: "{chosen}" !important; }}'
+    return (f'{scope} {{ -weasy-lang: "{chosen}" !important; '
+            + ("hyphens: auto; }" if chapter else "}"))
 
 
 def stylesheet(edition: str, book: Book | None) -> str:
@@ -227,11 +265,19 @@ def stylesheet(edition: str, book: Book | None) -> str:
     css.append(code_stylesheet(edition))
     if edition == "print" and book is not None:
         css.append(hyphenation(book.meta.language))
+        css += [hyphenation(tag, chapter=True) for tag in languages(book)]
         css.append(page_css(Geometry(*book.meta.press.trim)))
+        if is_rtl(book.meta.language):
+            css.append((THEME / "rtl-pages.css").read_text("utf-8"))
     region = book_cjk_region(book)
     if region is not None:
         css.append((THEME / "cjk.css").read_text("utf-8"))
-    if book is not None and is_rtl(book.meta.language):
+    if book is not None and has_rtl_text(book):
         css.append((THEME / "rtl.css").read_text("utf-8"))
     # The stacks gain the script families; the @font-face rules (first) keep their names.
-    return css[0] + "\n" + with_script_fonts("\n".join(css[1:]), region)
+    if book is not None:
+        css.append(numeral_css(book))
+    return css[0] + "\n" + with_numerals(with_script_fonts("\n".join(css[1:]), region),
+                                          counter_style(numbering_system(
+                                              book.meta.language, book.meta.numerals))
+                                          if book is not None else "decimal")

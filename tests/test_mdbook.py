@@ -303,6 +303,40 @@ def test_import_mdbook_writes_a_project_that_builds(tmp_path):
     assert again.returncode == 2 and "not empty" in again.stderr
 
 
+def test_import_copies_in_what_includes_name_outside_the_mdbook_folder(tmp_path):
+    # mdBook's own guide lives in guide/ and includes ../../../examples/*.rs of its repository
+    repo = tmp_path / "repo"
+    source = repo / "guide"
+    (repo / "examples").mkdir(parents=True)
+    (repo / "examples" / "nop.rs").write_text(
+        "fn main() {}\n// {{#include shared.rs}}\n", "utf-8")
+    (repo / "examples" / "shared.rs").write_text("// ANCHOR: all\nfn shared() {}\n"
+                                                 "// ANCHOR_END: all\n", "utf-8")
+    (repo / "LICENSE").write_text("MPL-2.0\n", "utf-8")
+    (repo / "secret.txt").write_text("not named by any include\n", "utf-8")
+    (source / "src" / "dev").mkdir(parents=True)
+    (source / "book.toml").write_text('[book]\ntitle = "Guide"\n', "utf-8")
+    (source / "src" / "SUMMARY.md").write_text("- [Dev](dev/pre.md)\n", "utf-8")
+    (source / "src" / "dev" / "pre.md").write_text(
+        "# Preprocessors\n\n```rust\n{{#include ../../../examples/nop.rs}}\n```\n", "utf-8")
+    dest = tmp_path / "project"
+    result = cli(["import", "mdbook", str(source), str(dest)])
+    assert result.returncode == 0, result.stderr
+    assert "2 files its includes name outside guide/ copied in" in result.stdout
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
+        "LICENSE", "book.toml", "examples/nop.rs", "examples/shared.rs",
+        "guide/src/SUMMARY.md", "guide/src/dev/pre.md"]
+    assert (dest / "guide/src/dev/pre.md").read_bytes() == (
+        source / "src/dev/pre.md").read_bytes()  # the Markdown as it was
+    assert '"guide/src/dev/pre.md",' in (dest / "book.toml").read_text("utf-8")
+    built = cli(["build", str(dest), "--out", str(tmp_path / "out"), "--format", "html",
+                 "--quiet"])
+    assert built.returncode == 0, built.stderr
+    page = next((tmp_path / "out").rglob("*pre.html")).read_text("utf-8")
+    text = re.sub(r"<[^>]+>", "", page)  # the listing is highlighted
+    assert "fn main() {}" in text and "fn shared() {}" in text
+
+
 # --------------------------------------------------------------------------- 7. one run
 
 def test_check_reports_every_problem_in_one_run(tmp_path):

@@ -105,10 +105,21 @@ def _expand(root: Path, path: str, text: str, problems: Collector,
     return lines, origins, title
 
 
+def included_files(text: str) -> list[str]:
+    """The files `text`'s include directives name, as written (relative to its file)."""
+    return [_target(m.group(2))[0] for m in _DIRECTIVE.finditer(text) if m.group(1) in _INCLUDES]
+
+
+def _target(argument: str) -> tuple[str, str]:
+    """(file, selector) of an include directive's argument: `file:anchor`, `file:2:10`."""
+    target, _, selector = argument.strip().partition(":")
+    return target, selector
+
+
 def _include(root: Path, path: str, number: int, kind: str, argument: str,
              problems: Collector, depth: int) -> tuple[str, list[Origin]]:
     """One include directive's text (without a final newline, as mdBook) and its origins."""
-    target, _, selector = argument.strip().partition(":")
+    target, selector = _target(argument)
     rel = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
     shown = f"{{{{#{kind} {argument.strip()}}}}}"
     if depth >= MAX_DEPTH:

@@ -1,6 +1,9 @@
 """`book import mdbook DIR DEST`: a book project from an mdBook folder. The Markdown is
 copied as it is (the builder reads mdBook's links, includes and hidden Rust lines itself);
-book.toml is written from mdBook's book.toml ([book] title, authors, language,
+Files the chapters include from outside the folder
+(mdBook's own guide includes its repository's examples) are copied in at the same relative
+places, the book's folder then going one level or more down. book.toml is written from
+mdBook's book.toml ([book] title, authors, language,
 description, src; [build] build-dir) and SUMMARY.md: prefix, numbered (nested) and suffix
 chapters in reading order, draft chapters (`[x]()`) skipped, and part titles kept as
 comments in the `chapters` list, since the builder has no parts."""
@@ -22,9 +25,11 @@ from urllib.parse import unquote, urlsplit
 from markdown_it import MarkdownIt
 
 from ..errors import BookError
+from .includes import included_files
 from .paths import OutsideProject, resolve_inside
 
 SUMMARY = "SUMMARY.md"
+MAX_FILES = 10_000  # chapters and included files followed for includes outside the folder
 
 
 @dataclass
@@ -111,14 +116,23 @@ def import_mdbook(source: Path, dest: Path, today: dt.date | None = None) -> str
                 missing.append(chapter)
         except OutsideProject:
             missing.append(chapter)
+    outside = _outside_includes(source, [source / src / c for c in summary.chapters
+                                         if c not in missing])
+    top = Path(os.path.commonpath([source, *outside]))  # the project's root stands for it
+    within = "" if top == source else source.relative_to(top).as_posix()  # "", "guide"
     skip = {build_dir, ".git"}
-    shutil.copytree(source, dest, symlinks=True, dirs_exist_ok=True,
+    shutil.copytree(source, dest / within, symlinks=True, dirs_exist_ok=True,
                     ignore=lambda folder, names: [n for n in names if Path(folder) == source
                                                   and (n in skip or n == "book.toml")])
+    for path in outside:
+        (dest / path.relative_to(top)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest / path.relative_to(top))
     title = str(book.get("title") or source.name)
     authors = [str(a) for a in book.get("authors", []) if str(a).strip()] or ["Unknown author"]
-    licences = sorted(p.name for p in source.iterdir() if p.name.upper().startswith(
-        ("LICENSE", "LICENCE", "COPYING", "COPYRIGHT")))
+    licences = _licences(source) or _licences(top)
+    for name in licences:
+        if not (dest / name).exists():
+            shutil.copyfile(top / name, dest / name)
     rights = f"© {', '.join(authors)}" + (f"; see {', '.join(licences)}" if licences else "")
     when = today or (dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]),
                                                dt.UTC).date()
@@ -143,7 +157,7 @@ def import_mdbook(source: Path, dest: Path, today: dt.date | None = None) -> str
         if kind == "part":
             lines.append(f"  # Part: {text}")
         elif text not in missing:
-            lines.append(f"  {_toml(posixpath.join(src, text))},")
+            lines.append(f"  {_toml(posixpath.join(within, src, text))},")
     lines.append("]")
     lines += ["", "# Links that leave the book (../std/, /about/) become absolute under this URL:",
               "# [links]", '# base = "https://example.org/book/"']
@@ -156,4 +170,38 @@ def import_mdbook(source: Path, dest: Path, today: dt.date | None = None) -> str
         account += f", {len(summary.drafts)} draft chapters skipped"
     if missing:
         account += f", {len(missing)} missing files skipped: {', '.join(missing)}"
+    if outside:
+        account += (f"; {len(outside)} files its includes name outside {source.name}/ copied "
+                    f"in, the book's folder as {within}/")
     return account + ")"
+
+
+def _licences(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.upper().startswith(
+        ("LICENSE", "LICENCE", "COPYING", "COPYRIGHT")))
+
+
+def _outside_includes(source: Path, chapters: list[Path]) -> list[Path]:
+    """The files the chapters' include directives name outside `source`, followed through
+    the files those include in turn: mdBook's own guide includes its repository's examples
+    (`../../../examples/x.rs`). Import copies them in, so that the Markdown keeps working
+    unchanged; the build itself never reads outside its project."""
+    seen: set[Path] = set()
+    outside: list[Path] = []
+    queue = list(chapters)
+    while queue and len(seen) < MAX_FILES:
+        path = queue.pop(0)
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # the build reports it where the directive is written
+        for name in included_files(text):
+            target = Path(os.path.normpath(path.parent / name))
+            if target.is_file() and not target.is_symlink() and target not in seen:
+                queue.append(target)
+                if not target.is_relative_to(source) and target not in outside:
+                    outside.append(target)
+    return sorted(outside)

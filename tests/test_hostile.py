@@ -273,7 +273,7 @@ def test_fetcher_refuses_everything_outside_the_project(tmp_path):
     (inside / "ok.css").write_text("p {}", "utf-8")
     (tmp_path / "secret.txt").write_text("secret", "utf-8")
     (inside / "link.css").symlink_to(tmp_path / "secret.txt")
-    fetcher = ProjectFetcher(PROJECT_URL, (Asset("ok.css", b"p {}", "text/css"),), THEME)
+    fetcher = ProjectFetcher(PROJECT_URL, (Asset("ok.css", b"p {}", "text/css"),))
     assert fetcher.fetch(PROJECT_URL + "ok.css").read() == b"p {}"
     theme_css = THEME / "print.css"
     assert fetcher.fetch(theme_css.as_uri()).read() == theme_css.read_bytes()

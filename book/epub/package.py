@@ -17,13 +17,13 @@ from lxml import etree
 
 from .. import fragments
 from ..errors import BuildError
-from ..model import Book, Part, Rendition
+from ..model import Book, Part, Rendition, media_type
 from ..output import atomic_write
 from ..render.cover import make_cover
 from ..render.html import build_date, chapter_content
 from ..render.i18n import strings_for
 from ..render.script import chapter_script, is_rtl
-from ..render.theme import FONTS, cjk_file_faces, cjk_subset, faces_for, stylesheet
+from ..render.theme import font_files, stylesheet
 
 CSS_NAME = "book.css"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -251,19 +251,14 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     _metadata(book, ebook, bool(rendition.pages))
     style = _stylesheet(book)
     ebook.add_item(style)
-    for face in faces_for(book):
-        font = FONTS / face.file
-        ebook.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
-                                     media_type="font/ttf", content=font.read_bytes()))
-    for face in cjk_file_faces(book, "epub"):  # subsets: no CJK character left to chance
-        ebook.add_item(epub.EpubItem(uid=f"font-{Path(face.file).stem}",
-                                     file_name=f"fonts/{face.file}", media_type="font/otf",
-                                     content=cjk_subset(book, face)))
+    for name, data in font_files(book, "epub").items():  # CJK subsets: no tofu left to chance
+        ebook.add_item(epub.EpubItem(uid=f"font-{Path(name).stem}", file_name=f"fonts/{name}",
+                                     media_type=media_type(name), content=data))
     cover_asset = next((a for a in book.assets if a.path == book.meta.cover), None)
     if cover_asset:
         cover_name, cover_bytes = "cover" + Path(cover_asset.path).suffix, cover_asset.data
     else:
-        cover_name, cover_bytes = "cover.png", make_cover(book.meta, FONTS)
+        cover_name, cover_bytes = "cover.png", make_cover(book.meta)
     ebook.set_cover(cover_name, cover_bytes, create_page=False)
     ebook.add_item(_cover_page(book, cover_name, style))
     for asset in book.assets:

@@ -1,6 +1,7 @@
 """The one URL fetcher WeasyPrint gets: the Book's own assets (read at load time, checked
-there) and the theme's files, nothing else. No network, no file outside the project, and
-no project file read a second time: the frozen Book is the layout's only input."""
+there) and the theme's files (theme_file's, read once a process), nothing else. No network,
+no file outside the project, and no file read a second time: the frozen Book and the theme
+are the layout's only inputs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ..errors import BookError
 from ..model import Asset, media_type
+from ..render.theme import theme_file
 
 
 class RefusedFetch(FatalURLFetchingError):
@@ -23,14 +25,13 @@ class RefusedFetch(FatalURLFetchingError):
 
 
 class ProjectFetcher(URLFetcher):
-    """Serves the book's assets under `project_url` and the theme's files from `theme`;
-    refuses every other URL."""
+    """Serves the book's assets under `project_url` and the theme's files at their own
+    file URLs; refuses every other URL."""
 
-    def __init__(self, project_url: str, assets: tuple[Asset, ...], theme: Path):
+    def __init__(self, project_url: str, assets: tuple[Asset, ...]):
         super().__init__(allowed_protocols={"file"})
         self.project_url = project_url
         self.assets = {asset.path: asset for asset in assets}
-        self.theme = theme.resolve()
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         parts = urlsplit(url)
@@ -42,11 +43,12 @@ class ProjectFetcher(URLFetcher):
                 raise RefusedFetch(url, "not a file of the book")
             return URLFetcherResponse(url, asset.data, {"Content-Type": asset.media_type})
         path = Path(unquote(parts.path)).resolve()
-        if self.theme not in path.parents or not path.is_file():
-            raise RefusedFetch(url, "not a file inside the project")
-        return URLFetcherResponse(path.as_uri(), path.read_bytes(),
-                                  {"Content-Type": media_type(path.name)
-                                   or "application/octet-stream"})
+        try:
+            data = theme_file(path)
+        except FileNotFoundError:
+            raise RefusedFetch(url, "not a file inside the project") from None
+        return URLFetcherResponse(path.as_uri(), data, {"Content-Type": media_type(path.name)
+                                                        or "application/octet-stream"})
 
 
 def refusal(book, exc: RefusedFetch) -> BookError:

@@ -65,7 +65,7 @@ def print_styles(book: Book) -> tuple[Any, Any, list]:
     key = (book.root, theme, tuple((css.path, css.data) for css in book.extra_css),
            tuple((a.path, id(a.data)) for a in book.assets))
     if key not in _STYLES:
-        fetcher = ProjectFetcher(PROJECT_URL, book.assets, THEME)
+        fetcher = ProjectFetcher(PROJECT_URL, book.assets)
         fonts = weasy.font_configuration()
         sheets = [weasy.stylesheet(theme, fonts, str(THEME) + "/", fetcher)]
         sheets += [weasy.stylesheet(css.data.decode("utf-8"), fonts, PROJECT_URL + css.path,

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import io
 import textwrap
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from ..model import Metadata
 from .coverage import cjk_faces, cmap
 from .script import cjk_region
+from .theme import FONTS, theme_file
 
 SIZE = (1600, 2400)
 INK = (245, 240, 230)
@@ -34,24 +34,27 @@ _SCRIPT_FACES = ("NotoNaskhArabic-Regular.ttf", "NotoSerifArmenian-Regular.ttf",
                  "NotoSerifGeorgian-Regular.ttf")
 
 
-def _face(text: str, latin: Path, fonts: Path, language: str, size: int):
+def _face(text: str, latin: str, language: str, size: int):
     """The font for one line: the face among the Latin one, the script faces and the
     book's Noto CJK face that covers most of its characters (ties go to the first)."""
-    faces = [(latin, 0)] + [(fonts / name, 0) for name in _SCRIPT_FACES]
+    faces = [(FONTS / name, 0) for name in (latin, *_SCRIPT_FACES)]
     faces += cjk_faces(cjk_region(language) or "SC")
     drawn = {ord(c) for c in text if not c.isspace()}
-    path, index = max(faces, key=lambda face: len(drawn & cmap(*face)))
-    return ImageFont.truetype(str(path), size, index=index)
+    # The first face that has every character is the best; else all are compared
+    # (a Latin title never opens the script faces or the 20 MB CJK collections).
+    whole = next((face for face in faces if drawn <= cmap(*face)), None)
+    path, index = whole or max(faces, key=lambda face: len(drawn & cmap(*face)))
+    font = io.BytesIO(theme_file(path)) if path.is_relative_to(FONTS) else str(path)
+    return ImageFont.truetype(font, size, index=index)
 
 
-def make_cover(meta: Metadata, fonts: Path) -> bytes:
+def make_cover(meta: Metadata) -> bytes:
     """A PNG cover from the metadata alone, so a book without a cover image still has one."""
     image = Image.new("RGB", SIZE, GROUND)
     draw = ImageDraw.Draw(image)
-    title = _face(meta.title, fonts / "SourceSerifPro-Semibold.ttf", fonts, meta.language, 150)
-    subtitle = _face(meta.subtitle, fonts / "SourceSerifPro-It.ttf", fonts, meta.language, 70)
-    small = _face(meta.publisher.upper(), fonts / "SourceSansPro-Semibold.ttf", fonts,
-                  meta.language, 56)
+    title = _face(meta.title, "SourceSerifPro-Semibold.ttf", meta.language, 150)
+    subtitle = _face(meta.subtitle, "SourceSerifPro-It.ttf", meta.language, 70)
+    small = _face(meta.publisher.upper(), "SourceSansPro-Semibold.ttf", meta.language, 56)
     draw.rectangle((120, 120, SIZE[0] - 120, SIZE[1] - 120), outline=ACCENT, width=6)
     y = _centered(draw, 620, textwrap.wrap(meta.title, 16, break_on_hyphens=False), title, INK)
     draw.line((SIZE[0] // 2 - 160, y + 40, SIZE[0] // 2 + 160, y + 40), fill=ACCENT, width=6)

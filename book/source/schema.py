@@ -10,7 +10,7 @@ import datetime
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from stdnum import isbn
@@ -363,20 +363,20 @@ class Table(Field):
     """A table, its keys checked by `schema` (any keys when None)."""
 
     schema: Schema | None = None
+    holds: ClassVar[tuple[type, str]] = (dict, "must be a table")  # and what another is told
 
     def validate(self, value: Any) -> Any:
-        if not isinstance(value, dict):
-            raise Invalid("must be a table")
+        kind, problem = self.holds
+        if not isinstance(value, kind):
+            raise Invalid(problem)
         return value
 
     def nested(self, value: Any, key: str, place: Place, problems: Collector,
                schema: Schema, label: str) -> tuple[bool, Any]:
         if self.schema is None:
             return True, value
-        before = len(problems.problems)
-        values = self.schema.check(value, place.child(key), problems,
+        return self.schema.checked(value, place.child(key), problems,
                                    where=place.child(key).start(), label=f"{label}{key}.")
-        return len(problems.problems) == before, values
 
     def absent(self) -> Any:
         return self.schema.defaults() if self.schema else {}
@@ -389,19 +389,15 @@ class Table(Field):
 
 
 @dataclass(frozen=True, kw_only=True)
-class TableList(Field):
-    """An array of tables, each checked by `schema`; one that is no table is refused as
-    `not_table` (hint: `not_table_hint`). Its value is the valid entries (the others are
-    reported and left out)."""
+class TableList(Table):
+    """An array of tables, each checked as a Table's value is; one that is no table is
+    refused as `not_table` (hint: `not_table_hint`). Its value is the valid entries (the
+    others are reported and left out)."""
 
     schema: Schema
     not_table: str = "each entry must be a table"
     not_table_hint: str = ""
-
-    def validate(self, value: Any) -> Any:
-        if not isinstance(value, list):
-            raise Invalid("must be a list")
-        return value
+    holds: ClassVar[tuple[type, str]] = (list, "must be a list")
 
     def nested(self, value: Any, key: str, place: Place, problems: Collector,
                schema: Schema, label: str) -> tuple[bool, Any]:
@@ -412,10 +408,9 @@ class TableList(Field):
                 _report(problems, place.path, where, self.not_table, self.not_table_hint,
                         schema.bad_rule)
                 continue
-            before = len(problems.problems)
-            values = self.schema.check(item, place.child(key, index), problems, where=where,
-                                       label=f"{label}{key}.", owner=key)
-            if len(problems.problems) == before:
+            ok, values = self.schema.checked(item, place.child(key, index), problems,
+                                             where=where, label=f"{label}{key}.", owner=key)
+            if ok:
                 entries.append(Entry(where, values))
         return True, entries
 
@@ -424,9 +419,6 @@ class TableList(Field):
 
     def heading(self, name: str) -> str:
         return f"`[[{name}]]`"
-
-    def children(self) -> Schema | None:
-        return self.schema
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -511,6 +503,14 @@ class Schema:
             elif not spec.required and spec.absent() is not None:
                 values[key] = spec.absent()
         return values
+
+    def checked(self, data: dict, place: Place, problems: Collector, *, where: int | None,
+                label: str, owner: str = "") -> tuple[bool, dict[str, Any]]:
+        """(whether `check` found nothing wrong, the valid values): a nested table or an
+        entry of an array of tables with a problem is left out."""
+        before = len(problems.problems)
+        values = self.check(data, place, problems, where=where, label=label, owner=owner)
+        return len(problems.problems) == before, values
 
     def take(self, spec: Field, key: str, value: Any, place: Place, problems: Collector, *,
              label: str = "", owner: str = "", where: int | None = None) -> tuple[bool, Any]:

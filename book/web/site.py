@@ -21,7 +21,7 @@ from ..model import Book, Download, Metadata
 from ..output import destination
 from ..render.cover import make_cover
 from ..render.html import render_web
-from ..render.theme import FONTS, THEME, cjk_file_faces, cjk_subset, faces_for, stylesheet
+from ..render.theme import font_files, stylesheet, theme_file, theme_text
 
 FORMATS = ("pdf", "epub")  # the editions the web edition offers for download
 SEARCH_DIR = "pagefind"
@@ -112,11 +112,8 @@ def web_files(book: Book, offered: Offer, scratch: Path | None = None) -> dict[s
            + f"\n@media print {{ @page {{ size: {paper_size(book.meta.language)}; }} }}\n"
            + "\n".join(a.data.decode("utf-8") for a in book.extra_css))
     files["book.css"] = css.encode("utf-8")
-    files["book.js"] = (THEME / "book.js").read_bytes()
-    for face in faces_for(book):
-        files[f"fonts/{face.file}"] = (FONTS / face.file).read_bytes()
-    for face in cjk_file_faces(book, "web"):  # Noto CJK cut to the book's characters
-        files[f"fonts/{face.file}"] = cjk_subset(book, face)
+    files["book.js"] = theme_file("book.js")
+    files.update((f"fonts/{name}", data) for name, data in font_files(book, "web").items())
     for asset in book.assets:
         files[asset.path] = asset.data
     if not book.meta.cover:
@@ -139,14 +136,14 @@ def offline_worker(files: Mapping[str, bytes]) -> bytes:
     header = ('"use strict";\n'
               f"const VERSION = {json.dumps(digest.hexdigest()[:16])};\n"
               f"const FILES = {json.dumps(names, indent=0)};\n")
-    return (header + (THEME / OFFLINE_WORKER).read_text("utf-8")).encode("utf-8")
+    return (header + theme_text(OFFLINE_WORKER)).encode("utf-8")
 
 
 @functools.lru_cache(maxsize=2)
 def _drawn_cover(meta: Metadata) -> bytes:
     """The cover drawn from the metadata (a third of a second: `book serve` draws it again
     only when the metadata changes)."""
-    return make_cover(meta, FONTS)
+    return make_cover(meta)
 
 
 def search_index(files: Mapping[str, bytes], scratch: Path | None = None) -> dict[str, bytes]:

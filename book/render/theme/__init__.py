@@ -1,9 +1,11 @@
 """The built-in theme: its CSS, and the open-licensed fonts every edition embeds. Script
 fallbacks (Armenian, Georgian, Arabic) and the code font go into an edition only when its
-text needs them, so a book pays for the faces it uses."""
+text needs them, so a book pays for the faces it uses. Every stage takes the theme's
+files from theme_file, never from the disk itself."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -20,6 +22,27 @@ from ..script import cjk_region, has_rtl_text, is_rtl, languages
 
 THEME = Path(str(resources.files("book.render") / "theme"))
 FONTS = THEME / "fonts"
+
+
+def theme_file(name: str | Path) -> bytes:
+    """A file of the theme (CSS, script, font) by its name under theme/ ("fonts/…") or its
+    path. Read once a process: the editions of a build, and the layout workers and the
+    EPUB process forked after the first use, share the bytes (the theme is part of the
+    builder, as fixed for a process as its code). FileNotFoundError outside the theme."""
+    path = (THEME / name).resolve()
+    if THEME.resolve() not in path.parents or not path.is_file():
+        raise FileNotFoundError(f"{name}: not a file of the theme")
+    return _read_once(path)
+
+
+@functools.cache
+def _read_once(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def theme_text(name: str) -> str:
+    """A text file of the theme (CSS, script), as theme_file reads it."""
+    return theme_file(name).decode("utf-8")
 
 A5 = (148.0, 210.0)
 
@@ -151,6 +174,14 @@ def cjk_file_faces(book: Book | None, edition: str) -> tuple[Face, ...]:
             Face(f"Noto Sans CJK {region}", 600, "normal", f"NotoSansCJK{region}-Bold.otf"))
 
 
+def font_files(book: Book, edition: str) -> dict[str, bytes]:
+    """The font files an EPUB or web edition of `book` carries, by file name: the theme's
+    faces its text uses, then the Noto CJK faces cut to its characters (cjk_file_faces)."""
+    files = {face.file: theme_file(FONTS / face.file) for face in faces_for(book)}
+    files.update((face.file, cjk_subset(book, face)) for face in cjk_file_faces(book, edition))
+    return files
+
+
 def cjk_subset(book: Book, face: Face) -> bytes:
     """`face` (one of cjk_file_faces) cut down by HarfBuzz to the characters of the book's
     text: a whole collection weighs 20–27 MB, a book's few thousand characters far less."""
@@ -261,19 +292,19 @@ def hyphenation(tag: str, chapter: bool = False) -> str:
 def stylesheet(edition: str, book: Book | None) -> str:
     """The theme's CSS for one edition ('print', 'epub' or 'web'), fonts first."""
     css = [font_faces(faces_for(book) + cjk_file_faces(book, edition))]
-    css += [(THEME / name).read_text("utf-8") for name in ("base.css", f"{edition}.css")]
+    css += [theme_text(name) for name in ("base.css", f"{edition}.css")]
     css.append(code_stylesheet(edition))
     if edition == "print" and book is not None:
         css.append(hyphenation(book.meta.language))
         css += [hyphenation(tag, chapter=True) for tag in languages(book)]
         css.append(page_css(Geometry(*book.meta.press.trim)))
         if is_rtl(book.meta.language):
-            css.append((THEME / "rtl-pages.css").read_text("utf-8"))
+            css.append(theme_text("rtl-pages.css"))
     region = book_cjk_region(book)
     if region is not None:
-        css.append((THEME / "cjk.css").read_text("utf-8"))
+        css.append(theme_text("cjk.css"))
     if book is not None and has_rtl_text(book):
-        css.append((THEME / "rtl.css").read_text("utf-8"))
+        css.append(theme_text("rtl.css"))
     # The stacks gain the script families; the @font-face rules (first) keep their names.
     if book is not None:
         css.append(numeral_css(book))

@@ -11,6 +11,8 @@ import argparse
 import random
 from pathlib import Path
 
+from book_toml import write_book_toml
+
 # The 500 commonest hanzi are drawn from; a chapter uses a few hundred of them, as prose does.
 HANZI = ("的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后"
          "能对着事其里所去行过家十用发天如然作方成者多日都三小军二无同么经法当起与好看学进种将还分"
@@ -48,24 +50,10 @@ def generate(out: Path, chapters: int = 200, paragraphs: int = 12, seed: int = 2
                 body += [f"## {''.join(rng.choice(HANZI) for _ in range(4))}", ""]
             body += ["".join(sentence(rng) for _ in range(rng.randint(3, 6))), ""]
         (out / name).write_text("\n".join(body), "utf-8")
-    chapter_list = "\n".join(f'  "{name}",' for name in names)
-    (out / "book.toml").write_text(f'''title = "汉字排版测试"
-subtitle = "二百章"
-language = "zh-Hans"
-slug = "cjk-bench"
-publisher = "Bench"
-rights = "CC0"
-identifier = "urn:uuid:5f0c9a52-7e2b-4f7e-9d59-2f9ab0c0d020"
-date = "2026-01-01"
-chapters = [
-{chapter_list}
-]
-
-[[contributors]]
-name = "测试"
-role = "author"
-''', "utf-8")
-
+    write_book_toml(out, {"title": "汉字排版测试", "subtitle": "二百章", "language": "zh-Hans",
+                          "slug": "cjk-bench", "publisher": "Bench", "rights": "CC0",
+                          "identifier": "urn:uuid:5f0c9a52-7e2b-4f7e-9d59-2f9ab0c0d020",
+                          "date": "2026-01-01"}, names, "测试")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)

@@ -14,6 +14,7 @@ import shutil
 import zlib
 from pathlib import Path
 
+from book_toml import write_book_toml
 from PIL import Image, ImageDraw
 
 WORDS = ("the region road corridor border city army ceasefire treaty alliance government "
@@ -103,22 +104,12 @@ def generate(out: Path, chapters: int = 100, words: int = 200_000, seed: int = 7
         (out / "chapters" / name).write_text("\n\n".join(body) + "\n", "utf-8")
         pandoc.append("\n\n".join(plain))
     (out / "assets" / "photos.toml").write_text("\n".join(photos), "utf-8")
-    chapter_list = ",\n".join(f'  "chapters/{name}"' for name in names)
-    (out / "book.toml").write_text(f'''title = "A Large Synthetic Book"
-language = "en"
-slug = "large"
-publisher = "Bench Press"
-rights = "Generated text for benchmarks"
-identifier = "urn:uuid:{zlib.crc32(str(seed).encode()):08x}-0000-4000-8000-000000000000"
-date = "2026-01-01"
-chapters = [
-{chapter_list},
-]
-
-[[contributors]]
-name = "Bench Generator"
-role = "author"
-''', "utf-8")
+    write_book_toml(out, {"title": "A Large Synthetic Book", "language": "en", "slug": "large",
+                          "publisher": "Bench Press", "rights": "Generated text for benchmarks",
+                          "identifier": f"urn:uuid:{zlib.crc32(str(seed).encode()):08x}"
+                                        "-0000-4000-8000-000000000000",
+                          "date": "2026-01-01"}, [f"chapters/{name}" for name in names],
+                    "Bench Generator")
     (out / "pandoc.md").write_text("---\ntitle: A Large Synthetic Book\nlang: en\n---\n\n"
                                    + "\n\n".join(pandoc) + "\n", "utf-8")
 

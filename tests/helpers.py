@@ -1,20 +1,28 @@
 """Helpers shared by the test modules: running `book` in-process or in a child process
-whose network is blocked, building broken copies of the mini project, and reading what a
-build left behind. Fixtures live in conftest.py; tests import these from here."""
+whose network is blocked, building broken copies of the mini project, reading what a
+build left behind, and `book serve` with the Chromium that opens it. Fixtures live in
+conftest.py; tests import these from here."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import io
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from book.cli import main as book_cli
+from conftest import EPOCH
 
 REPO = Path(__file__).resolve().parent.parent
 MINI = REPO / "tests" / "projects" / "mini"
@@ -124,3 +132,107 @@ def digests(folder: Path) -> dict[str, str]:
 def entries(folder: Path) -> set[str]:
     """Every published file and folder under `folder` (links followed)."""
     return {p.relative_to(folder).as_posix() for p in _published(folder)}
+
+
+# --------------------------------------------------------------------------- serving
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class Server:
+    """`book serve PROJECT --port 0` in a subprocess; its output lines are read as they come."""
+
+    def __init__(self, project: Path, *extra: str):
+        env = dict(os.environ, SOURCE_DATE_EPOCH=str(EPOCH))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "book.cli", "serve", str(project), "--port", "0", *extra],
+            cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.url = self.wait_for(r"^serving (http://127\.0\.0\.1:\d+/) ")[1]
+        self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float = 15) -> re.Match:
+        """The first output line from now on that matches `pattern`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                line = self.lines.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                raise AssertionError(f"no line matching {pattern!r} in {timeout}s; "
+                                     f"output so far:\n" + "\n".join(self.seen)) from None
+            self.seen.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+
+    def get(self, raw_path: str) -> tuple[int, str]:
+        """Status and body for a path sent exactly as written (no client normalizing)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            connection.putrequest("GET", raw_path, skip_accept_encoding=True)
+            connection.endheaders()
+            response = connection.getresponse()
+            return response.status, response.read().decode("utf-8", "replace")
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def serving(project: Path, *extra: str) -> Iterator[Server]:
+    """`book serve PROJECT` (Server) for the length of a with block, stopped however it ends."""
+    running = Server(project, *extra)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium, driven by Playwright, for the length of a with block."""
+    from playwright.sync_api import sync_playwright  # only the browser tests pay its import
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def watched_page(browser: Any, viewport: dict[str, int], *,
+                 failed_requests: bool = True) -> Iterator[Any]:
+    """A page of its own browser context (closed after the with block) whose `problems`
+    list every console error, page error and response of 400 or more, and every failed
+    request unless `failed_requests` is False (one the page left is no problem)."""
+    context = browser.new_context(viewport=viewport)
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: m.type == "error" and tab.problems.append(f"console: {m.text}"))
+    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
+    if failed_requests:
+        tab.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"  # left the page
+               and tab.problems.append(f"failed: {r.url} {r.failure}"))
+    tab.on("response", lambda r: r.status >= 400 and tab.problems.append(f"{r.status}: {r.url}"))
+    try:
+        yield tab
+    finally:
+        context.close()

@@ -253,7 +253,9 @@ def test_served_page_shows_warnings_without_blocking_it(tmp_path):
     """In Chromium: the warnings sit folded in a box at the page's foot, the page under it
     stays clickable and still reloads on a save, and the box goes when they are fixed."""
     from playwright.sync_api import sync_playwright
-    from test_serve import CHROMIUM, CHROMIUM_ARGS, Server, save
+    from test_serve import save
+
+    from helpers import CHROMIUM, CHROMIUM_ARGS, Server
 
     project = tmp_path / "mini"
     shutil.copytree(MINI, project)

@@ -4,82 +4,22 @@ sees a saved edit (and a broken save, and its fix) without anyone pressing reloa
 
 from __future__ import annotations
 
-import http.client
 import os
-import queue
-import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from html import escape
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from conftest import EPOCH, MINI, REPO
+from conftest import MINI, REPO
+from helpers import chromium, serving, watched_page
 
 pytestmark = pytest.mark.localhost  # the server and browser talk over 127.0.0.1 only
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 UPDATE_SECONDS = 2
-
-
-class Server:
-    """`book serve PROJECT --port 0` in a subprocess; its output lines are read as they come."""
-
-    def __init__(self, project: Path, *extra: str):
-        env = dict(os.environ, SOURCE_DATE_EPOCH=str(EPOCH))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "book.cli", "serve", str(project), "--port", "0", *extra],
-            cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        self.url = self.wait_for(r"^serving (http://127\.0\.0\.1:\d+/) ")[1]
-        self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, pattern: str, timeout: float = 15) -> re.Match:
-        """The first output line from now on that matches `pattern`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                line = self.lines.get(timeout=max(left, 0.01))
-            except queue.Empty:
-                raise AssertionError(f"no line matching {pattern!r} in {timeout}s; "
-                                     f"output so far:\n" + "\n".join(self.seen)) from None
-            self.seen.append(line)
-            found = re.search(pattern, line)
-            if found:
-                return found
-
-    def get(self, raw_path: str) -> tuple[int, str]:
-        """Status and body for a path sent exactly as written (no client normalizing)."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        try:
-            connection.putrequest("GET", raw_path, skip_accept_encoding=True)
-            connection.endheaders()
-            response = connection.getresponse()
-            return response.status, response.read().decode("utf-8", "replace")
-        finally:
-            connection.close()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
 
 
 @pytest.fixture
@@ -91,38 +31,21 @@ def project(tmp_path) -> Path:
 
 @pytest.fixture
 def server(project):
-    running = Server(project)
-    try:
+    with serving(project) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser):
     """A page that records every console error, page error and failed request."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.problems = []
-    tab.on("console", lambda m: m.type == "error" and tab.problems.append(f"console: {m.text}"))
-    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
-    tab.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"  # left the page
-           and tab.problems.append(f"failed: {r.url} {r.failure}"))
-    tab.on("response", lambda r: r.status >= 400 and tab.problems.append(f"{r.status}: {r.url}"))
-    try:
+    with watched_page(browser, {"width": 1280, "height": 900}) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 def save(path: Path, old: str, new: str) -> float:
@@ -210,8 +133,7 @@ def test_served_script_never_reaches_the_built_edition(server, project, tmp_path
 def test_a_book_that_never_built_shows_its_errors_until_fixed(project):
     chapter = project / "chapters" / "two.md"
     save(chapter, "## Periwinkles", "## Periwinkles\n\n![](photo:winkle)")
-    running = Server(project)
-    try:
+    with serving(project) as running:
         problem = "error: chapters/two.md:17: photo 'winkle' is not in assets/photos.toml"
         assert problem in running.seen
         status, body = running.get("/")
@@ -220,18 +142,13 @@ def test_a_book_that_never_built_shows_its_errors_until_fixed(project):
         running.wait_for(r"^fixed; built in ")
         status, body = running.get("/")
         assert status == 200 and "Life between the tides" in body
-    finally:
-        running.stop()
 
 
 def test_pdf_is_kept_rebuilt(project):
-    running = Server(project, "--pdf")
-    try:
+    with serving(project, "--pdf") as running:
         pdf = Path(running.wait_for(r"^wrote (\S+\.pdf) ", timeout=60)[1])
         assert pdf == project.resolve() / "dist" / "tide-pools.pdf"
         first = pdf.stat().st_mtime_ns
         save(project / "chapters" / "two.md", "Crabs scuttle", "Crabs hurry")
         running.wait_for(r"^wrote \S+\.pdf ", timeout=60)
         assert pdf.stat().st_mtime_ns > first
-    finally:
-        running.stop()

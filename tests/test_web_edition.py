@@ -21,11 +21,10 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from playwright.sync_api import sync_playwright
 from pypdf import PdfReader
-from test_serve import CHROMIUM, CHROMIUM_ARGS, Server
 
 from conftest import EXPLAINER, MINI, REPO, cli, read_chapter
+from helpers import chromium, serving, watched_page
 
 AXE = REPO / ".cache" / "ace" / "node_modules" / "@daisy" / "axe-core-for-ace" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
@@ -60,27 +59,15 @@ def web(built) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser):
-    """A desktop page that records console errors, page errors and failed requests."""
-    context = browser.new_context(viewport=DESKTOP)
-    tab = context.new_page()
-    tab.problems = []
-    tab.on("console", lambda m: m.type == "error" and tab.problems.append(m.text))
-    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
-    tab.on("response", lambda r: r.status >= 400 and tab.problems.append(f"{r.status}: {r.url}"))
-    try:
+    """A desktop page that records console errors, page errors and failed responses."""
+    with watched_page(browser, DESKTOP, failed_requests=False) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +79,8 @@ def explainer_server(tmp_path_factory, built):
     (project / "dist").mkdir()
     for fmt in ("pdf", "epub"):
         shutil.copy(built / f"{SLUG}.{fmt}", project / "dist")
-    running = Server(project)
-    try:
+    with serving(project) as running:
         yield running
-    finally:
-        running.stop()
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

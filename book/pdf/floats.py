@@ -52,9 +52,9 @@ def fill(page: Any) -> float:
 
 def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     """`html` laid out by `lay_out` (html → WeasyPrint document) with every float that
-    would leave a hole deferred, every paragraph that hyphenates badly set again
-    (hyphens.py) and every page-range list set from the pages its targets landed on
-    (ranges.py); the document of the round that left the fewest faults."""
+    would leave a hole deferred and every paragraph that hyphenates badly set again
+    (hyphens.py); the document of the round that left the fewest faults, its page-range
+    lists then set from the pages their targets landed on (ranges.py)."""
     root = lxml.html.document_fromstring(html)
     blocks: dict[str, Any] = {}
     for number, part in enumerate(e for e in root.iter() if _is(e, PARTS)):
@@ -71,11 +71,10 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     for round_ in range(ROUNDS + 1):
         holes, moves, scales = _deferrals(document, blocks, floats, natural)
         broken = hyphens.faults(document)
-        stale = ranges.fill(root, ranges.anchor_pages(document))
-        faults = holes + len(broken) + stale
+        faults = holes + len(broken)
         if faults < best[0]:
             best = (faults, html)
-        if not faults or round_ == ROUNDS or not (moves or scales or broken or stale):
+        if not faults or round_ == ROUNDS or not (moves or scales or broken):
             break
         for key in broken:
             hyphens.unhyphenate(setters[key])
@@ -90,7 +89,8 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
         document = lay_out(html)
     # A change can open a hole further on: the round with the fewest faults is kept, laid
     # out again if it was not the last (the layout leaves state behind: weasy.margins).
-    return document if best[1] is html else lay_out(best[1])
+    kept = document if best[1] is html else lay_out(best[1])
+    return ranges.filled(best[1], kept, lay_out)
 
 
 def _is(element: Any, kinds: set[tuple[str, str | None]]) -> bool:

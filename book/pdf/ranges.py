@@ -3,19 +3,24 @@ and the glossary print them) set as the pages its targets land on, each page onc
 of pages merged, `3, 7–9, 14` (an en dash), which target-counter() cannot do: a number
 there does not know its neighbours.
 
-The list is filled from the pages a layout gave its targets, and the document laid out
-again when that changed it (floats.settled's rounds, for one document), or from the book's
+The list is filled from the pages a layout gave its targets and the document laid out
+again when that changed it (`filled`, after floats.settled's rounds), or from the book's
 pages a chunk is split with (chunks.split's rounds). Each page links to the first of its
-targets there (a range's end to the first on its last page)."""
+targets there (a range's end to the first on its last page). The lists stand after the
+text they point into (an index, a glossary), so the layout again moves no target; a
+second one settles a list whose new length moved the page after it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import lxml.html
 
 from ..model import PAGE_RANGES, PAGE_REF
 
 DASH = "\u2013"
+ROUNDS = 3
 
 
 def runs(pages: list[int]) -> list[tuple[int, int]]:
@@ -73,6 +78,20 @@ def fill(root: Any, pages: Mapping[str, int]) -> bool:
                     previous.addnext(link)
                 previous = link
     return changed
+
+
+def filled(html: str, document: Any, lay_out: Callable[[str], Any]) -> Any:
+    """`document`, laid out from `html`, with its page-range lists set from the pages
+    their targets landed on: laid out again until the lists read as their pages."""
+    for _ in range(ROUNDS):
+        if PAGE_RANGES not in html:
+            break
+        root = lxml.html.document_fromstring(html)
+        if not fill(root, anchor_pages(document)):
+            break
+        html = lxml.html.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
+        document = lay_out(html)
+    return document
 
 
 def settle(root: Any) -> None:

@@ -129,6 +129,21 @@ def test_each_chapter_document_carries_its_language_and_direction(builds):
     assert spine.get("page-progression-direction") == "rtl"
 
 
+def test_the_persian_epubs_page_list_names_the_folios_in_persian_digits(builds):
+    """The page-list and each page-break marker name the print page as its folio reads
+    (۵), while the marker's id keeps ASCII digits."""
+    epub = _epub(builds["fa-en"])
+    nav = epub.tree("EPUB/nav.xhtml")
+    page_list = next(n for n in nav.iter("{http://www.w3.org/1999/xhtml}nav")
+                     if n.get("{http://www.idpf.org/2007/ops}type") == "page-list")
+    labels = [a.text for a in page_list.iter("{http://www.w3.org/1999/xhtml}a")]
+    assert labels and all(re.fullmatch("[۰-۹]+", label) for label in labels), labels
+    markers = [span for span in epub.tree("EPUB/chapters.one.xhtml").iter(
+        "{http://www.w3.org/1999/xhtml}span") if span.get("role") == "doc-pagebreak"]
+    assert markers and all(span.get("aria-label") == _persian(int(span.get("id")[5:]))
+                           for span in markers), [m.attrib for m in markers]
+
+
 def test_the_web_page_marks_the_chapter_section(builds):
     page = (builds["en-fa"] / "mixed-en-fa-web" / "chapters.two.html").read_text("utf-8")
     root = etree.HTML(page)

@@ -150,7 +150,7 @@ def _finish_nav(nav: bytes, rendition: Rendition, book: Book) -> bytes:
         href = f"{mark.part}.xhtml#page-{mark.label}" if mark.part in files else "nav.xhtml"
         link = etree.SubElement(etree.SubElement(items, f"{{{ns['x']}}}li"),
                                 f"{{{ns['x']}}}a", {"href": href})
-        link.text = mark.label
+        link.text = strings_for(book.meta).digits(mark.label)  # the print edition's folio
     return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
 
 

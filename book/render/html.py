@@ -241,7 +241,7 @@ def _place_mark(section, blocks: list, mark: PageMark) -> None:
     """Insert an EPUB page-break marker where the print page `mark` starts; `blocks` are
     the section's top-level elements as they were before any marker went in."""
     span = section.makeelement("span", {"id": f"page-{mark.label}", "role": "doc-pagebreak",
-                                        "aria-label": mark.label})
+                                        "aria-label": i18n.current().digits(mark.label)})
     span.set("epub:type", "pagebreak")
     if not 0 <= mark.block < len(blocks):
         section.insert(0, span)

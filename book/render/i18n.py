@@ -210,7 +210,8 @@ def strings_for(meta: Metadata) -> Strings:
 
 
 @functools.cache
-def _strings(language: str, overrides: tuple[tuple[str, str], ...], numerals: str) -> Strings:
+def _strings(language: str, overrides: tuple[tuple[str, str], ...],
+             numerals: str = "") -> Strings:
     return Strings(catalogue_for(language), overrides, formatting_locale(language), language,
                    numbering_system(language, numerals))
 

@@ -71,6 +71,7 @@ class PrintSetup:
     marks: bool = False
     ppi: float = 444.0  # pages per inch of the paper ([print] paper or ppi)
     paper: str = "white-50lb"  # the name the ppi came from ("" when ppi is given)
+    recto: str = "all"  # which parts open on a right-hand page: all | chapters
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class Metadata:
     press: PrintSetup = PrintSetup()  # [print]: trim, bleed, marks, paper
     isbn: str = ""  # the printed edition's ISBN-13, digits only ("" none): the cover's barcode
     numbering: str = "book"  # [references] numbering: "book" or "chapter"
+    number_chapters: bool = False  # [print] number-chapters: "Chapter 3" in every edition
     bibliography: str = ""  # the .bib or CSL-JSON file citations name ("" none)
     csl: str = ""  # the project's CSL style ("" the shipped Chicago author-date)
     strings: tuple[tuple[str, str], ...] = ()  # [strings]: the builder's words overridden
@@ -273,6 +275,19 @@ XREF_CLASS = "xref"
 # targets of its links (each marked PAGE_REF), and once the layout knows their pages the
 # list is set again with each page once and runs of pages merged ("14–16"): pdf/ranges.py.
 PAGE_RANGES = "data-page-ranges"
+
+# What assemble leaves on a cross-reference whose text the builder writes (an empty
+# `[](#tbl-losses)`, `[](03-x.md)`), for render to say in the book's language: the kind of
+# target (figure, table, section, equation, chapter), its number, and whether it opens a
+# sentence. A numbered table's label and an equation's number carry REF_NUMBER too.
+REF_KIND = "data-ref-kind"
+REF_NUMBER = "data-ref-number"
+REF_CAPITAL = "data-ref-capital"
+
+# Print marks each back-matter part that may open on any page ([print] recto = "chapters")
+# with this attribute: print.css breaks before it to a new page, not to a recto, and the
+# chunked layout lays the back matter out with the last chapter, where it runs on.
+RUN_ON = "data-run-on"
 
 
 @dataclass(frozen=True)
@@ -488,6 +503,7 @@ class Part:
     kind: str  # titlepage | colophon | toc | chapter | credits | contributors
     title: str
     html: str
+    number: str = ""  # a numbered chapter's number, for the contents ("" none)
 
 
 @dataclass(frozen=True)

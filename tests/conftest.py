@@ -480,8 +480,11 @@ class PdfView:
         return entries
 
     def pages_starting_with(self, title: str) -> list[int]:
+        """Pages whose text starts with `title`, after a numbered chapter's label ("Chapter
+        3" over the title, [print] number-chapters)."""
         key = normalize(title)
-        return [i for i, text in enumerate(self.norm) if text.startswith(key)]
+        return [i for i, text in enumerate(self.norm)
+                if text.startswith(key) or re.sub(r"^chapter\d+", "", text).startswith(key)]
 
     def page_index(self, page_obj) -> int:
         return self._page_numbers[page_obj.objgen]

@@ -128,7 +128,8 @@ def nav_entries(epub) -> list[tuple[str, str]]:
     nav = epub.tree(epub.nav_name)
     toc = nav.xpath("//xhtml:nav[@epub:type='toc']", namespaces=NS)
     assert len(toc) == 1
-    return [(squash("".join(a.itertext())), a.get("href"))
+    # a numbered chapter's entry starts with its number ([print] number-chapters)
+    return [(re.sub(r"^\d+ ", "", squash("".join(a.itertext()))), a.get("href"))
             for a in toc[0].xpath(".//xhtml:a", namespaces=NS)]
 
 

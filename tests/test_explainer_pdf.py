@@ -72,6 +72,11 @@ def test_section_bookmarks_are_the_chapter_headings(explainer_pdf, explainer_src
         assert children == [text for level, text in chapter.headings if level == 2]
 
 
+def _unnumbered(title: str) -> str:
+    """A contents entry's title without its chapter number ([print] number-chapters)."""
+    return re.sub(r"^\d+ ", "", title)
+
+
 def contents_entries(pdf) -> list[tuple[str, int]]:
     """(title, printed page number) from the contents page: 'Title . . . . 12' or 'Title', '12'."""
     page = next(p for t, p in top_level(pdf) if t == "Contents")
@@ -79,10 +84,11 @@ def contents_entries(pdf) -> list[tuple[str, int]]:
     for line in pdf.page_lines(page)[1:]:
         match = re.match(r"^(?P<title>.*?)\s*(?:\.\s*){2,}(?P<page>\d+)$", line)
         if match:
-            entries.append((squash(pending + " " + match["title"]), int(match["page"])))
+            entries.append((_unnumbered(squash(pending + " " + match["title"])),
+                            int(match["page"])))
             pending = ""
         elif line.isdigit() and pending:  # a leader drawn, not typed: the number alone
-            entries.append((pending, int(line)))
+            entries.append((_unnumbered(pending), int(line)))
             pending = ""
         elif line and not line.isdigit():
             pending = squash(pending + " " + line)

@@ -289,7 +289,9 @@ def build_epub(book: Book, rendition: Rendition) -> bytes:
     nav.add_item(style)
     ebook.add_item(nav)
     ebook.add_item(epub.EpubNcx())
-    ebook.toc = [epub.Link(f"{p.id}.xhtml", p.title, p.id) for p, _ in documents
+    # a numbered chapter's entry starts with its number, as the printed contents do
+    ebook.toc = [epub.Link(f"{p.id}.xhtml", f"{p.number} {p.title}" if p.number else p.title,
+                           p.id) for p, _ in documents
                  if p.kind in ("chapter", "bibliography", "credits", "contributors",
                                "revisions")]
     front = [d for p, d in documents if p.kind in ("titlepage", "colophon")]

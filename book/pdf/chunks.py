@@ -20,8 +20,9 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .. import fragments
-from ..model import PAGE_REF, PageMark, Part, Rendition
+from ..model import PAGE_REF, RUN_ON, PageMark, Part, Rendition
 from . import ranges
+from .spreads import SAME_SPREAD, facing, references
 
 # A scheme of the builder's own, never a real address; and not http(s):, so that a link to
 # another chunk lays out as the internal link it is (print.css sets links that leave the
@@ -41,16 +42,26 @@ class Chunk:
 
 
 def _groups(parts: tuple[Part, ...]) -> list[tuple[Part, ...]]:
-    """Front matter, then one chunk per chapter or data page, then the back matter."""
+    """Front matter, then one chunk per chapter or data page, then the back matter; back
+    matter that runs on (RUN_ON: it may open on a verso) is laid out with the last chapter,
+    since a chunk always opens on a recto."""
     chapters = [i for i, p in enumerate(parts) if p.kind == "chapter"]
     if not chapters:
         return [parts]
     first, last = chapters[0], chapters[-1]
     groups = [parts[:first]] if first else []
     groups += [(p,) for p in parts[first:last + 1]]
-    if last + 1 < len(parts):
-        groups.append(parts[last + 1:])
+    back = parts[last + 1:]
+    if back and _runs_on(back[0]):
+        groups[-1] += back
+    elif back:
+        groups.append(back)
     return groups
+
+
+def _runs_on(part: Part) -> bool:
+    root = fragments.parse(part.html)
+    return next(c for c in root if isinstance(c.tag, str)).get(RUN_ON) is not None
 
 
 _METADATA = re.compile(r'<meta name="dcterms\.[a-z]+" content="[^"]*"/>\n?')
@@ -62,9 +73,13 @@ def _shell(html: str) -> tuple[str, str]:
     return html[:start] + "\n", html[html.rindex("</body>"):]
 
 
-def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
+def split(rendition: Rendition, pages: dict[str, int], spreads: bool = True
+          ) -> tuple[Chunk, ...]:
     """The chunks of a print rendition; `pages` gives the page of every anchor known so far
-    (an unknown one prints 0 until the next round)."""
+    (an unknown one prints 0 until the next round). With `spreads`, a cross-reference to
+    another chunk that faces its target on those pages prints no page (spreads.py decides
+    the same within a chunk); its own page joins the chunk's refs, so a round that moves it
+    lays the chunk out again."""
     groups = _groups(rendition.parts)
     trees = [[fragments.parse(p.html) for p in group] for group in groups]
     owner: dict[str, int] = {}
@@ -84,6 +99,7 @@ def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
             refs.update((name, pages.get(name, 0)) for name in ranges.targets(root))
             ranges.fill(root, pages)
             ranges.settle(root)
+            cross_references = references(root)
             for anchor in root.iter("a"):
                 href = anchor.get("href") or ""
                 target = unquote(href[1:])  # lxml's HTML writer percent-encodes non-ASCII hrefs
@@ -97,6 +113,11 @@ def split(rendition: Rendition, pages: dict[str, int]) -> tuple[Chunk, ...]:
                     refs[target] = pages.get(target, 0)
                     anchor.set("data-page", str(refs[target]).translate(
                         str.maketrans("0123456789", rendition.digits)))
+                name = anchor.get("id")
+                if (spreads and name in cross_references and owner.get(target, index) != index):
+                    refs[name] = pages.get(name, 0)
+                    if facing(pages.get(name), pages.get(target)):
+                        anchor.set(SAME_SPREAD, "")
         body = "\n".join(fragments.inner(root) for root in roots)
         # Only the first chunk's metadata (dates) reaches the book's PDF: the others leave
         # it out, so that their content alone keys them in the cache.

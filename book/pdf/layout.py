@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import BuildError
 from ..model import Book, PageMark, Rendition
 from ..render.theme import MIN_DPI, THEME, stylesheet
-from . import weasy
+from . import spreads, weasy
 from .floats import settled
 
 # WeasyPrint names each image in the PDF after its URL, so the project is served under this
@@ -94,8 +94,11 @@ def paginate(book: Book, rendition: Rendition) -> Any:
 
     try:
         with weasy.ErrorLog() as log:
-            document = settled(rendition.html, lambda html: weasy.render(
-                html, sheets, fonts, PROJECT_URL, fetcher))  # floats deferred: floats.py
+            def lay_out(html: str) -> Any:  # floats deferred: floats.py
+                return settled(html, lambda html: weasy.render(
+                    html, sheets, fonts, PROJECT_URL, fetcher))
+            # then pages left out of references that face their targets: spreads.py
+            document = spreads.settled(rendition.html, lay_out(rendition.html), lay_out)
     except RefusedFetch as exc:
         raise refusal(book, exc) from None  # an input error, located where it is written
     if log.messages:

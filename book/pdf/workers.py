@@ -98,7 +98,9 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
             _pool(jobs, scratch) as pool:
         sheets = _Sheets(pool, cache, folios)
         for round_ in range(MAX_ROUNDS):
-            chunks = split(rendition, pages)
+            # the last rounds print every page: a spread decision that keeps moving its
+            # reference cannot stop the references from settling
+            chunks = split(rendition, pages, spreads=round_ < MAX_ROUNDS - 2)
             keys = [cache.key(c.html) for c in chunks]
             laid = [done.get(key) or cache.get(key) for key in keys]
             todo = [(key, c.html, c.part_ids)

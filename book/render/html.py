@@ -4,8 +4,9 @@ XHTML parts and the web pages; render never changes the Book."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import unquote
 
@@ -17,6 +18,10 @@ from ..model import (
     BLOCK_SLOT,
     PAGE_RANGES,
     PAGE_REF,
+    REF_CAPITAL,
+    REF_KIND,
+    REF_NUMBER,
+    RUN_ON,
     XREF_CLASS,
     Book,
     Chapter,
@@ -75,6 +80,43 @@ class TocEntry:
     kind: str
     title: str
     href: str
+    number: str = ""  # a numbered chapter's number ("" none)
+
+
+def _reference_words(strings: i18n.Strings, kind: str, number: str) -> str:
+    """What a reference to a numbered target says in the book's language ("table 2")."""
+    words = {
+        "figure": strings.pgettext("ref-figure", "figure %(number)s"),
+        "table": strings.pgettext("ref-table", "table %(number)s"),
+        "section": strings.pgettext("ref-section", "section %(number)s"),
+        "equation": strings.pgettext("ref-equation", "equation (%(number)s)"),
+        "chapter": strings.pgettext("ref-chapter", "chapter %(number)s"),
+    }
+    return words[kind] % {"number": number}
+
+
+def chapter_number(book: Book, chapter: Chapter) -> str:
+    """The number a chapter shows ("" when the book does not number its chapters, or for a
+    data page: assemble numbers written chapters only)."""
+    return str(chapter.number) if book.meta.number_chapters and chapter.number else ""
+
+
+def _word_references(root) -> None:
+    """Fill each reference assemble marked (REF_KIND) with its words, capitalised where it
+    opens a sentence, and each numbered table's label ("Table 2.")."""
+    strings = i18n.current()
+    for element in root.iter("a", "span"):
+        number = element.attrib.pop(REF_NUMBER, None)
+        if number is None:
+            continue
+        if element.tag == "span":  # a table's caption label
+            element.text = strings.pgettext("table-label", "Table %(number)s.") % {
+                "number": number}
+            continue
+        text = _reference_words(strings, element.attrib.pop(REF_KIND), number)
+        if element.attrib.pop(REF_CAPITAL, None) is not None:
+            text = text[:1].upper() + text[1:]
+        element.text = text
 
 
 def build_date(book: Book) -> dt.datetime:
@@ -86,6 +128,7 @@ def _note_body(note: Footnote, href_for=None) -> Markup:
     """A footnote's paragraphs as inline content (for a float or an aside's single <p>);
     `href_for` points its links across parts (EPUB, web), as the chapter body's."""
     root = fragments.parse(note.html)
+    _word_references(root)
     for anchor in root.iter("a") if href_for else ():
         href = anchor.get("href") or ""
         if href.startswith("#"):
@@ -144,6 +187,7 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
             assert parent is not None  # a slot lies inside the parsed body, never at its root
             parent.replace(slot, new)
     notes = {n.id: n for n in chapter.footnotes}
+    xref_ids = itertools.count(1)
     for anchor in list(root.iter("a")):
         href = anchor.get("href") or ""
         if inline_notes and "noteref" in (anchor.get("class") or ""):
@@ -157,13 +201,16 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
                 span.tail, anchor.tail = anchor.tail, None
         if inline_notes and anchor.get("class") == XREF_CLASS:
             anchor.set(PAGE_REF, i18n.current().pgettext("page-ref", ", page "))
+            # its page, read after layout, tells whether it faces its target (pdf/spreads.py)
+            anchor.set("id", f"{chapter.id}--xref{next(xref_ids)}")
         if "noteref" in (anchor.get("class") or ""):  # its number, in the book's digits
             anchor.text = i18n.current().digits(anchor.text or "")
         if xhtml and "noteref" in (anchor.get("class") or ""):
             anchor.set("epub:type", "noteref")
         if href.startswith("#"):
             anchor.set("href", href_for(unquote(href[1:])))  # lxml's HTML escapes non-ASCII
-    typeset_math(root, print_=inline_notes)  # after the notes: print's are in the text
+    _word_references(root)  # after the notes: print's are in the text
+    typeset_math(root, print_=inline_notes)
     return fragments.inner(root, xhtml=xhtml)
 
 
@@ -215,18 +262,30 @@ def _date_text(book: Book) -> str:
     return i18n.strings_for(book.meta).date(when.isoformat())
 
 
+def _run_on(part: Part) -> Part:
+    """A back-matter part marked to open on the next page, recto or verso."""
+    root = fragments.parse(part.html)
+    next(c for c in root if isinstance(c.tag, str)).set(RUN_ON, "")
+    return Part(part.id, part.kind, part.title, fragments.inner(root))
+
+
 @i18n.in_book_words
 def render_print(book: Book) -> Rendition:
-    """One HTML document for WeasyPrint: front matter, contents, chapters, back matter."""
+    """One HTML document for WeasyPrint: front matter, contents, chapters, back matter
+    (which, with `[print] recto = "chapters"`, opens on any page)."""
     front, back = _front_and_back(book, _date_text(book), page_refs=True)
+    if book.meta.press.recto == "chapters":
+        back = [_run_on(part) for part in back]
     uses = occurrences.find(book, fragments.parse)
     chapters = []
     for c in book.chapters:
         body = _chapter_body(book, c, inline_notes=True, xhtml=False,
                              href_for=lambda anchor: f"#{anchor}", uses=uses)
         chapters.append(Part(c.id, "chapter", c.title,
-                             str(_PARTS.chapter(c, Markup(body), [], False))))
-    entries = [TocEntry("chapter", p.title, f"#{p.id}") for p in chapters]
+                             str(_PARTS.chapter(c, Markup(body), [], False,
+                                                chapter_number(book, c)))))
+    numbers = {c.id: chapter_number(book, c) for c in book.chapters}
+    entries = [TocEntry("chapter", p.title, f"#{p.id}", numbers[p.id]) for p in chapters]
     entries += [TocEntry("backmatter", p.title, f"#{p.id}") for p in back]
     toc = Part("contents", "toc", i18n.current().pgettext("contents", "Contents"),
                str(_PARTS.contents(entries, page_refs=True)))
@@ -316,7 +375,9 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
                   "body": _note_body(n, href_for_from(c.id))}
                  for n in c.footnotes]
         chapters.append(Part(c.id, "chapter", c.title,
-                             str(_PARTS.chapter(c, Markup(body), notes, xhtml))))
+                             str(_PARTS.chapter(c, Markup(body), notes, xhtml,
+                                                chapter_number(book, c))),
+                             chapter_number(book, c)))
     back_parts = []
     for part in back:
         root = fragments.parse(part.html)
@@ -331,7 +392,7 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
     by_part: dict[str, list[PageMark]] = {}
     for mark in marks:
         by_part.setdefault(mark.part, []).append(mark)
-    return tuple(Part(p.id, p.kind, p.title, _mark_pages(p.html, by_part[p.id], xhtml))
+    return tuple(replace(p, html=_mark_pages(p.html, by_part[p.id], xhtml))
                  if p.id in by_part else p for p in parts)
 
 
@@ -347,7 +408,7 @@ def render_web(book: Book, downloads: tuple[Download, ...] = ()) -> Rendition:
     """One HTML page per part and a search page, each with the book's navigation; `html`
     is the home page: cover, title, description, the `downloads` and the contents."""
     parts = _split_parts(book, ".html", xhtml=False)
-    contents = [TocEntry(p.kind, p.title, f"{p.id}.html") for p in parts
+    contents = [TocEntry(p.kind, p.title, f"{p.id}.html", p.number) for p in parts
                 if p.kind in ("chapter", "bibliography", "credits", "contributors",
                               "revisions")]
     template = _ENV.get_template("web.html.j2")

@@ -2,17 +2,21 @@
 `math-tex` (`display` for a block); here the EPUB and the web edition get MathML
 (latex2mathml) with the TeX as its alttext, and print, since WeasyPrint has no MathML, an
 SVG drawn by ziamath: glyphs as outlines (no font to embed), sized in the text's em and
-lowered by its depth so its baseline sits on the line's."""
+lowered by its depth so its baseline sits on the line's. A labelled display formula
+(REF_NUMBER, from assemble) keeps its id and shows its number at the right, "(1)", as
+mathematics is printed."""
 
 from __future__ import annotations
 
 import functools
 import xml.etree.ElementTree as ET
+from html import escape as html_escape
 
 from latex2mathml.converter import convert
 from lxml import html
 
 from .. import fragments
+from ..model import REF_NUMBER
 
 MATH_CLASS = "math-tex"  # as source/math.py writes it
 SIZE = 16.0  # the size ziamath draws at, in SVG units; the SVG is scaled to 1em of the text
@@ -58,8 +62,15 @@ def typeset(root: html.HtmlElement, print_: bool) -> None:
         display = tag == "div" or "display" in classes
         tex = element.text_content()
         markup = svg(tex, display) if print_ else mathml(tex, display)
-        new = fragments.parse(f'<{tag} class="math{" display" if display else ""}">'
+        number = element.get(REF_NUMBER)
+        if number is not None:
+            markup = (f'<div class="equation-body">{markup}</div>'
+                      f'<span class="equation-number">({html_escape(number)})</span>')
+        new = fragments.parse(f'<{tag} class="math{" display" if display else ""}'
+                              f'{" numbered" if number is not None else ""}">'
                               f"{markup}</{tag}>")[0]
+        if element.get("id"):
+            new.set("id", element.get("id"))
         new.tail = element.tail
         parent = element.getparent()
         assert parent is not None  # a formula lies inside the parsed body

@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 from .. import fragments
 from ..errors import Collector, Problem, did_you_mean
 from ..model import (
+    XREF_CLASS,
     Asset,
     Book,
     Chapter,
@@ -78,7 +79,8 @@ def assemble(root: Path, meta: Metadata, chapters: tuple[Chapter, ...], photos: 
     chapters, works = citations.resolve(root, chapters, meta.bibliography, meta.csl, problems)
     chapters, unlisted = resolve_index(chapters, problems)
     problems.raise_if_any()
-    numbered = tuple(replace(c, number=i) for i, c in enumerate(chapters, start=1))
+    numbers = references.chapter_numbers(chapters)
+    numbered = tuple(replace(c, number=numbers.get(c.id, 0)) for c in chapters)
     return Book(root=root, meta=meta, chapters=numbered, figures=tuple(figures),
                 assets=assets, edition=edition, extra_css=styles, revisions=revisions,
                 references=works,
@@ -98,6 +100,7 @@ class _Links:
                  figure_ids: set[str], problems: Collector):
         self.root, self.meta, self.figure_ids, self.problems = root, meta, figure_ids, problems
         self.by_path = {c.path: c for c in chapters}
+        self.numbers = references.chapter_numbers(chapters) if meta.number_chapters else {}
         self.listed = set(meta.chapter_paths)  # a listed chapter that failed to parse is
         self.warnings: list[Problem] = []  # reported apart: its links are not checked
         folders = [posixpath.dirname(c) for c in meta.chapter_paths] or [""]
@@ -158,10 +161,13 @@ class _Links:
     def resolve(self, chapter: Chapter) -> Chapter:
         """The chapter with every link slot in its body and notes pointing where it goes."""
         slots: dict[str, str | None] = {}
+        named: dict[str, Chapter] = {}  # slot → the chapter of the book it goes to
         fallbacks: dict[str, str] = {}
         for link in chapter.links:
             if link.slot:
                 slots[link.slot] = self.target(chapter, link)
+                if slots[link.slot] is not None and link.target_path in self.by_path:
+                    named[link.slot] = self.by_path[link.target_path]
             elif not link.target_path:
                 if link.anchor not in self.figure_ids:
                     self.problems.add(chapter.path, link.line,
@@ -182,23 +188,34 @@ class _Links:
         if not slots and not fallbacks:
             return chapter
         return replace(
-            chapter, body=_fill_slots(chapter.body, slots),
-            footnotes=tuple(replace(n, html=_fill_slots(n.html, slots)) for n in chapter.footnotes),
+            chapter, body=self.fill_slots(chapter.body, slots, named),
+            footnotes=tuple(replace(n, html=self.fill_slots(n.html, slots, named))
+                            for n in chapter.footnotes),
             events=tuple(replace(e, anchor=fallbacks.get(e.anchor, e.anchor))
                          for e in chapter.events))
 
-
-def _fill_slots(markup: str, slots: dict[str, str | None]) -> str:
-    """Point each link slot (`href="#_link-N"`) where it resolved; None leaves its text."""
-    if LINK_SLOT not in markup:
-        return markup
-    root = fragments.parse(markup)
-    for anchor in list(root.iter("a")):
-        slot = (anchor.get("href") or "")[1:]
-        if slot not in slots:
-            continue
-        if slots[slot] is None:
-            anchor.drop_tag()
-        else:
+    def fill_slots(self, markup: str, slots: dict[str, str | None],
+                   named: dict[str, Chapter]) -> str:
+        """Point each link slot (`href="#_link-N"`) where it resolved (None leaves its
+        text); a link to a chapter whose text is empty (`[](03-x.md)`) names the chapter:
+        its number when chapters are numbered, else its title."""
+        if LINK_SLOT not in markup:
+            return markup
+        root = fragments.parse(markup)
+        for anchor in list(root.iter("a")):
+            slot = (anchor.get("href") or "")[1:]
+            if slot not in slots:
+                continue
+            if slots[slot] is None:
+                anchor.drop_tag()
+                continue
             anchor.set("href", slots[slot])
-    return fragments.inner(root)
+            target = named.get(slot)
+            if target is None or anchor.text_content().strip() or len(anchor):
+                continue
+            if target.id in self.numbers:
+                references.mark(anchor, "chapter", str(self.numbers[target.id]))
+            else:
+                anchor.text = target.title
+                anchor.set("class", XREF_CLASS)
+        return fragments.inner(root)

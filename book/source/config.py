@@ -75,6 +75,7 @@ TRIMS = (("a5", (148.0, 210.0)), ("6x9in", (152.4, 228.6)), ("5.5x8.5in", (139.7
 # Pages per inch of common print-on-demand papers: the cover's spine is pages / ppi inches
 # wide. Typical figures; the service's own goes in `ppi`.
 PAPERS = {"white-50lb": 444, "cream-50lb": 400, "cream-55lb": 360}
+RECTO = ("all", "chapters")  # [print] recto: which parts open on a right-hand page
 
 PRINT = Schema({
     "trim": PageSize(default=(148.0, 210.0), named=TRIMS, doc="The printed page: `a5` (default), "
@@ -91,6 +92,14 @@ PRINT = Schema({
                     + "; default `white-50lb`."),
     "ppi": Number(least=100, most=1000, doc="The paper's pages per inch as the print "
                   "service gives it (instead of `paper`), e.g. `444`."),
+    "number-chapters": Flag(default=False, doc="`true`: chapters are numbered in every "
+                            "edition (\"Chapter 3\" over the title, numbers in the "
+                            "contents, `[](03-x.md)` printed \"chapter 3\"); timelines, "
+                            "glossaries and the back matter never are."),
+    "recto": Choice(default="all", choices=RECTO, doc="Which parts open on a right-hand "
+                    "page in print: `all` (default: every chapter, data page and back-matter "
+                    "page) or `chapters` (the entries of `chapters`; the back matter runs "
+                    "on, each part on a new page)."),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
 
 RELEASE = Schema({
@@ -142,8 +151,8 @@ BOOK = Schema({
     "links": Table(doc="Where links that leave the book point: `base`.", schema=LINKS),
     "web": Table(doc="Options of the web edition: `base-url`.", schema=WEB),
     "release": Table(doc="Options of `book release`: `corrections`.", schema=RELEASE),
-    "print": Table(doc="The printed book: `trim`, and for `--format print` `bleed`, "
-                   "`marks`, `paper` or `ppi`.", schema=PRINT),
+    "print": Table(doc="The printed book: `trim`, `number-chapters`, `recto`, and for "
+                   "`--format print` `bleed`, `marks`, `paper` or `ppi`.", schema=PRINT),
     "isbn": Isbn(blank=True, doc="The printed edition's ISBN (10 or 13 digits, hyphens "
                  "allowed): its EAN-13 barcode goes on the back of the print cover."),
     "references": Table(doc="Numbered cross-references: `numbering`.", schema=REFERENCES),
@@ -169,7 +178,7 @@ def _press(values: dict) -> PrintSetup:
     ppi = values.get("ppi")
     return PrintSetup(trim=values["trim"], bleed=values["bleed"], marks=values["marks"],
                       ppi=ppi or float(PAPERS[values["paper"]]),
-                      paper="" if ppi else values["paper"])
+                      paper="" if ppi else values["paper"], recto=values["recto"])
 
 
 def parse_config(doc: TomlDoc) -> Metadata:
@@ -228,6 +237,7 @@ def parse_config(doc: TomlDoc) -> Metadata:
         press=_press(values["print"]),
         isbn=values["isbn"],
         numbering=values["references"]["numbering"],
+        number_chapters=values["print"]["number-chapters"],
         bibliography=values["bibliography"],
         csl=values["csl"],
         strings=tuple(sorted(values["strings"].items())),

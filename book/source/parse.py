@@ -443,6 +443,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
         tokens = tokens[:first] + tokens[first + 3:]
     tokens = parser.photo_paragraphs(tokens)
     tokens = references.table_captions(tokens, parser.unique_id)
+    references.label_equations(tokens, parser.unique_id)
     body_tokens, note_tokens = _split_footnotes(tokens)
     parser.walk(body_tokens)  # each footnote apart: a link in one is not walked twice
     marks = mark_index_spans(body_tokens, cid, parser.where_in, 0)

@@ -1,11 +1,14 @@
 """Numbered cross-references: labels (`{#tbl-…}`, `{#sec-…}`, `{#eq-…}`, a photo's
 `fig-<id>`) and links to them (`[](#tbl-losses)`). Parse finds both with their lines;
 assemble numbers every label per book or per chapter, points each reference at its label
-and fills an empty link's text with the number ("table 2"). Print adds the page.
+and marks an empty link with what it names (kind and number: REF_KIND, REF_NUMBER), which
+render words in the book's language ("table 2", "tableau 2"). Print adds the page. An
+empty link to a chapter (`[](03-tensions.md)`) is marked the same way with the chapter's
+number, or given its title when chapters are not numbered.
 
 Syntax follows pandoc and Quarto: a table takes its caption and label from the line right
 after it (`: Losses by side {#tbl-losses}`, with or without a blank line between), a
-heading takes `{#sec-…}` at its end."""
+heading takes `{#sec-…}` at its end, display math `{#eq-…}` after its closing `$$`."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from markdown_it.token import Token
 
 from .. import fragments
 from ..errors import Collector, did_you_mean
-from ..model import Chapter, CrossRef, Figure, Label
+from ..model import REF_CAPITAL, REF_KIND, REF_NUMBER, XREF_CLASS, Chapter, CrossRef, Figure, Label
 
 # Label prefix → what the reference calls its target.
 KINDS = {"fig": "figure", "tbl": "table", "sec": "section", "eq": "equation"}
@@ -123,7 +126,26 @@ def collect_labels(tokens: list[Token], line_of: Callable[[Token], int]) -> list
         elif tok.type == "table_open" and tok.meta.get("label"):
             name, written = tok.meta["label"]
             labels.append(Label(name, "table", str(tok.attrGet("id")), line_of(written)))
+        elif tok.type == "math_block" and tok.meta.get("label"):
+            name, written = tok.meta["label"]
+            labels.append(Label(name, "equation", str(tok.attrGet("id")), line_of(written)))
     return labels
+
+
+def label_equations(tokens: list[Token], unique_id: Callable[[str], str]) -> None:
+    """Give each labelled display formula (`$$…$$ {#eq-energy}`) the id
+    `<chapter>--<label>`, as a labelled table has."""
+    for tok in tokens:
+        if tok.type == "math_block" and tok.meta.get("label"):
+            tok.attrSet("id", unique_id(tok.meta["label"][0]))
+
+
+def chapter_numbers(chapters: tuple[Chapter, ...]) -> dict[str, int]:
+    """The number of each written chapter (1, 2, 3…): data pages (timeline, glossary) and
+    the back matter are not counted, so the sixth file after a timeline is chapter 6 if it
+    is the sixth chapter."""
+    written = (c for c in chapters if c.kind == "chapter")
+    return {c.id: n for n, c in enumerate(written, start=1)}
 
 
 @dataclass(frozen=True)
@@ -135,8 +157,8 @@ class Target:
     path: str  # the chapter that defines it
 
     @property
-    def text(self) -> str:
-        return f"{KINDS[self.label.name.split('-', 1)[0]]} {self.number}"
+    def kind(self) -> str:
+        return KINDS[self.label.name.split("-", 1)[0]]
 
 
 def number_labels(chapters: tuple[Chapter, ...], figures: tuple[Figure, ...], numbering: str,
@@ -149,7 +171,9 @@ def number_labels(chapters: tuple[Chapter, ...], figures: tuple[Figure, ...], nu
         label = Label(figure.id, "figure", figure.id, 0)
         targets[figure.id] = Target(label, figure.label, by_chapter[figure.chapter_id].path)
     counts: dict[str, int] = {}
-    for index, chapter in enumerate(chapters, start=1):
+    numbers = chapter_numbers(chapters)
+    for chapter in chapters:
+        index = numbers.get(chapter.id, 0)
         if numbering == "chapter":
             counts = {}
         for label in chapter.labels:
@@ -177,7 +201,7 @@ def figure_numbers(figures: list[Figure], chapters: tuple[Chapter, ...],
     running number assemble gave them."""
     if numbering != "chapter":
         return figures
-    index = {c.id: n for n, c in enumerate(chapters, start=1)}
+    index = chapter_numbers(chapters)
     counts: dict[str, int] = {}
     out = []
     for figure in figures:
@@ -196,10 +220,22 @@ def _sentence_start(anchor) -> bool:
     return not before.strip() or before.rstrip().endswith((".", "!", "?"))
 
 
+def mark(anchor, kind: str, number: str) -> None:
+    """Mark a link whose text is empty as a reference to a `kind` numbered `number`, for
+    render to word; a link with text of its own keeps it."""
+    anchor.set("class", XREF_CLASS)
+    if anchor.text_content().strip() or len(anchor):
+        return
+    anchor.set(REF_KIND, kind)
+    anchor.set(REF_NUMBER, number)
+    if _sentence_start(anchor):
+        anchor.set(REF_CAPITAL, "")
+
+
 def _fill(markup: str, chapter: Chapter, slots: dict[str, Target | None],
           targets: dict[str, Target]) -> str:
-    """Point each cross-reference at its label and fill its empty text; number the
-    chapter's labelled tables and headings."""
+    """Point each cross-reference at its label and mark it for its words; number the
+    chapter's labelled tables, headings and equations."""
     if XREF_SLOT not in markup and not chapter.labels:
         return markup
     root = fragments.parse(markup)
@@ -212,18 +248,19 @@ def _fill(markup: str, chapter: Chapter, slots: dict[str, Target | None],
             anchor.drop_tag()
             continue
         anchor.set("href", f"#{target.label.anchor}")
-        if not anchor.text_content().strip() and not len(anchor):
-            text = target.text
-            anchor.text = text[0].upper() + text[1:] if _sentence_start(anchor) else text
+        mark(anchor, target.kind, target.number)
     mine = {t.label.anchor: t for t in targets.values() if t.path == chapter.path}
-    for element in root.iter("table", "h2", "h3", "h4", "h5", "h6"):
+    for element in root.iter("table", "div", "h2", "h3", "h4", "h5", "h6"):
         target = mine.get(element.get("id") or "")
         if target is None:
             continue
-        if element.tag == "table":
+        if element.tag == "div":  # a display formula: render prints its number beside it
+            element.set(REF_NUMBER, target.number)
+        elif element.tag == "table":
             for span in element.iter("span"):
                 if span.get("class") == TABLE_LABEL_CLASS:
-                    span.text, span.tail = f"Table {target.number}.", " " + (span.tail or "")
+                    span.set(REF_NUMBER, target.number)
+                    span.tail = " " + (span.tail or "")
                     break
         else:
             span = element.makeelement("span", {"class": SECTION_NUMBER_CLASS})

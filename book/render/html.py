@@ -101,9 +101,10 @@ def chapter_number(book: Book, chapter: Chapter) -> str:
     return str(chapter.number) if book.meta.number_chapters and chapter.number else ""
 
 
-def _word_references(root) -> None:
+def _word_references(root, print_: bool = False) -> None:
     """Fill each reference assemble marked (REF_KIND) with its words, capitalised where it
-    opens a sentence, and each numbered table's label ("Table 2.")."""
+    opens a sentence, and each numbered table's label ("Table 2."). Print keeps REF_KIND:
+    print.css keeps the words on one line ("chapter 3", never "chapter / 3")."""
     strings = i18n.current()
     for element in root.iter("a", "span"):
         number = element.attrib.pop(REF_NUMBER, None)
@@ -113,7 +114,8 @@ def _word_references(root) -> None:
             element.text = strings.pgettext("table-label", "Table %(number)s.") % {
                 "number": number}
             continue
-        text = _reference_words(strings, element.attrib.pop(REF_KIND), number)
+        kind = element.get(REF_KIND, "") if print_ else element.attrib.pop(REF_KIND)
+        text = _reference_words(strings, kind, number)
         if element.attrib.pop(REF_CAPITAL, None) is not None:
             text = text[:1].upper() + text[1:]
         element.text = text
@@ -209,7 +211,7 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
             anchor.set("epub:type", "noteref")
         if href.startswith("#"):
             anchor.set("href", href_for(unquote(href[1:])))  # lxml's HTML escapes non-ASCII
-    _word_references(root)  # after the notes: print's are in the text
+    _word_references(root, print_=inline_notes)  # after the notes: print's are in the text
     typeset_math(root, print_=inline_notes)
     return fragments.inner(root, xhtml=xhtml)
 

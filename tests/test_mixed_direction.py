@@ -20,8 +20,9 @@ from lxml import etree
 
 from book.options import Edition
 from book.pipeline import load_book
+from book.render.html import render_print
 from book.render.i18n import _strings, numbering_system
-from book.render.theme import stylesheet, with_numerals
+from book.render.theme import book_cjk_region, stylesheet, with_numerals
 from conftest import REPO, EpubCheckRun, EpubView, cli, epubcheck_summary
 from helpers import one_error
 
@@ -240,6 +241,24 @@ def test_a_bad_dir_or_lang_is_a_located_error(tmp_path, front, message):
     assert one_error(result.stderr).startswith(f"error: chapters/two.md:{line}: {message}")
 
 
+def test_book_check_spells_each_chapter_in_its_language(tmp_path):
+    """A Persian chapter of an English book is not read against the English dictionary
+    (one warning, at its `lang`: no Persian dictionary is installed); an English chapter
+    of a Persian book is read against the English one."""
+    result = cli(["check", str(FIXTURES / "en-fa")])
+    warnings = [line for line in result.stdout.splitlines() if "warning:" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("chapters/two.md:4:"), result.stdout
+    assert "no spelling dictionary is installed for language 'fa'" in warnings[0]
+
+    project = tmp_path / "book"
+    shutil.copytree(FIXTURES / "fa-en", project)
+    chapter = project / "chapters" / "two.md"
+    chapter.write_text(chapter.read_text("utf-8").replace("limpet", "limpett"), "utf-8")
+    result = cli(["check", str(project)])
+    assert "chapters/two.md:10:" in result.stdout and \
+        "'limpett' is not in the en" in result.stdout, result.stdout
+
+
 # --------------------------------------------------------------------------- units
 
 @pytest.mark.parametrize("tag, numerals, system", [
@@ -296,3 +315,20 @@ def test_latin_numerals_and_chapter_hyphenation_in_the_theme(tmp_path):
     latin = load_book(project, Edition("", 1700000000))
     css = stylesheet("print", latin)
     assert "persian" not in css and "counter(page)" in css
+
+
+def test_a_japanese_chapter_gets_the_japanese_face(tmp_path):
+    """An English book with a chapter in Japanese (`lang: ja`) sets CJK text in Noto CJK
+    JP (its kanji differ from the Chinese forms the SC face draws), and the chapter's
+    section carries lang="ja", which cjk.css's :lang(ja) rules follow."""
+    project = tmp_path / "book"
+    shutil.copytree(FIXTURES / "en-fa", project)
+    (project / "chapters" / "two.md").write_text(
+        "---\ntitle: 潮だまり\nlang: ja\n---\n\n潮が引くと、岩の上に小さな海が残る。\n\n"
+        "| 帯 | 時間 |\n|---|---|\n| 上 | 八時間 |\n\n: 帯 {#tbl-zones}\n", "utf-8")
+    book = load_book(project, Edition("", 1700000000))
+    assert book_cjk_region(book) == "JP"
+    assert '"Source Serif Pro", "Noto Serif CJK JP"' in stylesheet("print", book)
+    assert '<section class="chapter" id="chapters.two" lang="ja" role=' in \
+        render_print(book).html
+

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..errors import BookError, Collector, Problem, did_you_mean, escape_controls
 from ..pipeline import edition_from_env, load_book
 from ..source.config import MANIFEST
+from ..source.frontmatter import split_front_matter
 from ..source.load import PHOTO_MANIFEST, read_source
 from ..source.schema import Mapping, Schema, TextList, TomlPlace
 from ..source.tomlfile import TomlDoc, parse_toml
@@ -234,16 +235,38 @@ def _names(table: dict) -> list[str]:
             for v in (value if isinstance(value, list) else [value])]
 
 
+def _chapter_language(rel: str, text: str, language: str) -> tuple[str, int | None]:
+    """The language a chapter is written in: its front matter's `lang` and that line, else
+    the book's (line None)."""
+    try:
+        front = split_front_matter(rel, text)
+    except BookError:
+        return language, None  # reported with the chapter's other problems
+    tag = front.data.get("lang")
+    if isinstance(tag, str) and tag.strip():
+        return tag, front.lines.get("lang")
+    return language, None
+
+
 def _spelling(root: Path, doc: TomlDoc | None, photos: TomlDoc | None,
               texts: dict[str, str | None]) -> list[Problem]:
-    """The spell-check of every chapter, in the book's language; names from the glossary,
-    contributors and photo credits, and words.txt, are known words."""
+    """The spell-check of every chapter, in its language (front matter `lang`, else the
+    book's), with one warning for each language no dictionary is installed for; names
+    from the glossary, contributors and photo credits, and words.txt, are known words."""
     language = doc.data.get("language") if doc else None
     if not isinstance(language, str) or not language:
         return []  # the build reports a missing language
-    dictionary = dictionary_for(language)
-    if dictionary is None:
-        return [no_dictionary(language, doc.line("language") if doc else None)]
+    chapters = {rel: _chapter_language(rel, text, language) for rel, text in texts.items()
+                if rel.endswith(".md") and text}
+    problems, dictionaries = [], {}
+    for rel, (tag, line) in [(MANIFEST, (language, None)), *chapters.items()]:
+        if tag not in dictionaries:
+            dictionaries[tag] = dictionary_for(tag)
+            if dictionaries[tag] is None:
+                problems.append(no_dictionary(tag, line, rel) if line else
+                                no_dictionary(tag, doc.line("language") if doc else None))
+    if not any(dictionaries.values()):
+        return problems
     tables = [doc.data if doc else {}, *(photos.data.values() if photos else ())]
     for rel, text in texts.items():
         if rel.endswith(".toml") and rel not in (MANIFEST, PHOTO_MANIFEST) and text:
@@ -254,8 +277,9 @@ def _spelling(root: Path, doc: TomlDoc | None, photos: TomlDoc | None,
     names = [name for table in tables if isinstance(table, dict) for name in _names(table)]
     words = _readable(root, WORDS_FILE) if (root / WORDS_FILE).is_file() else None
     known = known_words(names, words)
-    return [problem for rel, text in texts.items() if rel.endswith(".md") and text
-            for problem in check_spelling(rel, text, dictionary, known)]
+    return problems + [problem for rel, text in texts.items() if rel.endswith(".md") and text
+                       if (dictionary := dictionaries[chapters[rel][0]]) is not None
+                       for problem in check_spelling(rel, text, dictionary, known)]
 
 
 def check_project(root: Path) -> Report:

@@ -133,9 +133,10 @@ def check_spelling(path: str, text: str, dictionary: Dictionary,
     return problems
 
 
-def no_dictionary(language: str, line: int | None) -> Problem:
-    """The one warning for a book whose language has no installed dictionary."""
+def no_dictionary(language: str, line: int | None, path: str = MANIFEST) -> Problem:
+    """The one warning for a language without an installed dictionary: the book's (at
+    book.toml's `language`), or a chapter's (at its front matter's `lang`)."""
     base = language.split("-")[0].lower()
-    return Problem(MANIFEST, line, f"no spelling dictionary is installed for language "
+    return Problem(path, line, f"no spelling dictionary is installed for language "
                    f"'{language}', so the prose was not spell-checked",
                    f"install Debian's hunspell-{base} package (or hunspell-{base}-*)", RULE)

@@ -92,7 +92,7 @@ def _reference_words(strings: i18n.Strings, kind: str, number: str) -> str:
         "equation": strings.pgettext("ref-equation", "equation (%(number)s)"),
         "chapter": strings.pgettext("ref-chapter", "chapter %(number)s"),
     }
-    return words[kind] % {"number": number}
+    return words[kind] % {"number": strings.number(number)}
 
 
 def chapter_number(book: Book, chapter: Chapter) -> str:
@@ -112,7 +112,7 @@ def _word_references(root, print_: bool = False) -> None:
             continue
         if element.tag == "span":  # a table's caption label
             element.text = strings.pgettext("table-label", "Table %(number)s.") % {
-                "number": number}
+                "number": strings.number(number)}
             continue
         kind = element.get(REF_KIND, "") if print_ else element.attrib.pop(REF_KIND)
         text = _reference_words(strings, kind, number)

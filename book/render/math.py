@@ -17,6 +17,7 @@ from lxml import html
 
 from .. import fragments
 from ..model import REF_NUMBER
+from . import i18n
 
 MATH_CLASS = "math-tex"  # as source/math.py writes it
 SIZE = 16.0  # the size ziamath draws at, in SVG units; the SVG is scaled to 1em of the text
@@ -65,7 +66,8 @@ def typeset(root: html.HtmlElement, print_: bool) -> None:
         number = element.get(REF_NUMBER)
         if number is not None:
             markup = (f'<div class="equation-body">{markup}</div>'
-                      f'<span class="equation-number">({html_escape(number)})</span>')
+                      f'<span class="equation-number">'
+                      f'({html_escape(str(i18n.current().number(number)))})</span>')
         new = fragments.parse(f'<{tag} class="math{" display" if display else ""}'
                               f'{" numbered" if number is not None else ""}">'
                               f"{markup}</{tag}>")[0]

@@ -184,11 +184,12 @@ def test_the_persian_chapter_is_set_right_to_left_in_an_english_book(builds):
 
 
 def test_the_persian_books_numbers_are_in_persian_digits(builds):
-    """Folios, contents, a cross-reference (in the English chapter) with its table's
-    number and page, the table's label, the note number and the colophon's date: Persian
-    digits, in both layouts; the English chapter's
-    own list counts 1, 2, 3. Running heads stand as the book's: the chapter's on the
-    left-hand page (a right-to-left book's recto), the book's title on the right."""
+    """Folios, contents (a dotted leader from each number to its title, inside the
+    column), a cross-reference in the English chapter (its table's number and page), the
+    table's label, the note number and the colophon's date: Persian digits, in both
+    layouts; the English chapter's own list counts 1, 2, 3. Running heads stand as the
+    book's: the chapter's on the left-hand page (a right-to-left book's recto), the
+    book's title on the right."""
     for name in ("fa-en", "fa-en-chunked"):
         pages = _pages(_pdf(builds[name]))
         folios = {number: lines[-1][0] for number, lines in enumerate(pages, start=1)
@@ -199,9 +200,9 @@ def test_the_persian_books_numbers_are_in_persian_digits(builds):
             head, left, right = pages[number - 1][0]
             assert (head, left < 100, right > 300) == (
                 ("جنوب", True, False) if number % 2 else ("دو ساحل", False, True)), number
-        contents = _page_with(pages, "Northern")
-        numbers = [text.split()[0] for text, *_ in contents[1:]]
-        assert numbers and all(re.fullmatch("[۰-۹]+", n) for n in numbers), contents
+        contents = _page_with(pages, "Northern")  # number, dotted leader, title
+        assert len(contents) == 4 and all(re.match(r"[۰-۹]+( \.){10,} \S", text)
+                                          for text, *_ in contents[1:]), contents
         chapter = _page_with(pages, "twice")
         reference = next(text for text, *_ in chapter if "صفحه" in text)
         assert re.search(r"[۰-۹]+ ، ٔ? ?صفحه", reference), reference

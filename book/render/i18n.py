@@ -22,7 +22,7 @@ from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import UnsupportedNumberingSystemError, format_decimal, get_decimal_symbol
+from babel.numbers import format_decimal
 from babel.support import Translations
 from markupsafe import escape
 
@@ -179,11 +179,8 @@ class Strings:
         ("3", "2.1") in the book's digits; anything else as it is. Every number the
         builder writes into text comes through here."""
         if isinstance(value, int | float) and not isinstance(value, bool):
-            try:  # the locale's separators for the system (٬ ٫ for arabext), if it has any
-                get_decimal_symbol(self.locale, numbering_system=self.numbering)
-                system = self.numbering
-            except UnsupportedNumberingSystemError:
-                system = LATIN
+            # the locale's separators for the system (٬ ٫ for arabext), if it has any
+            system = self.numbering if self.numbering in self.locale.number_symbols else LATIN
             return self.digits(format_decimal(value, format=pattern, locale=self.locale,
                                               numbering_system=system))
         if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)*", value):

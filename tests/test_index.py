@@ -29,6 +29,7 @@ FORMS = {
     "limpet / homing of": ["that makes it easy to count"],
     "hermit crab": ["hermit crab"],
     "hermit crab / shells": ["shell", "shells"],
+    "photosynthesis": ["photosynthesis"],  # long: hyphenated at line ends, were it allowed
     "Rachel Carson": ["Rachel Carson"],
     "Harbour wall": ["the old harbour wall"],
 }
@@ -138,7 +139,7 @@ def test_see_references_and_unused_entries(built, layout):
     assert re.search(r"limpet, [\d\u2013, ]+; see also barnacle", text), text
     assert "seaweed" not in text  # index.toml's entry the text never uses
     letters = [line for line in lines if re.fullmatch(r"[A-Z]", line)]
-    assert letters == ["B", "H", "L", "R", "S"], lines
+    assert letters == ["B", "H", "L", "P", "R", "S"], lines
 
 
 @pytest.mark.parametrize("layout", ["chunked", "single"])
@@ -169,7 +170,7 @@ def test_epub_index_follows_epub_indexes(built):
     assert index.get("role") == "doc-index"
     groups = index.xpath(".//xhtml:section[@epub:type='index-group']", namespaces=NS)
     assert [squash("".join(g.xpath("xhtml:h2", namespaces=NS)[0].itertext()))
-            for g in groups] == ["B", "H", "L", "R", "S"]
+            for g in groups] == ["B", "H", "L", "P", "R", "S"]
     entries = doc.xpath("//xhtml:li[@epub:type='index-entry']", namespaces=NS)
     terms = {}
     for entry in entries:
@@ -178,7 +179,7 @@ def test_epub_index_follows_epub_indexes(built):
         assert len(own) == 1
         terms[squash("".join(own[0].itertext()))] = entry
     assert {"barnacle", "sea acorn", "limpet", "homing of", "hermit crab", "shells",
-            "Rachel Carson", "Harbour wall"} == set(terms)
+            "Rachel Carson", "Harbour wall", "photosynthesis"} == set(terms)
     sub_list = terms["limpet"].xpath("xhtml:ul", namespaces=NS)[0]
     assert sub_list.get(EPUB_TYPE) == "index-entry-list"
     checked = 0
@@ -283,3 +284,34 @@ def test_a_mark_under_a_see_entry_is_a_located_error(tmp_path):
     assert error_lines(result.stderr) == [
         f"error: chapters/shore.md:{line_of(shore, 'Rachel Carson')}: 'sea acorn' is a 'see' "
         f"entry of the index (chapters/index.toml:{header}) (mark it under 'barnacle')"]
+
+
+@pytest.mark.parametrize("layout", ["chunked", "single"])
+def test_no_indexed_name_is_hyphenated_in_print(built, layout):
+    """Print sets every use of an index form (and the index) without hyphenation."""
+    pdf = PdfView(built[layout] / "tide-pools.pdf")
+    forms = {form for key, values in FORMS.items() if " / " not in key for form in values}
+    broken = []
+    for text in pdf.texts:
+        lines = text.splitlines()
+        for line, following in zip(lines, lines[1:], strict=False):
+            tail = re.search(r"(\w+)-$", line.rstrip())
+            head = re.match(r"\s*(\w+)", following)
+            if tail and head and any(
+                    (tail[1] + head[1]).lower() in form.lower().replace(" ", "")
+                    or form.lower().startswith(tail[1].lower()) for form in forms):
+                broken.append((line, following))
+    assert not broken, broken
+
+
+def test_a_mark_without_an_index_page_is_a_warning(tmp_path):
+    project = make_project(tmp_path)
+    manifest = project / "book.toml"
+    manifest.write_text(manifest.read_text("utf-8").replace(', "chapters/index.toml"', ""),
+                        "utf-8")
+    (project / "chapters" / "index.toml").unlink()
+    shore = project / "chapters" / "shore.md"
+    result = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "html"])
+    assert result.returncode == 0, result.stderr
+    assert (f"warning: chapters/shore.md:{line_of(shore, 'Rachel Carson')}: 'Rachel Carson' is "
+            "marked for the index, but the book has no index page") in result.stderr

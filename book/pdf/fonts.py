@@ -21,7 +21,9 @@ from typing import Any
 
 import pikepdf
 import uharfbuzz as hb  # type: ignore[import-untyped]  # ships no types
-from fontTools.ttLib import TTCollection, TTFont, TTLibError
+from fontTools.ttLib import TTFont, TTLibError
+
+from ..render.theme import font_blob
 
 _BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
 _PAIR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
@@ -56,10 +58,10 @@ def merge_fonts(pdf: pikepdf.Pdf, font_files: Iterable[Path]) -> None:
     faces."""
     sources: dict[str, tuple[Path, int]] = {}
     for path in sorted(font_files):
-        members = (TTCollection(path, lazy=True).fonts
-                   if path.suffix.lower() in (".ttc", ".otc") else [TTFont(path, lazy=True)])
-        for index, face in enumerate(members):
-            sources.setdefault(_postscript_name(face), (path, index))
+        blob = font_blob(path)
+        for index in range(hb.Face(blob).count):
+            name = hb.Face(blob, index).get_name(hb.OTNameIdPredefined.POSTSCRIPT_NAME)
+            sources.setdefault(name, (path, index))
     slots = list(_font_slots(pdf))
     seen: set[tuple[int, int]] = set()
     faces: dict[str, list[pikepdf.Object]] = {}
@@ -183,7 +185,7 @@ def _subset(source: tuple[Path, int], glyphs: list[int]) -> bytes:
     """The source face (file, index in its collection) reduced to glyphs, with glyph ids
     kept, by HarfBuzz's subsetter as WeasyPrint's own subsetting does: fontTools takes
     12 s on a CJK face of 65,000 glyphs, HarfBuzz a quarter of a second."""
-    face = hb.Face(hb.Blob.from_file_path(str(source[0])), source[1])
+    face = hb.Face(font_blob(source[0]), source[1])
     wanted = hb.SubsetInput()
     for glyph in glyphs:
         wanted.glyph_set.add(glyph)

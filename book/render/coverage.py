@@ -15,7 +15,7 @@ import uharfbuzz as hb  # type: ignore[import-untyped]  # ships no types
 
 from ..errors import Problem
 from ..model import Book
-from .theme import CJK_DIR, CJK_INDEX, FONTS, book_cjk_region, book_text, faces_for, theme_file
+from .theme import CJK_DIR, CJK_INDEX, FONTS, book_cjk_region, book_text, faces_for, font_blob
 
 MAX_WARNINGS = 20  # distinct characters reported one by one; the rest are counted
 _TAG = re.compile(r"<[^>]*>")
@@ -25,9 +25,7 @@ _TAG = re.compile(r"<[^>]*>")
 def cmap(path: Path, index: int = 0) -> frozenset[int]:
     """The code points a face (a file, or one face of a collection) has glyphs for, read
     by HarfBuzz (fontTools takes seconds over a CJK face's cmap, HarfBuzz under 1 ms)."""
-    blob = (hb.Blob(theme_file(path)) if path.is_relative_to(FONTS)
-            else hb.Blob.from_file_path(str(path)))  # an installed collection: mapped
-    return frozenset(hb.Face(blob, index).unicodes)
+    return frozenset(hb.Face(font_blob(path), index).unicodes)
 
 
 def cjk_faces(region: str | None) -> list[tuple[Path, int]]:

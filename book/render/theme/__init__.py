@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pyphen
 from babel.core import get_global
@@ -43,6 +44,16 @@ def _read_once(path: Path) -> bytes:
 def theme_text(name: str) -> str:
     """A text file of the theme (CSS, script), as theme_file reads it."""
     return theme_file(name).decode("utf-8")
+
+
+def font_blob(path: Path) -> Any:
+    """HarfBuzz's blob of a font file: a theme font's bytes from theme_file, an installed
+    Noto CJK collection mapped from the disk (20–27 MB each: never held whole)."""
+    import uharfbuzz as hb  # type: ignore[import-untyped]  # ships no types
+
+    if path.is_relative_to(FONTS):
+        return hb.Blob(theme_file(path))
+    return hb.Blob.from_file_path(str(path))
 
 A5 = (148.0, 210.0)
 
@@ -185,7 +196,7 @@ def font_files(book: Book, edition: str) -> dict[str, bytes]:
 def cjk_subset(book: Book, face: Face) -> bytes:
     """`face` (one of cjk_file_faces) cut down by HarfBuzz to the characters of the book's
     text: a whole collection weighs 20–27 MB, a book's few thousand characters far less."""
-    import uharfbuzz as hb  # type: ignore[import-untyped]  # ships no types
+    import uharfbuzz as hb
 
     region = face.family.rsplit(" ", 1)[-1]
     source = CJK_DIR / ("NotoSerifCJK-Regular.ttc" if "Serif" in face.family
@@ -193,8 +204,7 @@ def cjk_subset(book: Book, face: Face) -> bytes:
     wanted = hb.SubsetInput()
     for char in set(book_text(book)):
         wanted.unicode_set.add(ord(char))
-    return bytes(hb.subset(hb.Face(hb.Blob.from_file_path(str(source)), CJK_INDEX[region]),
-                           wanted).blob.data)
+    return bytes(hb.subset(hb.Face(font_blob(source), CJK_INDEX[region]), wanted).blob.data)
 
 
 def with_script_fonts(css: str, region: str | None) -> str:

@@ -126,10 +126,13 @@ def build_date(book: Book) -> dt.datetime:
     return dt.datetime.fromtimestamp(book.edition.timestamp, tz=dt.UTC)
 
 
-def _note_body(note: Footnote, href_for=None) -> Markup:
+def _note_body(note: Footnote, href_for=None, book: Book | None = None) -> Markup:
     """A footnote's paragraphs as inline content (for a float or an aside's single <p>);
-    `href_for` points its links across parts (EPUB, web), as the chapter body's."""
+    `href_for` points its links across parts (EPUB, web), as the chapter body's; with
+    `book`, the uses of index entries in it are marked (occurrences.py)."""
     root = fragments.parse(note.html)
+    if book is not None:
+        occurrences.mark(root, book, note.id, epub=False, page_ref=False, glossary=False)
     _word_references(root)
     for anchor in root.iter("a") if href_for else ():
         href = anchor.get("href") or ""
@@ -198,7 +201,7 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
                 span = fragments.parse(
                     f'<span class="footnote" id="{note.id}"><a class="footnote-back" '
                     f'href="#{note.ref_id}">{i18n.current().number(note.number)}</a> '
-                    f'{_note_body(note)}</span>')[0]
+                    f'{_note_body(note, book=book)}</span>')[0]
                 anchor.addnext(span)
                 span.tail, anchor.tail = anchor.tail, None
         if inline_notes and anchor.get("class") == XREF_CLASS:
@@ -374,7 +377,7 @@ def _split_parts(book: Book, ext: str, xhtml: bool,
         body = _chapter_body(book, c, inline_notes=False, xhtml=xhtml,
                              href_for=href_for_from(c.id), uses=uses)
         notes = [{"id": n.id, "ref_id": n.ref_id, "number": n.number,
-                  "body": _note_body(n, href_for_from(c.id))}
+                  "body": _note_body(n, href_for_from(c.id), book)}
                  for n in c.footnotes]
         chapters.append(Part(c.id, "chapter", c.title,
                              str(_PARTS.chapter(c, Markup(body), notes, xhtml,

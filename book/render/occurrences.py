@@ -21,7 +21,8 @@ from lxml import html
 from .. import fragments
 from ..model import PAGE_REF, Book, IndexEntry, Term
 
-# Text that is never a use: links, headings, code, captions, definitions' terms, notes.
+# Text that is never a use: links, headings, code, captions, definitions' terms; a note's
+# text is marked apart (index uses only, with ids of the note's own).
 SKIP = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre", "figcaption", "dt"}
 GLOSSARY, INDEX = "glossary", "index"
 
@@ -116,11 +117,12 @@ def _plain(markup: str) -> str:
 
 
 def mark(root: html.HtmlElement, book: Book, chapter_id: str, *, epub: bool,
-         page_ref: bool) -> tuple[dict[str, str], list[tuple[str, str]]]:
+         page_ref: bool, glossary: bool = True) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Mark the uses of glossary terms and index entries in a chapter's `root`: the
     first use of each term links to its definition (marked as a page reference for print:
-    `page_ref`), every use of an index entry gets an id. Returns term id → the link's id,
-    and (entry id, id) of each index use in reading order."""
+    `page_ref`), every use of an index entry gets an id starting with `chapter_id` (a
+    note's id for a note's text, where no glossary term is linked: `glossary` False).
+    Returns term id → the link's id, and (entry id, id) of each index use in order."""
     page = book.index_page
     automaton = _automaton(book.terms, index_forms(page.index_entries) if page else ())
     if automaton is None:
@@ -136,7 +138,7 @@ def mark(root: html.HtmlElement, book: Book, chapter_id: str, *, epub: bool,
         pieces: list = []
         last = 0
         for start, end, owners in _uses(automaton, text):
-            term = next((i for kind, i in owners if kind == GLOSSARY), None)
+            term = next((i for kind, i in owners if kind == GLOSSARY and glossary), None)
             entry = next((i for kind, i in owners if kind == INDEX), None)
             if term in linked:
                 term = None
@@ -180,9 +182,9 @@ def mark(root: html.HtmlElement, book: Book, chapter_id: str, *, epub: bool,
 
 
 def find(book: Book, parse: Callable[[str], html.HtmlElement]) -> Found:
-    """Every locator of the glossary's terms (the first use in each chapter) and of the
-    index's entries (every use, and every place marked for the index), in reading order;
-    the same ids as `mark` gives each edition's chapters."""
+    """Every locator of the glossary's terms (the first use in each chapter's body) and of
+    the index's entries (every use, in the notes too, and every place marked for the
+    index), in reading order; the same ids as `mark` gives each edition's chapters."""
     found = Found()
     for chapter in book.chapters:
         if chapter.kind != "chapter":
@@ -192,6 +194,9 @@ def find(book: Book, parse: Callable[[str], html.HtmlElement]) -> Found:
         for term_id, ref_id in linked.items():
             found.glossary.setdefault(term_id, []).append(
                 Locator(chapter.id, chapter.short_title, ref_id))
+        for note in chapter.footnotes:
+            indexed += mark(parse(note.html), book, note.id, epub=False, page_ref=False,
+                            glossary=False)[1]
         for entry_id, anchor in indexed + [(m.entry, m.anchor) for m in chapter.index_marks]:
             found.index.setdefault(entry_id, []).append(
                 Locator(chapter.id, chapter.short_title, anchor))

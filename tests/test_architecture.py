@@ -23,7 +23,8 @@ ALLOWED = {
     "release": {"source", "pipeline", "fingerprint", "desk"},  # desk: the Corrections page
     # editors' tools: import edits book.toml and the photo manifest through source; changes
     # loads and lays out an earlier commit's book through the pipeline
-    "desk": {"source", "pipeline"},
+    # its Corrections page is render's template in the book's words (render's catalogues)
+    "desk": {"source", "pipeline", "render"},
 }
 EMITTERS = ("pdf/edition", "epub/package")
 WEASY = "pdf/weasy"

@@ -174,6 +174,31 @@ def test_corrections_page_html(repo, old_pages):
     assert "<strong>Grimsbay</strong>" in entry[1] and "<strong>Grimsby</strong>" in entry[2]
 
 
+def test_corrections_page_speaks_the_book_language():
+    """A French book's Corrections page: title, intro, page and quotes in French (issue
+    20: every word the builder writes), the changed words still in bold."""
+    from dataclasses import replace
+
+    from book.desk.changes import Changes, ChapterChanges, Hunk, corrections_chapter
+    from book.model import Edition
+    from book.pipeline import load_book
+
+    meta = replace(load_book(MINI, Edition("", EPOCH)).meta, language="fr")
+    changed = Hunk("changed", (("=", "la mer"), ("-", "monte"), ("+", "descend")), "12")
+    added = Hunk("added", (("+", "Un paragraphe neuf."),), "")
+    found = Changes("v1.0.0", "v1.1.0", (ChapterChanges(
+        "chapters/one.md", "Marées", "changed", ((changed,), (added,))),), meta)
+    page = corrections_chapter(found, "v1.0.0")
+    assert page.title == "Corrections" and "Ce qui a changé dans le texte depuis " \
+        "l’édition v1.0.0" in page.body
+    assert "Page 12\u00a0:</span> on lisait «\u00a0la mer <strong>monte</strong>" \
+        "\u00a0»\u00a0; on lit désormais «\u00a0la mer <strong>descend</strong>\u00a0»" \
+        in page.body, page.body
+    assert "ajouté\u00a0: «\u00a0<strong>Un paragraphe neuf.</strong>\u00a0»" in page.body
+    for english in ("What changed", "it read", "added:", "Page 12:"):
+        assert english not in page.body
+
+
 def test_unknown_revision_is_a_located_error(repo, tmp_path):
     done = book(repo, "changes", "v0.9.0", "v1.1.0")
     assert done.returncode == 2

@@ -8,6 +8,7 @@ the PDF's pages (so the page is the one a reader of that edition holds)."""
 from __future__ import annotations
 
 import bisect
+import contextlib
 import difflib
 import io
 import re
@@ -24,8 +25,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from .. import fragments
 from ..errors import BookError
-from ..model import Book, Chapter, Edition
+from ..model import Book, Chapter, Edition, Metadata
 from ..pipeline import build, load_book
+from ..render import i18n
 
 CONTEXT = 5  # words of unchanged text shown on each side of a change
 SIMILAR = 0.5  # paragraphs whose words match at least this much are one paragraph edited
@@ -36,9 +38,13 @@ CODE = {"pre", "code", "script", "style"}
 NOTE_CALL = "\ue000"  # (private use) joins a footnote call's number to the word it follows
 VERSION_TAG = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$")
 CORRECTIONS_ID = "book-corrections"
-# The page's markup is render's template; it is filled here, where the page is made.
+# The page's markup is render's template, in the book's words (render's catalogues); it
+# is filled here, where the page is made.
 _TEMPLATES = Environment(loader=PackageLoader("book.render", "templates"), autoescape=True,
-                         undefined=StrictUndefined, keep_trailing_newline=True)
+                         undefined=StrictUndefined, keep_trailing_newline=True,
+                         extensions=["jinja2.ext.i18n"])
+_TEMPLATES.install_gettext_callables(**i18n.TEMPLATE_CALLABLES, newstyle=True)  # type: ignore[attr-defined]
+_TEMPLATES.globals["number"] = i18n.template_number
 
 Runs = tuple[tuple[str, bool], ...]  # (text, changed) pieces of an excerpt
 
@@ -76,6 +82,7 @@ class Changes:
     old: str  # the labels the two versions were asked for by
     new: str
     chapters: tuple[ChapterChanges, ...]
+    meta: Metadata | None = None  # the later version's book.toml: the page's language
 
 
 @dataclass(frozen=True)
@@ -335,7 +342,7 @@ def compare(old: Book, new: Book, old_pages: list[str], old_label: str,
                 for c in new.chapters if c.path in found or c.path in later.keys() - earlier.keys()]
     chapters += [ChapterChanges(c.path, c.title, "removed") for c in old.chapters
                  if c.path in earlier.keys() - later.keys()]
-    return Changes(old_label, new_label, tuple(chapters))
+    return Changes(old_label, new_label, tuple(chapters), new.meta)
 
 
 def _compare_chapter(old: list[list[Token]], new: list[list[Token]],
@@ -430,12 +437,20 @@ def corrections_html(found: Changes, since: str) -> str:
                  "entries": [{"page": h.page, "kind": h.kind, "was": h.was, "now": h.now}
                              for paragraph in c.paragraphs for h in paragraph]}
                 for c in found.chapters if c.status == "changed"]
-    macros = _TEMPLATES.get_template("corrections.html.j2").module
-    return str(macros.corrections(since, chapters))  # type: ignore[attr-defined]
+    with _book_words(found):
+        macros = _TEMPLATES.get_template("corrections.html.j2").module
+        return str(macros.corrections(since, chapters))  # type: ignore[attr-defined]
+
+
+def _book_words(found: Changes) -> contextlib.AbstractContextManager:
+    """The later version's language, or English when the changes know no book."""
+    return i18n.speaking(found.meta) if found.meta else contextlib.nullcontext()
 
 
 def corrections_chapter(found: Changes, since: str) -> Chapter:
     """The Corrections page as a chapter every edition shows after the book's own."""
-    return Chapter(id=CORRECTIONS_ID, path=CORRECTIONS_ID, title="Corrections",
-                   short_title="Corrections", body=corrections_html(found, since), headings=(),
-                   footnotes=(), photo_ids=(), image_paths=(), links=())
+    with _book_words(found):
+        title = i18n.current().pgettext("corrections", "Corrections")
+    return Chapter(id=CORRECTIONS_ID, path=CORRECTIONS_ID, title=title, short_title=title,
+                   body=corrections_html(found, since), headings=(), footnotes=(),
+                   photo_ids=(), image_paths=(), links=())

@@ -6,11 +6,12 @@ kept in step with them; book.toml's `[strings]` overrides any key."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,17 +234,24 @@ ENGLISH = Strings(SOURCE_LANGUAGE, (), Locale(SOURCE_LANGUAGE))
 _SPEAKING: ContextVar[Strings] = ContextVar("speaking", default=ENGLISH)
 
 
+@contextlib.contextmanager
+def speaking(meta: Metadata) -> Iterator[Strings]:
+    """While it lasts, templates and current() speak the book's language."""
+    token = _SPEAKING.set(strings_for(meta))
+    try:
+        yield current()
+    finally:
+        _SPEAKING.reset(token)
+
+
 def in_book_words(render: Callable[Concatenate[Book, P], R]) -> Callable[Concatenate[Book, P], R]:
     """Decorate a render entry point: its templates speak the book's language while it
     runs (the macros are shared, so the words are looked up when a template runs)."""
     @functools.wraps(render)
-    def speaking(book: Book, *args: P.args, **kwargs: P.kwargs) -> R:
-        token = _SPEAKING.set(strings_for(book.meta))
-        try:
+    def in_words(book: Book, *args: P.args, **kwargs: P.kwargs) -> R:
+        with speaking(book.meta):
             return render(book, *args, **kwargs)
-        finally:
-            _SPEAKING.reset(token)
-    return speaking
+    return in_words
 
 
 def current() -> Strings:

@@ -216,6 +216,16 @@ def test_the_persian_books_numbers_are_in_persian_digits(builds):
         assert opening[-1][0].endswith("۱"), opening[-1]  # the footnote's number
 
 
+def test_the_english_chapter_of_the_persian_book_is_hyphenated(builds):
+    """Persian has no hyphenation patterns, so the Persian book is set without; its
+    English chapter (`lang: en`) is hyphenated with the English ones ("nei-ther")."""
+    document = pypdfium2.PdfDocument(str(_pdf(builds["fa-en"])))
+    texts = [page.get_textpage().get_text_range() for page in document]
+    english = next(text for text in texts if "twice" in text)
+    assert re.search("[\ufffe\x02]", english), english  # pdfium's mark of a line-end hyphen
+    assert not any(re.search("[\ufffe\x02]", text) for text in texts if "دریاهای" in text)
+
+
 def test_the_english_book_keeps_western_digits(builds):
     pages = _pages(_pdf(builds["en-fa"]))
     contents = _page_with(pages, "Contents")

@@ -20,6 +20,7 @@ import lxml.html
 from ..model import PAGE_RANGES, PAGE_REF
 
 DASH = "\u2013"
+RUN_CLASS = "page-run"  # one page or range of a list, kept on one line
 ROUNDS = 3
 
 
@@ -65,18 +66,15 @@ def fill(root: Any, pages: Mapping[str, int]) -> bool:
         for child in list(element):
             element.remove(child)
         element.text = None
-        previous = None
-        for first, last in wanted:
-            ends = [first] if first == last else [first, last]
-            for position, page in enumerate(ends):
-                link = element.makeelement("a", {"href": f"#{first_on[page]}", PAGE_REF: "",
-                                                 "data-page": str(page)})
-                if previous is None:
-                    element.append(link)
-                else:
-                    previous.tail = DASH if position else ", "
-                    previous.addnext(link)
-                previous = link
+        for index, (first, last) in enumerate(wanted):
+            run = element.makeelement("span", {"class": RUN_CLASS})  # never broken: print.css
+            for page in [first] if first == last else [first, last]:
+                if len(run):
+                    run[-1].tail = DASH
+                run.append(element.makeelement("a", {"href": f"#{first_on[page]}",
+                                                     PAGE_REF: "", "data-page": str(page)}))
+            run.tail = ", " if index + 1 < len(wanted) else None
+            element.append(run)
     return changed
 
 
@@ -105,14 +103,9 @@ def settle(root: Any) -> None:
 def _shown(element: Any) -> list[tuple[int, int]]:
     """The runs a filled list shows now ([] before its first fill)."""
     shown: list[tuple[int, int]] = []
-    for link in element.iter("a"):
-        page = link.get("data-page")
-        if page is None:
+    for run in element:
+        pages = [link.get("data-page") for link in run.iter("a")]
+        if run.get("class") != RUN_CLASS or None in pages:
             return []
-        number = int(page)
-        if shown and (link.getprevious() is not None and
-                      (link.getprevious().tail or "") == DASH):
-            shown[-1] = (shown[-1][0], number)
-        else:
-            shown.append((number, number))
+        shown.append((int(pages[0]), int(pages[-1])))
     return shown

@@ -29,6 +29,13 @@ METHOD_REFS = [("table 2.1", "Table 2.1. Losses by side"), ("section 2.1", "2.1 
                ("chapter 2", "Chapter 2 Losses"), ("chapter 2", "2.1 Sources"),
                ("chapter 1", "Chapter 1")]
 REF = r"(?:table|section|figure|equation|chapter) \(?\d+(?:\.\d+)*\)?"
+# Added to the losses chapter: paragraphs that run it onto a second page, a verso, and a
+# last reference there to the next chapter, which opens on the recto facing it.
+FILLER = ("The counts in this chapter were gathered from the reports of both sides, from "
+          "the hospitals that took in the wounded and from the village registers that "
+          "listed who had left, and each figure was checked against at least two of these "
+          "before it was entered in a table. ") * 3
+LAST = "The next chapter sets out the method, in [](#sec-method).\n"
 
 
 def numbered_project(root: Path, language: str = "", recto: str = "") -> Path:
@@ -37,6 +44,9 @@ def numbered_project(root: Path, language: str = "", recto: str = "") -> Path:
     text = method.read_text("utf-8")
     assert GROWTH in text
     method.write_text(text.replace(GROWTH, GROWTH + " {#eq-growth}") + LINKS, "utf-8")
+    losses = project / "chapters" / "losses.md"
+    losses.write_text(losses.read_text("utf-8") + "\n" + f"\n{FILLER}\n" * 2 + "\n" + LAST,
+                      "utf-8")
     manifest = project / "book.toml"
     toml = manifest.read_text("utf-8")
     if language:
@@ -104,6 +114,19 @@ def test_references_print_a_page_only_when_the_target_is_over_the_page(built, la
 
 
 @pytest.mark.parametrize("layout", ["chunked", "single"])
+def test_reference_facing_its_target_across_chapters_prints_no_page(built, layout):
+    """The losses chapter ends on a verso with a reference to the method chapter's
+    section, which opens the recto beside it: no page (in the chunked layout the two are
+    laid out apart, and the decision comes from the pages of the previous round)."""
+    pdf = PdfView(built[layout] / "tide-pools.pdf")
+    [(ref, page, at)] = [found for found in references_in(pdf, REF) if found[0] == "section 3.2"
+                         and "The next chapter sets out" in pdf.texts[found[2]]]
+    target = next(i for i, t in enumerate(pdf.norm) if "32howwecounted" in t)
+    assert (at + 1) % 2 == 0 and target == at + 1, (at + 1, target + 1)
+    assert page is None, pdf.texts[at]
+
+
+@pytest.mark.parametrize("layout", ["chunked", "single"])
 def test_openers_and_contents_are_numbered(built, layout):
     pdf = PdfView(built[layout] / "tide-pools.pdf")
     for number, title in enumerate(["Life between the tides", "Losses", "Method"], start=1):
@@ -164,6 +187,14 @@ def test_epub_and_web_number_chapters_equations_and_word_references(built):
 def test_epub_passes_epubcheck(built):
     result = cli(["verify", str(built["chunked"] / "tide-pools.epub")])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ace_finds_no_violation(built, tmp_path):
+    """DAISY Ace on the numbered book: chapter labels, numbered equations, chapter links."""
+    from test_ace import run_ace, violations
+
+    report = run_ace(built["chunked"] / "tide-pools.epub", tmp_path)
+    assert report["earl:result"]["earl:outcome"] == "pass", violations(report)
 
 
 def test_french_book_says_its_references_in_french(tmp_path):

@@ -21,13 +21,14 @@ from helpers import error_lines, line_of
 # Added to the fixture's method chapter (its third and last chapter).
 GROWTH = "$$\nL_t = L_0 \\left(1 + \\frac{r}{100}\\right)^{t}\n$$"
 LINKS = ("\n\nGrowth follows [](#eq-growth). The counts come from [](losses.md), whose "
-         "sources are in [](losses.md#sec-sources); the book opens with [](one.md).\n")
+         "sources are in [](losses.md#sec-sources); the book opens with [](one.md).[^m]\n\n"
+         "[^m]: The prices are those of [](#tbl-prices).\n")
 # Each reference of the method chapter as the English book prints it, and text its target
 # shows, in reading order.
 METHOD_REFS = [("table 2.1", "Table 2.1. Losses by side"), ("section 2.1", "2.1 Sources"),
                ("table 3.1", "Table 3.1. Prices"), ("equation (3.1)", "(3.1)"),
                ("chapter 2", "Chapter 2 Losses"), ("chapter 2", "2.1 Sources"),
-               ("chapter 1", "Chapter 1")]
+               ("chapter 1", "Chapter 1"), ("table 3.1", "Table 3.1. Prices")]  # in a note
 REF = r"(?:table|section|figure|equation|chapter) \(?\d+(?:\.\d+)*\)?"
 # Added to the losses chapter: paragraphs that run it onto a second page, a verso, and a
 # last reference there to the next chapter, which opens on the recto facing it.
@@ -206,7 +207,7 @@ def test_french_book_says_its_references_in_french(tmp_path):
     page = lxml_html.parse(str(out / "tide-pools-web" / "chapters.method.html")).getroot()
     assert [a.text_content() for a in page.xpath("//a[@class='xref']")] == [
         "tableau 2.1", "section 2.1", "tableau 3.1", "équation (3.1)", "chapitre 2",
-        "chapitre 2", "chapitre 1"]
+        "chapitre 2", "chapitre 1", "tableau 3.1"]
     assert page.xpath("//p[@class='chapter-number']")[0].text_content() == "Chapitre 3"
     assert page.xpath("//caption/span[@class='table-label']")[0].text_content() == \
         "Tableau 3.1."

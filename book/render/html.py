@@ -192,7 +192,6 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
             assert parent is not None  # a slot lies inside the parsed body, never at its root
             parent.replace(slot, new)
     notes = {n.id: n for n in chapter.footnotes}
-    xref_ids = itertools.count(1)
     for anchor in list(root.iter("a")):
         href = anchor.get("href") or ""
         if inline_notes and "noteref" in (anchor.get("class") or ""):
@@ -204,10 +203,6 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
                     f'{_note_body(note, book=book)}</span>')[0]
                 anchor.addnext(span)
                 span.tail, anchor.tail = anchor.tail, None
-        if inline_notes and anchor.get("class") == XREF_CLASS:
-            anchor.set(PAGE_REF, i18n.current().pgettext("page-ref", ", page "))
-            # its page, read after layout, tells whether it faces its target (pdf/spreads.py)
-            anchor.set("id", f"{chapter.id}--xref{next(xref_ids)}")
         if "noteref" in (anchor.get("class") or ""):  # its number, in the book's digits
             anchor.text = i18n.current().digits(anchor.text or "")
         if xhtml and "noteref" in (anchor.get("class") or ""):
@@ -216,6 +211,12 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
             anchor.set("href", href_for(unquote(href[1:])))  # lxml's HTML escapes non-ASCII
     _word_references(root, print_=inline_notes)  # after the notes: print's are in the text
     typeset_math(root, print_=inline_notes)
+    xref_ids = itertools.count(1)
+    for anchor in root.iter("a") if inline_notes else ():  # the notes' too, placed in the text
+        if anchor.get("class") == XREF_CLASS:
+            anchor.set(PAGE_REF, i18n.current().pgettext("page-ref", ", page "))
+            # its page, read after layout, tells whether it faces its target (pdf/spreads.py)
+            anchor.set("id", f"{chapter.id}--xref{next(xref_ids)}")
     return fragments.inner(root, xhtml=xhtml)
 
 

@@ -209,14 +209,14 @@ def _chapter_body(book: Book, chapter: Chapter, *, inline_notes: bool, xhtml: bo
             anchor.set("epub:type", "noteref")
         if href.startswith("#"):
             anchor.set("href", href_for(unquote(href[1:])))  # lxml's HTML escapes non-ASCII
-    _word_references(root, print_=inline_notes)  # after the notes: print's are in the text
-    typeset_math(root, print_=inline_notes)
     xref_ids = itertools.count(1)
     for anchor in root.iter("a") if inline_notes else ():  # the notes' too, placed in the text
         if anchor.get("class") == XREF_CLASS:
             anchor.set(PAGE_REF, i18n.current().pgettext("page-ref", ", page "))
             # its page, read after layout, tells whether it faces its target (pdf/spreads.py)
             anchor.set("id", f"{chapter.id}--xref{next(xref_ids)}")
+    _word_references(root, print_=inline_notes)  # after the notes: print's are in the text
+    typeset_math(root, print_=inline_notes)
     return fragments.inner(root, xhtml=xhtml)
 
 

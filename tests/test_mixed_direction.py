@@ -185,11 +185,11 @@ def test_the_persian_chapter_is_set_right_to_left_in_an_english_book(builds):
 
 def test_the_persian_books_numbers_are_in_persian_digits(builds):
     """Folios, contents (a dotted leader from each number to its title, inside the
-    column), a cross-reference in the English chapter (its table's number and page), the
-    table's label, the note number and the colophon's date: Persian digits, in both
-    layouts; the English chapter's own list counts 1, 2, 3. Running heads stand as the
-    book's: the chapter's on the left-hand page (a right-to-left book's recto), the
-    book's title on the right."""
+    column), cross-references in the English chapter (their table's and section's
+    numbers and pages), the table's label, the section's number, the note number and the
+    colophon's date: Persian digits, in both layouts; the English chapter's own list
+    counts 1, 2, 3. Running heads stand as the book's: the chapter's on the left-hand
+    page (a right-to-left book's recto), the book's title on the right."""
     for name in ("fa-en", "fa-en-chunked"):
         pages = _pages(_pdf(builds[name]))
         folios = {number: lines[-1][0] for number, lines in enumerate(pages, start=1)
@@ -205,10 +205,11 @@ def test_the_persian_books_numbers_are_in_persian_digits(builds):
                                           for text, *_ in contents[1:]), contents
         chapter = _page_with(pages, "twice")
         reference = next(text for text, *_ in chapter if "صفحه" in text)
-        assert re.search(r"[۰-۹]+ ، ٔ? ?صفحه", reference), reference
+        assert re.search(r"[۰-۹]+ (، )?ٔ? ?صفحه", reference), reference  # page ۷
         assert not re.search("[0-9]", reference), reference  # "جدول ۱": the table's number
-        caption = next(text for lines in pages for text, *_ in lines if "مناطق" in text)
-        assert "۱" in caption and not re.search("[0-9]", caption), caption
+        labelled = [text for lines in pages for text, *_ in lines if "مناطق" in text]
+        assert len(labelled) == 2, labelled  # the section's heading (۱.۱), the table's label
+        assert all("۱" in text and not re.search("[0-9]", text) for text in labelled), labelled
         assert any(text.startswith("1. ") for text, *_ in chapter)
         colophon = " ".join(text for text, *_ in _page_with(pages, "Press"))
         assert "۲۰۲۳" in colophon and "2023" not in colophon, colophon

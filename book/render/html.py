@@ -107,6 +107,8 @@ def _word_references(root, print_: bool = False) -> None:
     print.css keeps the words on one line ("chapter 3", never "chapter / 3")."""
     strings = i18n.current()
     for element in root.iter("a", "span"):
+        if element.get("class") == "section-number":  # a labelled heading's, from assemble
+            element.text = str(strings.number(element.text or ""))
         number = element.attrib.pop(REF_NUMBER, None)
         if number is None:
             continue

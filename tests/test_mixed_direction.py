@@ -257,6 +257,18 @@ def test_a_bad_dir_or_lang_is_a_located_error(tmp_path, front, message):
     assert one_error(result.stderr).startswith(f"error: chapters/two.md:{line}: {message}")
 
 
+def test_a_bad_numerals_value_is_a_located_error(tmp_path):
+    project = tmp_path / "book"
+    shutil.copytree(FIXTURES / "fa-en", project)
+    manifest = project / "book.toml"
+    manifest.write_text(manifest.read_text("utf-8").replace(
+        'language = "fa"\n', 'language = "fa"\nnumerals = "arabic"\n'), "utf-8")
+    result = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "epub"])
+    assert result.returncode == 2
+    assert one_error(result.stderr) == \
+        "error: book.toml:4: 'numerals' must be one of: native, latin"
+
+
 def test_book_check_spells_each_chapter_in_its_language(tmp_path):
     """A Persian chapter of an English book is not read against the English dictionary
     (one warning, at its `lang`: no Persian dictionary is installed); an English chapter

@@ -29,9 +29,11 @@ def _centered(draw: ImageDraw.ImageDraw, y: int, lines: list[str], font, fill) -
     return y
 
 
-# The faces a line may be set in after the theme's Latin one, first best.
+# The faces a line may be set in after the theme's Latin one, first best (then the
+# fallbacks: a title with ⌘ or → is set in DejaVu Sans rather than with a tofu box).
 _SCRIPT_FACES = ("NotoNaskhArabic-Regular.ttf", "NotoSerifArmenian-Regular.ttf",
-                 "NotoSerifGeorgian-Regular.ttf")
+                 "NotoSerifGeorgian-Regular.ttf", "DejaVuSans.ttf",
+                 "NotoSansSymbols2-Regular.ttf", "NotoEmoji-Regular.ttf")
 
 
 def _face(text: str, latin: str, language: str, size: int):

@@ -1,31 +1,28 @@
 """Which characters of a book no font of its edition can draw: each would print as tofu
 (an empty box) or fall to whatever font the reader's machine has. The faces are the
-theme's for the book (theme.faces_for, and the Noto CJK face of its language), read
-from their cmap tables; every such character is a located warning."""
+theme's for the book (theme.faces_for: its fallbacks for symbols, box drawing and emoji
+among them, and the Noto CJK face of its language), read from their cmap tables; every
+such character is a located warning."""
 
 from __future__ import annotations
 
 import html
-import re
-import unicodedata
-from functools import lru_cache
 from pathlib import Path
-
-import uharfbuzz as hb  # type: ignore[import-untyped]  # ships no types
 
 from ..errors import Problem
 from ..model import Book
-from .theme import CJK_DIR, CJK_INDEX, FONTS, book_cjk_region, book_text, faces_for, font_blob
+from .theme import (
+    CJK_DIR,
+    CJK_INDEX,
+    book_cjk_region,
+    book_text,
+    cmap,
+    drawn,
+    drawn_text,
+    faces_for,
+)
 
 MAX_WARNINGS = 20  # distinct characters reported one by one; the rest are counted
-_TAG = re.compile(r"<[^>]*>")
-
-
-@lru_cache(maxsize=32)
-def cmap(path: Path, index: int = 0) -> frozenset[int]:
-    """The code points a face (a file, or one face of a collection) has glyphs for, read
-    by HarfBuzz (fontTools takes seconds over a CJK face's cmap, HarfBuzz under 1 ms)."""
-    return frozenset(hb.Face(font_blob(path), index).unicodes)
 
 
 def cjk_faces(region: str | None) -> list[tuple[Path, int]]:
@@ -38,21 +35,15 @@ def cjk_faces(region: str | None) -> list[tuple[Path, int]]:
 
 def book_faces(book: Book) -> list[tuple[Path, int]]:
     """The faces the editions of `book` set its text in."""
-    return [(FONTS / face.file, 0) for face in faces_for(book)] + \
+    return [(face.path, 0) for face in faces_for(book)] + \
         cjk_faces(book_cjk_region(book))
-
-
-def _drawn(char: str) -> bool:
-    """Whether a character needs a glyph: spaces, controls and format characters (joiners,
-    direction marks) do not."""
-    return not char.isspace() and unicodedata.category(char) not in ("Cc", "Cf", "Zs")
 
 
 def uncovered(book: Book) -> list[Problem]:
     """A warning at the first line that uses each character no face of the book has."""
     covered = frozenset().union(*(cmap(path, index) for path, index in book_faces(book)))
-    text = html.unescape(_TAG.sub("", book_text(book)))
-    missing = sorted({c for c in text if _drawn(c) and ord(c) not in covered})
+    text = drawn_text(book_text(book))
+    missing = sorted({c for c in text if drawn(c) and ord(c) not in covered})
     if not missing:
         return []
     hint = "no theme font has it: use another character, or a face for its script"

@@ -1,12 +1,15 @@
 """The built-in theme: its CSS, and the open-licensed fonts every edition embeds. Script
-fallbacks (Armenian, Georgian, Arabic) and the code font go into an edition only when its
-text needs them, so a book pays for the faces it uses. Every stage takes the theme's
+faces (Armenian, Georgian, Arabic), the code font and the fallbacks for symbols, box
+drawing and emoji go into an edition only when its text needs them, so a book pays for
+the faces it uses. Every stage takes the theme's
 files from theme_file, never from the disk itself."""
 
 from __future__ import annotations
 
 import functools
+import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -54,6 +57,15 @@ def font_blob(path: Path) -> Any:
     if path.is_relative_to(FONTS):
         return hb.Blob(theme_file(path))
     return hb.Blob.from_file_path(str(path))
+
+
+@functools.lru_cache(maxsize=32)
+def cmap(path: Path, index: int = 0) -> frozenset[int]:
+    """The code points a face (a file, or one face of a collection) has glyphs for, read
+    by HarfBuzz (fontTools takes seconds over a CJK face's cmap, HarfBuzz under 1 ms)."""
+    import uharfbuzz as hb
+
+    return frozenset(hb.Face(font_blob(path), index).unicodes)
 
 A5 = (148.0, 210.0)
 
@@ -115,7 +127,14 @@ class Face:
     weight: int
     style: str
     file: str
-    needs: str = ""  # "" always; "code"; else a regex character class of the script
+    # "" always; "code" with code; "code fallback" when the book's code has a character
+    # the code font and script faces lack and this face has; "fallback" the same for any
+    # text (after the script and CJK faces); else a regex character class of the script.
+    needs: str = ""
+
+    @property
+    def path(self) -> Path:
+        return FONTS / self.file
 
 
 _ARMENIAN = r"[\u0530-\u058f\ufb13-\ufb17]"
@@ -135,7 +154,16 @@ FACES = (
     Face("Noto Serif Armenian", 400, "normal", "NotoSerifArmenian-Regular.ttf", _ARMENIAN),
     Face("Noto Serif Georgian", 400, "normal", "NotoSerifGeorgian-Regular.ttf", _GEORGIAN),
     Face("Noto Naskh Arabic", 400, "normal", "NotoNaskhArabic-Regular.ttf", _ARABIC),
+    # Fallbacks, in stack order: box drawing and block elements at the code's advance;
+    # arrows, math operators, technical symbols (⌘), shapes, dingbats; pictographs (🛈);
+    # emoji, monochrome as print wants them.
+    Face("DejaVu Sans Mono", 400, "normal", "DejaVuSansMono.ttf", "code fallback"),
+    Face("DejaVu Sans", 400, "normal", "DejaVuSans.ttf", "fallback"),
+    Face("Noto Sans Symbols 2", 400, "normal", "NotoSansSymbols2-Regular.ttf", "fallback"),
+    Face("Noto Emoji", 400, "normal", "NotoEmoji-Regular.ttf", "fallback"),
 )
+_CODE = re.compile(r"<(pre|code)\b[^>]*>(.*?)</\1>", re.S)
+_TAG = re.compile(r"<[^>]*>")
 
 
 # Noto Serif/Sans CJK (SIL OFL 1.1, licence in /usr/share/doc/fonts-noto-cjk/copyright),
@@ -157,6 +185,21 @@ def book_text(book: Book) -> str:
                       for c in book.chapters])
 
 
+def drawn_text(markup: str) -> str:
+    """The characters `markup` (HTML) prints: its text without tags, entities resolved."""
+    return html.unescape(_TAG.sub("", markup))
+
+
+def drawn(char: str) -> bool:
+    """Whether a character needs a glyph: spaces, controls and format characters (joiners,
+    direction marks) do not."""
+    return not char.isspace() and unicodedata.category(char) not in ("Cc", "Cf", "Zs")
+
+
+def _drawn_code_points(markup: str) -> set[int]:
+    return {ord(c) for c in drawn_text(markup) if drawn(c)}
+
+
 def book_cjk_region(book: Book | None) -> str | None:
     """The CJK face a book uses: its language's, else SC when its text has CJK
     characters at all, else None (no CJK font)."""
@@ -176,7 +219,7 @@ def cjk_files() -> list[Path]:
 
 def cjk_file_faces(book: Book | None, edition: str) -> tuple[Face, ...]:
     """The Noto CJK faces an EPUB or web edition carries as files, subset to the book's
-    characters (cjk_subset): body serif and heading sans. The print edition needs none:
+    characters (subset): body serif and heading sans. The print edition needs none:
     WeasyPrint embeds what it draws from the installed collections."""
     region = book_cjk_region(book)
     if region is None or edition == "print" or not cjk_files():
@@ -187,35 +230,48 @@ def cjk_file_faces(book: Book | None, edition: str) -> tuple[Face, ...]:
 
 def font_files(book: Book, edition: str) -> dict[str, bytes]:
     """The font files an EPUB or web edition of `book` carries, by file name: the theme's
-    faces its text uses, then the Noto CJK faces cut to its characters (cjk_file_faces)."""
-    files = {face.file: theme_file(FONTS / face.file) for face in faces_for(book)}
-    files.update((face.file, cjk_subset(book, face)) for face in cjk_file_faces(book, edition))
+    faces its text uses (the fallbacks cut to its characters: a book with one ⌘ does not
+    carry DejaVu Sans whole), then the Noto CJK faces cut to its characters."""
+    files = {face.file: subset(face.path, 0, book) if face.needs.endswith("fallback")
+             else theme_file(face.path) for face in faces_for(book)}
+    for face in cjk_file_faces(book, edition):
+        region = face.family.rsplit(" ", 1)[-1]
+        source = CJK_DIR / ("NotoSerifCJK-Regular.ttc" if "Serif" in face.family
+                            else "NotoSansCJK-Bold.ttc")
+        files[face.file] = subset(source, CJK_INDEX[region], book)
     return files
 
 
-def cjk_subset(book: Book, face: Face) -> bytes:
-    """`face` (one of cjk_file_faces) cut down by HarfBuzz to the characters of the book's
-    text: a whole collection weighs 20–27 MB, a book's few thousand characters far less."""
+def subset(path: Path, index: int, book: Book) -> bytes:
+    """A face (a file, or one face of a collection) cut down by HarfBuzz to the characters
+    of the book's text: a whole CJK collection weighs 20–27 MB, a symbol font most of a
+    megabyte, a book's characters far less."""
     import uharfbuzz as hb
 
-    region = face.family.rsplit(" ", 1)[-1]
-    source = CJK_DIR / ("NotoSerifCJK-Regular.ttc" if "Serif" in face.family
-                        else "NotoSansCJK-Bold.ttc")
     wanted = hb.SubsetInput()
-    for char in set(book_text(book)):
+    for char in set(drawn_text(book_text(book))):
         wanted.unicode_set.add(ord(char))
-    return bytes(hb.subset(hb.Face(font_blob(source), CJK_INDEX[region]), wanted).blob.data)
+    return bytes(hb.subset(hb.Face(font_blob(path), index), wanted).blob.data)
 
 
-def with_script_fonts(css: str, region: str | None) -> str:
+_STACK = re.compile(r'(font-family:[^;{}]*?"(?:Source (?:Serif|Sans) Pro|Noto Mono)"[^;{}]*?)'
+                    r'((?:,\s*(?:serif|sans-serif|monospace))?\s*(?:!important\s*)?[;}])')
+
+
+def with_script_fonts(css: str, region: str | None, faces: tuple[Face, ...] = FACES) -> str:
     """`css` with the region's Noto CJK family after each Source Serif/Sans in its font
-    stacks (Latin text keeps the theme's faces, CJK characters get the right ones), and
-    the script faces after the code font, so no character of code falls to a machine font."""
+    stacks (Latin text keeps the theme's faces, CJK characters get the right ones), the
+    script faces (and the code fallback) after the code font, and the text fallbacks of
+    `faces` at the end of every stack of the theme's faces (before its generic family),
+    so no character falls to a machine font."""
     scripts = '"Noto Serif Armenian", "Noto Serif Georgian", "Noto Naskh Arabic"'
     if region is not None:
         css = re.sub(r'"Source (Serif|Sans) Pro"', rf'\g<0>, "Noto \1 CJK {region}"', css)
         scripts += f', "Noto Sans Mono CJK {region}"'
-    return css.replace('"Noto Mono"', f'"Noto Mono", {scripts}')
+    scripts += "".join(f', "{f.family}"' for f in faces if f.needs == "code fallback")
+    css = css.replace('"Noto Mono"', f'"Noto Mono", {scripts}')
+    fallbacks = "".join(f', "{f.family}"' for f in faces if f.needs == "fallback")
+    return _STACK.sub(rf"\1{fallbacks}\2", css) if fallbacks else css
 
 
 _COUNTER = re.compile(r"\b(target-counters?|counters?)\(((?:[^()]|\([^()]*\))*)\)")
@@ -250,14 +306,36 @@ def numeral_css(book: Book) -> str:
 
 
 def faces_for(book: Book | None) -> tuple[Face, ...]:
-    """The faces an edition of `book` uses (all of them when `book` is None)."""
+    """The faces an edition of `book` uses (all of them when `book` is None): a fallback
+    only when a character of the text has no face before it in its stack and the
+    fallback has it (the code's stack: code font, script faces, code fallback)."""
     if book is None:
         return FACES
     text = book_text(book)
     has_code = bool(re.search(r"<(code|pre)\b", text))
-    return tuple(f for f in FACES if not f.needs
-                 or (f.needs == "code" and has_code)
-                 or (f.needs != "code" and re.search(f.needs, text)))
+    code = _drawn_code_points("".join(m[2] for m in _CODE.finditer(text)))
+    prose = _drawn_code_points(_CODE.sub("", text))
+    region = book_cjk_region(book)
+    for covered in [cmap(path, CJK_INDEX[region]) for path in cjk_files()] if region else []:
+        prose -= covered
+        code -= covered
+    chosen = []
+    for face in FACES:
+        if face.needs == "code fallback":
+            wanted = bool(code & cmap(face.path))
+        elif face.needs == "fallback":
+            wanted = bool((code | prose) & cmap(face.path))
+        elif face.needs == "code":
+            wanted = has_code
+        else:
+            wanted = not face.needs or bool(re.search(face.needs, text))
+        if wanted:
+            chosen.append(face)
+            if face.needs not in ("code", "code fallback"):  # in the text stacks
+                prose -= cmap(face.path)
+            if face.needs:  # in the code stack
+                code -= cmap(face.path)
+    return tuple(chosen)
 
 
 def font_faces(faces: tuple[Face, ...], prefix: str = "fonts/") -> str:
@@ -301,7 +379,8 @@ def hyphenation(tag: str, chapter: bool = False) -> str:
 
 def stylesheet(edition: str, book: Book | None) -> str:
     """The theme's CSS for one edition ('print', 'epub' or 'web'), fonts first."""
-    css = [font_faces(faces_for(book) + cjk_file_faces(book, edition))]
+    faces = faces_for(book)
+    css = [font_faces(faces + cjk_file_faces(book, edition))]
     css += [theme_text(name) for name in ("base.css", f"{edition}.css")]
     css.append(code_stylesheet(edition))
     if edition == "print" and book is not None:
@@ -318,7 +397,7 @@ def stylesheet(edition: str, book: Book | None) -> str:
     # The stacks gain the script families; the @font-face rules (first) keep their names.
     if book is not None:
         css.append(numeral_css(book))
-    return css[0] + "\n" + with_numerals(with_script_fonts("\n".join(css[1:]), region),
+    return css[0] + "\n" + with_numerals(with_script_fonts("\n".join(css[1:]), region, faces),
                                           counter_style(numbering_system(
                                               book.meta.language, book.meta.numerals))
                                           if book is not None else "decimal")

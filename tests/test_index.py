@@ -305,6 +305,20 @@ def test_no_indexed_name_is_hyphenated_in_print(built, layout):
     assert not broken, broken
 
 
+def test_an_index_with_neither_entries_nor_marks_is_a_located_error(tmp_path):
+    project = make_project(tmp_path)
+    (project / "chapters" / "index.toml").write_text('kind = "index"\ntitle = "Index"\n')
+    for name in ("shore.md", "crabs.md"):
+        chapter = project / "chapters" / name
+        chapter.write_text(re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1",
+                                  chapter.read_text("utf-8")), "utf-8")
+    result = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "html"])
+    assert result.returncode == 2
+    assert error_lines(result.stderr) == [
+        "error: chapters/index.toml:1: the index has no entries (list [[entries]] in it or "
+        "mark places in the text with [text]{.index})"]
+
+
 def test_a_mark_without_an_index_page_is_a_warning(tmp_path):
     project = make_project(tmp_path)
     manifest = project / "book.toml"

@@ -53,7 +53,8 @@ RULES: dict[str, Rule] = {
                                  "a key the builder does not know.",
         "data-page-bad-value": "A data page value has the wrong type or form.",
         "data-page-missing-key": "A data page or one of its entries lacks a required key.",
-        "data-page-no-entries": "A timeline has no [[events]], or a glossary no [[terms]].",
+        "data-page-no-entries": "A timeline has no [[events]], a glossary no [[terms]], or "
+                                "an index neither [[entries]] nor places marked in the text.",
         "chapter-no-title": "A chapter has neither a front matter title nor a heading.",
         "photo-unknown": "A chapter places a photo id that is not in the manifest.",
         "photo-placed-twice": "A photo is placed more than once.",

@@ -167,6 +167,9 @@ def resolve(chapters: tuple[Chapter, ...],
                                   "the book has no index page", "list an index.toml (kind = "
                                   "\"index\") among the chapters in book.toml",
                                   "index-no-page") for c, m in marks[:1]]
+    if not page.index_entries and not marks:
+        problems.add(page.path, 1, "the index has no entries", "list [[entries]] in it or "
+                     "mark places in the text with [text]{.index}", rule="data-page-no-entries")
     entries = {e.term.casefold(): e for e in page.index_entries}
     added: dict[str, IndexEntry] = {}  # entries only marks name, by folded term
     for chapter, mark in marks:

@@ -1,8 +1,8 @@
 """The built-in theme: its CSS, and the open-licensed fonts every edition embeds. Script
 faces (Armenian, Georgian, Arabic), the code font and the fallbacks for symbols, box
 drawing and emoji go into an edition only when its text needs them, so a book pays for
-the faces it uses. Every stage takes the theme's
-files from theme_file, never from the disk itself."""
+the faces it uses. Every stage takes the theme's files from theme_file, never from the
+disk itself."""
 
 from __future__ import annotations
 

@@ -312,6 +312,10 @@ class Built:
     def epub(self) -> Path:
         return self.out / f"{self.slug}.epub"
 
+    @property
+    def web(self) -> Path:
+        return self.out / f"{self.slug}-web"
+
 
 class EpubCheckRun:
     """EPUBCheck over several EPUBs in one JVM (EpubChecker.run per file through a tiny
@@ -400,11 +404,13 @@ class Session:
 @pytest.fixture(scope="session")
 def session_builds(tmp_path_factory) -> Session:
     """Build the explainer, the mini project (twice, into two folders) and the hostile
-    project, all at once; then start EPUBCheck on their EPUBs in the background."""
+    project, all at once; then start EPUBCheck on their EPUBs in the background. The
+    chunked explainer build also makes the web edition (read by test_features' link
+    check, rather than a build of its own)."""
     base = tmp_path_factory.mktemp("builds")
     formats = ["--format", "pdf", "--format", "epub"]
     jobs = {
-        "explainer": (EXPLAINER, base / "explainer", ["--edition", EDITION,
+        "explainer": (EXPLAINER, base / "explainer", ["--edition", EDITION, "--format", "html",
                                                       "--layout", "chunked"]),
         "explainer_single": (EXPLAINER, base / "explainer-single",
                              ["--edition", EDITION, "--layout", "single"]),
@@ -426,6 +432,26 @@ def session_builds(tmp_path_factory) -> Session:
                          base / "epubcheck")
     return Session(built["explainer"], built["explainer_single"], built["mini"],
                    built["mini_again"], built["hostile"], check)
+
+
+@pytest.fixture(scope="session")
+def figures_builds(tmp_path_factory) -> dict[str, Built]:
+    """The generated book of many figures (test_page_fill.figures_book) built as PDF in
+    each layout, "single" and "chunked", both at once: the page-fill and hyphenation tests
+    measure the same two PDFs."""
+    from test_page_fill import figures_book
+
+    base = tmp_path_factory.mktemp("figures")
+    project = figures_book(base / "book")
+    procs = {layout: cli(["build", str(project), "--out", str(base / layout), "--format", "pdf",
+                          "--layout", layout, "--quiet"], wait=False)
+             for layout in ("single", "chunked")}
+    built = {}
+    for layout, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"building the figures book ({layout}) failed:\n{stderr}"
+        built[layout] = Built(layout, project, base / layout, "figures", stdout, stderr)
+    return built
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ its font size and its box in points (origin at the foot of the page)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,17 @@ class Line:
 
 
 def page_lines(pdf: Path) -> list[list[Line]]:
-    """Every page's lines, top to bottom: characters joined while their baselines agree."""
+    """Every page's lines, top to bottom: characters joined while their baselines agree.
+    Read once per file version (the session's PDFs are measured by many tests, a few
+    seconds each); callers must not change what they get."""
+    stat = pdf.stat()
+    return _page_lines(str(pdf), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _page_lines(pdf: str, mtime_ns: int, size: int) -> list[list[Line]]:
+    """page_lines of `pdf`; mtime_ns and size only key the cache (a rewritten file is read
+    again)."""
     document = pdfium.PdfDocument(pdf)
     pages = []
     for page in document:

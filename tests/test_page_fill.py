@@ -15,7 +15,7 @@ import pypdfium2.raw as pdfium_c
 import pytest
 from PIL import Image
 
-from conftest import REPO, cli
+from conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
 from make_large import image, paragraph, sentence  # noqa: E402

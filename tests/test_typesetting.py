@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pdflines import BODY_SIZE, body_lines, page_lines
 
-from conftest import EXPLAINER, cli
+from conftest import EXPLAINER
 
 MAX_RUN = 2
 
@@ -43,15 +43,9 @@ def hyphenation_faults(pdf: Path, project: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def figures_pdf(tmp_path_factory) -> tuple[Path, Path]:
-    from test_page_fill import figures_book
-
-    root = tmp_path_factory.mktemp("figures")
-    project = figures_book(root / "book")
-    result = cli(["build", str(project), "--out", str(root / "out"), "--format", "pdf",
-                  "--layout", "single", "--quiet"])
-    assert result.returncode == 0, result.stderr
-    return root / "out" / "figures.pdf", project
+def figures_pdf(figures_builds) -> tuple[Path, Path]:
+    built = figures_builds["single"]
+    return built.pdf, built.project
 
 
 def test_explainer_breaks_no_word_across_a_page_and_few_in_a_row(explainer_pdf):

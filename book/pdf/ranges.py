@@ -60,8 +60,10 @@ def fill(root: Any, pages: Mapping[str, int]) -> bool:
         for name in names:
             first_on.setdefault(pages.get(name, 0), name)
         wanted = runs(list(first_on))
-        if _shown(element) == wanted:
-            continue
+        shown = _shown(element)
+        if shown == wanted or not shown and [pages.get(n, 0) for n in names] == [
+                first for first, last in wanted if first == last]:
+            continue  # as filled, or as target-counter() prints it: each page once, no run
         changed = True
         for child in list(element):
             element.remove(child)

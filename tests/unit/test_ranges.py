@@ -8,8 +8,10 @@ from book import fragments
 from book.model import PAGE_RANGES, PAGE_REF
 from book.pdf import ranges
 
-LIST = (f'<p>Pages <span {PAGE_RANGES}="a b c d e f"><a href="#a" {PAGE_REF}=""></a>, '
-        f'<a href="#b" {PAGE_REF}=""></a></span>.</p>')
+# As the templates write a list: one page reference per target, in reading order.
+LIST = (f'<p>Pages <span {PAGE_RANGES}="a b c d e f">'
+        + ", ".join(f'<a href="#{name}" {PAGE_REF}=""></a>' for name in "abcdef")
+        + '</span>.</p>')
 
 
 def shown(root) -> str:
@@ -48,3 +50,12 @@ def test_a_list_is_set_again_only_when_its_pages_change():
     assert ranges.targets(root) == {"a", "b", "c", "d", "e", "f"}
     ranges.settle(root)
     assert not root.xpath(f"//*[@{PAGE_RANGES}]") and ranges.targets(root) == set()
+
+
+def test_a_list_target_counter_already_prints_right_is_left_as_it_is():
+    """Pages all distinct, in order, none adjacent: the layout needs no second pass."""
+    root = fragments.parse(LIST)
+    before = fragments.inner(root)
+    assert not ranges.fill(root, {"a": 3, "b": 5, "c": 9, "d": 12, "e": 20, "f": 31})
+    assert fragments.inner(root) == before
+    assert ranges.fill(root, {"a": 3, "b": 5, "c": 9, "d": 12, "e": 20, "f": 21})

@@ -179,6 +179,9 @@ def test_epub_and_web_number_chapters_equations_and_word_references(built):
     assert [a.text_content() for a in page.xpath("//a[@class='xref']")] == [
         ref for ref, _ in METHOD_REFS]
     assert page.xpath("//p[@class='chapter-number']")[0].text_content() == "Chapter 3"
+    [number] = page.xpath("//div[contains(@class, 'numbered')][.//math]"
+                          "/span[@class='equation-number']/text()")
+    assert number == "(3.1)"
     home = lxml_html.parse(str(web / "index.html")).getroot()
     numbers = [s.text_content()
                for s in home.xpath("//nav[@id='contents']//span[@class='toc-number']")]

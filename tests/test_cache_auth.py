@@ -58,19 +58,39 @@ def edit_chapter_two(project: Path) -> None:
     chapter.write_text(chapter.read_text("utf-8") + "\nOne more closing line.\n", "utf-8")
 
 
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory) -> Path:
+    """mini built once into `out` (key in `keys`, the build's stderr in first.txt), and
+    the forger's copy with chapter one in other words (its key in `forger-keys`, that
+    chunk's PDF in forged.pdf), one after the other. Each test starts from a copy of these
+    folders: the chunk cache is keyed by content and sealed by the key's bytes, not by
+    where the folders are, and each test edits before it builds."""
+    root = tmp_path_factory.mktemp("cache-auth")
+    project, forger = copy_of_mini(root, "project"), copy_of_mini(root, "forger")
+    one = forger / "chapters" / "one.md"
+    one.write_text(one.read_text("utf-8").replace(ONE, FORGED), "utf-8")
+    (root / "first.txt").write_text(build(project, root / "out", root / "keys"), "utf-8")
+    build(forger, root / "forger-out", root / "forger-keys")
+    (root / "forged.pdf").write_bytes(chunk_with(root / "forger-out", FORGED).read_bytes())
+    return root
+
+
+def first_build(built_once: Path, tmp_path: Path) -> tuple[Path, Path, Path, str]:
+    """A private copy of the first build (and of the forger's key): the project, its
+    output folder, its key folder, the build's stderr."""
+    for name in ("project", "out", "keys", "forger-keys"):
+        shutil.copytree(built_once / name, tmp_path / name, symlinks=True)
+    stderr = (built_once / "first.txt").read_text("utf-8")
+    return tmp_path / "project", tmp_path / "out", tmp_path / "keys", stderr
+
+
 @pytest.fixture
-def forgery(tmp_path) -> tuple[Path, Path, Path, bytes]:
+def forgery(built_once, tmp_path) -> tuple[Path, Path, Path, bytes]:
     """mini built into `out` (key in `keys`), and chapter one's cached chunk replaced by a
     layout of other words, with a record naming that PDF's sha256: the victim's project,
     its output folder, its key folder, the forged PDF."""
-    keys = tmp_path / "keys"
-    project, out = copy_of_mini(tmp_path, "project"), tmp_path / "out"
-    build(project, out, keys)
-    forger = copy_of_mini(tmp_path, "forger")
-    one = forger / "chapters" / "one.md"
-    one.write_text(one.read_text("utf-8").replace(ONE, FORGED), "utf-8")
-    build(forger, tmp_path / "forger-out", tmp_path / "forger-keys")
-    forged_pdf = chunk_with(tmp_path / "forger-out", FORGED).read_bytes()
+    project, out, keys, _ = first_build(built_once, tmp_path)
+    forged_pdf = (built_once / "forged.pdf").read_bytes()
     target = chunk_with(out, ONE)
     target.write_bytes(forged_pdf)
     return project, out, keys, forged_pdf
@@ -113,13 +133,11 @@ def test_the_same_forgery_sealed_with_the_users_key_would_be_used(forgery):
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
-def test_a_key_others_can_read_is_refused(tmp_path, mode):
+def test_a_key_others_can_read_is_refused(built_once, tmp_path, mode):
     """With the key readable by group or others, nothing cached is trusted: every chunk
     is laid out again and the no-op check never says "up to date"; the key is left as it
     is (it is the user's file) and the build succeeds."""
-    keys = tmp_path / "keys"
-    project, out = copy_of_mini(tmp_path, "project"), tmp_path / "out"
-    first = build(project, out, keys)
+    project, out, keys, first = first_build(built_once, tmp_path)
     key = keys / "book" / "key"
     assert key.stat().st_mode & 0o777 == 0o600
     total = int(re.findall(r"laid out \d+ of (\d+) chunks", first)[0])

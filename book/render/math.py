@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import xml.etree.ElementTree as ET
 from html import escape as html_escape
+from html import unescape
 
-from latex2mathml.converter import convert
+from latex2mathml.converter import Converter
 from lxml import html
 
 from .. import fragments
@@ -21,23 +22,49 @@ from . import i18n
 
 MATH_CLASS = "math-tex"  # as source/math.py writes it
 SIZE = 16.0  # the size ziamath draws at, in SVG units; the SVG is scaled to 1em of the text
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
+
+def _tree(tex: str, display: bool) -> ET.Element:
+    """latex2mathml's MathML as a tree, its text unescaped node by node. latex2mathml
+    keeps entities as text (`&#x000A0;`) and unescapes its whole serialised markup, so a
+    `<` in a `\\text{}` or an alignment `&` nested in an array came out as bare markup
+    characters (halo2's book has both): serialised from the tree, they are escaped."""
+    tree = Converter(xmlns=MATHML_NS, display="block" if display else "inline") \
+        .convert_to_element(tex)
+    for node in tree.iter():
+        node.text = unescape(node.text) if node.text else node.text
+        node.tail = unescape(node.tail) if node.tail else node.tail
+    return tree
 
 
 @functools.lru_cache(maxsize=1024)
 def mathml(tex: str, display: bool) -> str:
     """MathML for the EPUB and the web edition, the TeX as its text alternative."""
-    markup = convert(tex, display="block" if display else "inline")
-    return markup.replace("<math ", f'<math alttext="{_attr(tex)}" ', 1)
+    tree = _tree(tex, display)
+    tree.attrib = {"alttext": tex.replace("\n", " "), **tree.attrib}
+    return ET.tostring(tree, encoding="unicode")
 
 
 @functools.lru_cache(maxsize=1024)
 def svg(tex: str, display: bool) -> str:
     """An SVG for print, sized in the text's em (its viewBox keeps ziamath's units; the
-    HTML5 parser WeasyPrint uses restores the name's case after lxml lower-cases it)."""
+    HTML5 parser WeasyPrint uses restores the name's case after lxml lower-cases it).
+    ziamath reads the TeX itself; where its reading fails (it unescapes the MathML it
+    makes before parsing it, so a `<` in a `\\text{}` breaks it), it draws the MathML tree
+    the other editions have, and where that fails too the formula prints as its TeX, in
+    the code face: never lost, never a failed build."""
     import ziamath  # imported here: only print needs it, and it loads its font
 
     ziamath.config.svg2 = False  # glyphs as paths where they stand: no <symbol>/<use> ids
-    drawing = ET.fromstring(ziamath.Latex(tex, size=SIZE, inline=not display).svg())
+    try:
+        drawn = ziamath.Latex(tex, size=SIZE, inline=not display).svg()
+    except Exception:  # noqa: BLE001  # ziamath raises many kinds on TeX it cannot read
+        try:
+            drawn = ziamath.Math(_tree(tex, display), size=SIZE).svg()
+        except Exception:  # noqa: BLE001
+            return f'<code class="math-source">{html_escape(tex)}</code>'
+    drawing = ET.fromstring(drawn)
     _, top, width, height = (float(v) for v in drawing.get("viewBox", "").split())
     depth = height + top  # below the baseline (y = 0)
     drawing.attrib.update({
@@ -46,11 +73,6 @@ def svg(tex: str, display: bool) -> str:
         "style": f"vertical-align: {-depth / SIZE:.3f}em"})
     ET.register_namespace("", "http://www.w3.org/2000/svg")
     return ET.tostring(drawing, encoding="unicode")
-
-
-def _attr(text: str) -> str:
-    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-            .replace(">", "&gt;").replace("\n", " "))
 
 
 def typeset(root: html.HtmlElement, print_: bool) -> None:

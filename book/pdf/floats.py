@@ -8,7 +8,8 @@ and in each chapter the first body page filled to less than MIN_FILL of its text
 (its last page may be short) whose next page opens with such a block (or a heading kept
 with one) is mended, the first way that works:
 
-1. a figure is scaled down to fit the hole, never under MIN_SCALE of its natural height
+1. a figure is scaled down to fit the hole, or the figure that ends the page with the
+   hole so that the float after it fits too, never under MIN_SCALE of its natural height
    (tables and boxes are not scaled): nothing moves;
 2. the block, with the floats called right after it (a run), goes to the top of the page
    with the hole: before the first paragraph that starts on it after any float and after
@@ -41,9 +42,9 @@ import lxml.html
 from . import hyphens, ranges, weasy
 
 MIN_FILL = 0.85  # of the text block's height: less is a hole
-MIN_SCALE = 0.8  # a figure is never printed smaller than this of its natural height
+MIN_SCALE = 0.75  # a figure is never printed smaller than this of its natural height
 ROUNDS = 12
-PATIENCE = 3  # rounds without fewer faults than the best before the layout stops trying
+PATIENCE = 5  # rounds without fewer faults than the best before the layout stops trying
 SLACK = 32.0  # CSS px taken off a scaled figure beyond the overflow: its margins, rounding
 FLOW = "data-flow"  # stamped on every block of a chapter's flow, to find it on the pages
 IMAGE = "data-flow-image"  # on a figure's image: its figure's FLOW key
@@ -132,7 +133,7 @@ def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural:
     scales: list[tuple[Any, float]] = []
     holes = 0
     settling: set[str] = set()  # chapters with a change this round
-    for before, (_, area, here), (page, _, there) in zip(
+    for before, (here_page, area, here), (page, _, there) in zip(
             [None, *pages], pages, pages[1:], strict=False):
         if not here or not there:
             continue
@@ -156,8 +157,8 @@ def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural:
             run.append(sibling)
         heights = {b[0]: b[2] - b[1] for b in there}
         earlier = {b[0] for b in before[2]} if before else set()
-        change = _fix(run, hole, heights, (top, bottom), here, earlier, blocks, floats, page,
-                      natural)
+        change = _fix(run, hole, heights, (top, bottom), here, earlier, blocks, floats,
+                      (here_page, page), natural)
         if change is not None:
             settling.add(chapter)
             found_moves, found_scales = change
@@ -168,14 +169,18 @@ def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural:
 
 def _fix(run: list[Any], hole: float, heights: dict[str, float], area: tuple[float, float],
          here: list[tuple[str, float, float]], earlier: set[str], blocks: dict[str, Any],
-         floats: set[str], page: Any, natural: dict[str, float]
+         floats: set[str], pages: tuple[Any, Any], natural: dict[str, float]
          ) -> tuple[list[tuple[Any, Any]], list[tuple[Any, float]]] | None:
     """(moves, scales) that fill the hole before a run of floats, the first way that works
-    (the module's list): scale its first figure; put as much of it as fits at the top of
+    (the module's list): scale its first figure, or the figure that ends the page with
+    the hole so that the run's first float fits under it; put as much of it as fits at the top of
     the page with the hole; defer it past text that fills the hole; defer it past what
     text there is. None when nothing helps."""
     top, bottom = area
-    scaled = _scaled(page, run[0], heights[run[0].get(FLOW)] - hole, natural)
+    overflow = heights[run[0].get(FLOW)] - hole
+    scaled = _scaled(pages[1], run[0], overflow, natural)
+    if not scaled and here[-1][0] in floats:  # or the figure above the hole, making room
+        scaled = _scaled(pages[0], blocks[here[-1][0]], overflow, natural)
     if scaled:
         return [], [scaled]
     place = _page_top(here, earlier, blocks, floats, run[0])

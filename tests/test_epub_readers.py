@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from playwright.sync_api import sync_playwright
-from test_serve import CHROMIUM, CHROMIUM_ARGS
+from helpers import CHROMIUM, CHROMIUM_ARGS
 
 from conftest import NS
 

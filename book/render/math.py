@@ -50,10 +50,11 @@ def mathml(tex: str, display: bool) -> str:
 def svg(tex: str, display: bool) -> str:
     """An SVG for print, sized in the text's em (its viewBox keeps ziamath's units; the
     HTML5 parser WeasyPrint uses restores the name's case after lxml lower-cases it).
-    ziamath reads the TeX itself; where its reading fails (it unescapes the MathML it
-    makes before parsing it, so a `<` in a `\\text{}` breaks it), it draws the MathML tree
-    the other editions have, and where that fails too the formula prints as its TeX, in
-    the code face: never lost, never a failed build."""
+    ziamath reads the TeX itself; where that fails (it reads it through latex2mathml's
+    unescaped markup, so a `<` in a `\\text{}` breaks it, and a greedy regex of its own
+    for minus signs eats markup up to a line's last `-`), it draws the MathML the other
+    editions have, one element a line, and where that fails too, or draws nothing, the
+    formula prints as its TeX in the code face: never lost, never a failed build."""
     import ziamath  # imported here: only print needs it, and it loads its font
 
     ziamath.config.svg2 = False  # glyphs as paths where they stand: no <symbol>/<use> ids
@@ -61,11 +62,16 @@ def svg(tex: str, display: bool) -> str:
         drawn = ziamath.Latex(tex, size=SIZE, inline=not display).svg()
     except Exception:  # noqa: BLE001  # ziamath raises many kinds on TeX it cannot read
         try:
-            drawn = ziamath.Math(_tree(tex, display), size=SIZE).svg()
+            tree = _tree(tex, display)
+            ET.indent(tree)  # one element a line: ziamath's minus-sign regexes span a line
+            # as markup: given a tree, ziamath does not know MathML's elements
+            drawn = ziamath.Math(ET.tostring(tree, encoding="unicode"), size=SIZE).svg()
         except Exception:  # noqa: BLE001
-            return f'<code class="math-source">{html_escape(tex)}</code>'
+            return _source(tex)
     drawing = ET.fromstring(drawn)
     _, top, width, height = (float(v) for v in drawing.get("viewBox", "").split())
+    if width <= 0 or height <= 0:  # ziamath lost its way (halo2's 2,000-character table)
+        return _source(tex)
     depth = height + top  # below the baseline (y = 0)
     drawing.attrib.update({
         "role": "img", "aria-label": tex, "class": "math-svg",
@@ -73,6 +79,11 @@ def svg(tex: str, display: bool) -> str:
         "style": f"vertical-align: {-depth / SIZE:.3f}em"})
     ET.register_namespace("", "http://www.w3.org/2000/svg")
     return ET.tostring(drawing, encoding="unicode")
+
+
+def _source(tex: str) -> str:
+    """A formula print cannot draw, as its TeX."""
+    return f'<code class="math-source">{html_escape(tex)}</code>'
 
 
 def typeset(root: html.HtmlElement, print_: bool) -> None:

@@ -1,6 +1,7 @@
 """Formulas every edition can show even where a TeX reader stumbles (halo2's book)."""
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from book.render.math import mathml, svg
 
@@ -25,3 +26,14 @@ def test_print_draws_what_ziamath_cannot_read_from_tex_from_the_mathml():
     drawing = ET.fromstring(svg(TEXT_LT, False))
     assert drawing.get("class") == "math-svg" and drawing.get("aria-label") == TEXT_LT
     assert drawing.iter("{http://www.w3.org/2000/svg}path")  # glyphs drawn as outlines
+
+
+def test_a_formula_print_cannot_draw_prints_as_its_tex():
+    table = (Path(__file__).parents[1] / "fixtures" / "math" / "halo2-addition.tex"
+             ).read_text("utf-8").strip()
+    drawn = svg(table, True)
+    if drawn.startswith("<svg"):  # a drawing has a size: never an invisible formula
+        assert float(ET.fromstring(drawn).get("viewBox", "").split()[3]) > 0
+    else:
+        assert drawn.startswith('<code class="math-source">\\begin{array}')
+        assert "Constraint" in drawn

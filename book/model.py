@@ -275,6 +275,9 @@ XREF_CLASS = "xref"
 # targets of its links (each marked PAGE_REF), and once the layout knows their pages the
 # list is set again with each page once and runs of pages merged ("14–16"): pdf/ranges.py.
 PAGE_RANGES = "data-page-ranges"
+# Beside it, the book's ten digits (0-9 in its numbering system): the pages are written in
+# them, as the page counter prints its own.
+PAGE_DIGITS = "data-page-digits"
 
 # What assemble leaves on a cross-reference whose text the builder writes (an empty
 # `[](#tbl-losses)`, `[](03-x.md)`), for render to say in the book's language: the kind of

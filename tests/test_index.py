@@ -330,3 +330,31 @@ def test_a_mark_without_an_index_page_is_a_warning(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (f"warning: chapters/shore.md:{line_of(shore, 'Rachel Carson')}: 'Rachel Carson' is "
             "marked for the index, but the book has no index page") in result.stderr
+
+
+FA_BOOK = REPO / "tests" / "fixtures" / "mixed" / "fa-en"
+PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+
+
+def test_page_lists_are_in_the_books_digits_in_both_layouts(tmp_path):
+    """A Persian book prints its index's pages in Persian digits, as its folios, whether
+    the single-document layout or the chunked one wrote them (ranges.numeral)."""
+    project = tmp_path / "fa"
+    shutil.copytree(FA_BOOK, project)
+    (project / "chapters" / "index.toml").write_text(
+        'kind = "index"\ntitle = "نمایه"\n\n[[entries]]\nterm = "صدف"\n\n'
+        '[[entries]]\nterm = "خرچنگ"\n', "utf-8")
+    manifest = project / "book.toml"
+    manifest.write_text(manifest.read_text("utf-8").replace(
+        '"chapters/two.md"]', '"chapters/two.md", "chapters/index.toml"]'), "utf-8")
+    for layout in ("single", "chunked"):
+        out = tmp_path / layout
+        result = cli(["build", str(project), "--out", str(out), "--layout", layout,
+                      "--format", "pdf", "--quiet"])
+        assert result.returncode == 0, result.stderr
+        pdf = PdfView(out / "mixed-fa-en.pdf")
+        index = [text for text in pdf.texts if "نمایه" in text][-1]  # after the contents
+        assert "صدف" in index and "خرچنگ" in index, index
+        assert "\u2013" in index, index  # the terms' pages run on: a range, filled by ranges.py
+        assert not re.search(r"[0-9]", index), (layout, index)
+        assert set(PERSIAN_DIGITS) & set(index), (layout, index)

@@ -111,8 +111,7 @@ def split(rendition: Rendition, pages: dict[str, int], spreads: bool = True
                 # chunk's pages, not the book's (a cross-reference to a table nearby).
                 if anchor.get(PAGE_REF) is not None:
                     refs[target] = pages.get(target, 0)
-                    anchor.set("data-page", str(refs[target]).translate(
-                        str.maketrans("0123456789", rendition.digits)))
+                    anchor.set("data-page", ranges.numeral(refs[target], rendition.digits))
                 name = anchor.get("id")
                 if (spreads and name in cross_references and owner.get(target, index) != index):
                     refs[name] = pages.get(name, 0)

@@ -3,12 +3,16 @@ and the glossary print them) set as the pages its targets land on, each page onc
 of pages merged, `3, 7–9, 14` (an en dash), which target-counter() cannot do: a number
 there does not know its neighbours.
 
-The list is filled from the pages a layout gave its targets and the document laid out
-again when that changed it (`filled`, after floats.settled's rounds), or from the book's
-pages a chunk is split with (chunks.split's rounds). Each page links to the first of its
-targets there (a range's end to the first on its last page). The lists stand after the
-text they point into (an index, a glossary), so the layout again moves no target; a
-second one settles a list whose new length moved the page after it."""
+The list is filled from the pages a layout gave its targets: in the single document, from
+each of floats.settled's layouts for the next (the book's first layout prints the lists
+with target-counter(), each later one the pages the one before found), and laid out again
+only when the last layout's pages differ from those it printed (`filled`); in the chunked
+one, from the book's pages a chunk is split with (chunks.split's rounds). The pages are
+written in the book's digits, which the list names (PAGE_DIGITS; `numeral`). Each page
+links to the first of its targets there (a range's end to the first on its last page).
+The lists stand after the text they point into (an index, a glossary), so the layout
+again moves no target; a second one settles a list whose new length moved the page after
+it."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from typing import Any
 
 import lxml.html
 
-from ..model import PAGE_RANGES, PAGE_REF
+from ..model import PAGE_DIGITS, PAGE_RANGES, PAGE_REF
 
 DASH = "\u2013"
 RUN_CLASS = "page-run"  # one page or range of a list, kept on one line
@@ -33,6 +37,12 @@ def runs(pages: list[int]) -> list[tuple[int, int]]:
         else:
             merged.append((page, page))
     return merged
+
+
+def numeral(page: int, digits: str) -> str:
+    """A page number as the builder writes it into print: in `digits`, the book's ten digits
+    (the page counter's own numbering, `۱۴` in a Persian book)."""
+    return str(page).translate(str.maketrans("0123456789", digits))
 
 
 def anchor_pages(document: Any) -> dict[str, int]:
@@ -56,6 +66,7 @@ def fill(root: Any, pages: Mapping[str, int]) -> bool:
     changed = False
     for element in [e for e in root.iter() if isinstance(e.tag, str) and e.get(PAGE_RANGES)]:
         names = element.get(PAGE_RANGES).split()
+        digits = element.get(PAGE_DIGITS) or "0123456789"
         first_on: dict[int, str] = {}
         for name in names:
             first_on.setdefault(pages.get(name, 0), name)
@@ -73,8 +84,9 @@ def fill(root: Any, pages: Mapping[str, int]) -> bool:
             for page in [first] if first == last else [first, last]:
                 if len(run):
                     run[-1].tail = DASH
-                run.append(element.makeelement("a", {"href": f"#{first_on[page]}",
-                                                     PAGE_REF: "", "data-page": str(page)}))
+                run.append(element.makeelement("a", {
+                    "href": f"#{first_on[page]}", PAGE_REF: "",
+                    "data-page": numeral(page, digits)}))
             run.tail = ", " if index + 1 < len(wanted) else None
             element.append(run)
     return changed
@@ -100,6 +112,7 @@ def settle(root: Any) -> None:
     for element in root.iter():
         if isinstance(element.tag, str) and element.get(PAGE_RANGES) is not None:
             del element.attrib[PAGE_RANGES]
+            element.attrib.pop(PAGE_DIGITS, None)
 
 
 def _shown(element: Any) -> list[tuple[int, int]]:

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from .. import __version__, fragments
 from ..model import (
     BLOCK_SLOT,
+    PAGE_DIGITS,
     PAGE_RANGES,
     PAGE_REF,
     REF_CAPITAL,
@@ -59,6 +60,7 @@ _ENV.globals["date"] = i18n.template_date
 _ENV.globals["version"] = __version__
 _ENV.globals["PAGE_REF"] = PAGE_REF
 _ENV.globals["PAGE_RANGES"] = PAGE_RANGES
+_ENV.globals["PAGE_DIGITS"] = PAGE_DIGITS
 _ENV.globals["is_rtl"] = is_rtl  # dir="rtl" on the documents of a right-to-left book
 
 

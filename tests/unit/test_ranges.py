@@ -5,7 +5,7 @@ to the first target on it; set again only when the pages change."""
 from __future__ import annotations
 
 from book import fragments
-from book.model import PAGE_RANGES, PAGE_REF
+from book.model import PAGE_DIGITS, PAGE_RANGES, PAGE_REF
 from book.pdf import ranges
 
 # As the templates write a list: one page reference per target, in reading order.
@@ -59,3 +59,15 @@ def test_a_list_target_counter_already_prints_right_is_left_as_it_is():
     assert not ranges.fill(root, {"a": 3, "b": 5, "c": 9, "d": 12, "e": 20, "f": 31})
     assert fragments.inner(root) == before
     assert ranges.fill(root, {"a": 3, "b": 5, "c": 9, "d": 12, "e": 20, "f": 21})
+
+
+def test_a_list_is_written_in_the_digits_it_names():
+    """A Persian book's list: its pages in Persian digits, read back as the same pages."""
+    root = fragments.parse(LIST.replace(f"{PAGE_RANGES}=", f'{PAGE_DIGITS}="۰۱۲۳۴۵۶۷۸۹" '
+                                                          f"{PAGE_RANGES}="))
+    pages = {"a": 3, "b": 4, "c": 5, "d": 9, "e": 3, "f": 11}
+    assert ranges.fill(root, pages)
+    assert shown(root) == "۳\u2013۵, ۹, ۱۱"
+    assert not ranges.fill(root, pages)
+    ranges.settle(root)
+    assert not root.xpath(f"//*[@{PAGE_DIGITS}]")

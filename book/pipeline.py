@@ -45,6 +45,7 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     the book in a forked process, and the parent, which lays it out, never needs them.)"""
     from .errors import BookError
     from .render.i18n import word_problems
+    from .render.index import unused
     from .source.assemble import assemble, wanted_assets
     from .source.changelog import parse_changelog
     from .source.datapages import parse_data_page
@@ -92,7 +93,9 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
 
     if problems:
         raise BookError(located(problems))
-    return replace(book, warnings=tuple(located(book.warnings)) + tuple(words_warnings))
+    book, index_warnings = unused(book)  # an index that lists nothing is left out
+    return replace(book, warnings=tuple(located(book.warnings)) + tuple(words_warnings)
+                   + tuple(index_warnings))
 
 
 def build(root: Path, out_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS,

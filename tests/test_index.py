@@ -358,3 +358,43 @@ def test_page_lists_are_in_the_books_digits_in_both_layouts(tmp_path):
         assert "\u2013" in index, index  # the terms' pages run on: a range, filled by ranges.py
         assert not re.search(r"[0-9]", index), (layout, index)
         assert set(PERSIAN_DIGITS) & set(index), (layout, index)
+
+
+def test_an_entry_the_text_never_uses_is_a_located_warning(tmp_path):
+    project = make_project(tmp_path)
+    index = project / "chapters" / "index.toml"
+    result = cli(["build", str(project), "--out", str(tmp_path / "out"), "--format", "html"])
+    assert result.returncode == 0, result.stderr
+    unused = [line for line in result.stderr.splitlines() if "left out" in line]
+    line = line_of(index, 'term = "seaweed"') - 1  # its [[entries]], as the index's errors
+    assert unused == [f"warning: chapters/index.toml:{line}: "
+                      "the index entry 'seaweed' is left out: the text never uses it (check "
+                      "its term and 'also' forms against the text)"]
+
+
+def test_an_index_with_nothing_to_list_is_left_out_of_every_edition(tmp_path):
+    """Entries the text never uses and a "see" to one of them: no edition has an index
+    (an EPUB index without entries fails EPUBCheck), and one warning says why."""
+    project = make_project(tmp_path)
+    (project / "chapters" / "index.toml").write_text(
+        'kind = "index"\ntitle = "Index"\n\n[[entries]]\nterm = "seaweed"\n\n'
+        '[[entries]]\nterm = "kelp"\nsee = ["seaweed"]\n', "utf-8")
+    for name in ("shore.md", "crabs.md"):  # no place marked for the index either
+        chapter = project / "chapters" / name
+        chapter.write_text(re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1",
+                                  chapter.read_text("utf-8")), "utf-8")
+    out = tmp_path / "out"
+    result = cli(["build", str(project), "--out", str(out)])
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "index" in line] == [
+        "warning: chapters/index.toml:1: the index is left out: the text uses none of its "
+        "entries (check the entries' terms and 'also' forms against the text, or mark places "
+        "with [text]{.index})"]
+    epub = EpubView(out / "tide-pools.epub")
+    assert not any(b'epub:type="index"' in epub.zip.read(name) for name in epub.names), epub.names
+    verified = cli(["verify", str(out / "tide-pools.epub")])  # EPUBCheck
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert not (out / "tide-pools-web" / "chapters.index.html").exists()
+    pdf = PdfView(out / "tide-pools.pdf")
+    assert not any(text.lstrip().startswith("Index") for text in pdf.texts)
+    assert "Index" not in pdf.texts[[i for i, t in enumerate(pdf.texts) if "Contents" in t][0]]

@@ -111,6 +111,8 @@ RULES: dict[str, Rule] = {
         "manifest-chapter-unlisted": "A Markdown file in chapters/ is not listed in book.toml.",
         "index-no-page": "The text marks places for the index, but the book has no index "
                          "page.",
+        "index-unused": "An index entry the text never uses, or an index that lists "
+                        "nothing (left out of every edition).",
         "photo-unused": "A photo in the manifest is never placed in a chapter.",
         "photo-low-resolution": "A photo would print under 150 dpi across the text column.",
         "link-fragment-missing": "A link points at a heading that does not exist (the build "

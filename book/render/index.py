@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyuca import Collator  # type: ignore[import-untyped]  # no stubs
 
-from ..model import Chapter, IndexEntry
-from .occurrences import Found, Locator
+from .. import fragments
+from ..errors import Problem
+from ..model import Book, Chapter, IndexEntry
+from .occurrences import Found, Locator, find
 
 
 @dataclass(frozen=True)
@@ -68,3 +70,35 @@ def groups(page: Chapter, found: Found) -> list[tuple[str, list[Row]]]:
     for kept in sorted(rows, key=lambda r: sort_key(r.term)):
         grouped.setdefault(letter(kept.term), []).append(kept)
     return list(grouped.items())
+
+
+def unused(book: Book) -> tuple[Book, list[Problem]]:
+    """The book as its editions show it, and a warning (`index-unused`) at each index.toml
+    entry or sub-entry the index leaves out because the text never uses it (an entry: nor
+    its sub-entries; a "see" entry: those it refers to). An index left with nothing to list
+    is no page of any edition, with one warning: EPUB Indexes requires entries, and a
+    reader wants pages from an index."""
+    page = book.index_page
+    if page is None:
+        return book, []
+    found = find(book, fragments.parse)
+    listed = {row.id for _, rows in groups(page, found) for row in rows}
+    if not listed:
+        return replace(book, chapters=tuple(c for c in book.chapters if c is not page)), [
+            Problem(page.path, 1, "the index is left out: the text uses none of its entries",
+                    "check the entries' terms and 'also' forms against the text, or mark "
+                    "places with [text]{.index}", "index-unused")]
+    return book, [_left_out(page.path, entry) for top in page.index_entries
+                  for entry in ((top,) if top.id not in listed else top.subentries)
+                  if entry.id not in listed and not found.index.get(entry.id)]
+
+
+def _left_out(path: str, entry: IndexEntry) -> Problem:
+    """The warning for an index.toml entry the index leaves out."""
+    if entry.see:
+        return Problem(path, entry.line, f"the index entry '{entry.term}' is left out: the "
+                       "text uses none of the entries it refers to",
+                       "remove it, or use one of those entries in the text", "index-unused")
+    return Problem(path, entry.line, f"the index entry '{entry.term}' is left out: the text "
+                   "never uses it", "check its term and 'also' forms against the text",
+                   "index-unused")

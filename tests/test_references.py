@@ -33,6 +33,7 @@ EXPECTED = [
     ("table 1", "Table 1. Losses by side"),
     ("section 2.1", "2.1 Sources"),
     ("table 3", "Table 3. Prices"),
+    ("box 1", "Box 1. Tides at the pier"),  # a key-figures box's label
 ]
 
 
@@ -83,7 +84,7 @@ def test_every_reference_prints_its_number_and_the_page_of_its_target(built, lay
     for index, text in enumerate(pdf.texts[3:], start=3):  # past title, colophon, contents
         found += [(match[1], match[2], index) for match in re.finditer(
             # not the captions ("Table 1. Losses…")
-            r"((?:table|section|figure) \d+(?:\.\d+)?|Table \d+(?![.\d])|see them)"
+            r"((?:table|section|figure|box) \d+(?:\.\d+)?|Table \d+(?![.\d])|see them)"
             r"(?:, page (\d+))?",
             " ".join(text.split()))]
     assert [ref for ref, _, _ in found] == [ref for ref, _ in EXPECTED]
@@ -106,7 +107,7 @@ def test_reference_links_go_to_the_target_page(built, layout):
     checked = 0
     for index in range(len(pdf.texts)):
         for text, dest in pdf.link_annotations(index):
-            match = re.match(r"\s*((?:[Tt]able|section|figure) [\d.]+)\s*(?:, page|$)", text)
+            match = re.match(r"\s*((?:[Tt]able|section|figure|box) [\d.]+)\s*(?:, page|$)", text)
             if not match:  # a link broken over two lines, or another kind of link
                 continue
             target = dict(EXPECTED)[match.group(1)]
@@ -179,7 +180,8 @@ def test_numbering_per_chapter(tmp_path):
     assert [a.text_content() for a in _xrefs(losses)] == [
         "table 2.1", "section 3.2", "figure 1.1", "Table 2.2", "see them"]
     assert [a.text_content() for a in _xrefs(method)] == [
-        "table 2.1", "section 2.1", "table 3.1"]
+        "table 2.1", "section 2.1", "table 3.1", "box 3.1"]
+    assert method.xpath("//aside[@id]")[0].text_content().startswith("Box 3.1. Tides")
     captions = [c.text_content() for c in losses.iter("caption")]
     assert captions[0].startswith("Table 2.1. ") and captions[1].startswith("Table 2.2. ")
     assert one.xpath("//figcaption")[0].text_content().startswith("Figure 1.1. ")

@@ -93,6 +93,7 @@ def _reference_words(strings: i18n.Strings, kind: str, number: str) -> str:
         "section": strings.pgettext("ref-section", "section %(number)s"),
         "equation": strings.pgettext("ref-equation", "equation (%(number)s)"),
         "chapter": strings.pgettext("ref-chapter", "chapter %(number)s"),
+        "box": strings.pgettext("ref-box", "box %(number)s"),
     }
     return words[kind] % {"number": strings.number(number)}
 
@@ -149,7 +150,12 @@ def _place_blocks(root, chapter: Chapter) -> None:
     """Put the box each of the chapter's blocks makes where its slot stands in the body."""
     for slot in [e for e in root.iter("div") if e.get(BLOCK_SLOT) is not None]:
         block = chapter.blocks[int(slot.get(BLOCK_SLOT))]
-        box = fragments.parse(str(_PARTS.key_figures(block)))[0]
+        number = slot.get(REF_NUMBER)  # a labelled box's, from assemble: "Box 1."
+        label = (i18n.current().pgettext("box-label", "Box %(number)s.") % {
+            "number": i18n.current().number(number)} if number else "")
+        box = fragments.parse(str(_PARTS.key_figures(block, label)))[0]
+        if slot.get("id"):
+            box.set("id", slot.get("id"))
         box.tail = slot.tail
         slot.getparent().replace(slot, box)
 

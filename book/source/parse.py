@@ -26,6 +26,7 @@ from ..model import (
     Footnote,
     Heading,
     KeyFigures,
+    Label,
     Link,
     chapter_id,
     figure_id,
@@ -44,6 +45,7 @@ _MD.use(math_plugin)  # `$…$`, `$$…$$`, GitHub's forms: never Markdown insid
 _MD.use(attrs_plugin, after=(), spans=True)  # bracketed spans: `[text]{.index}` (index.py)
 _PLAIN = MarkdownIt("commonmark")  # heading ids come from the text as written (no typographer)
 _HEADING_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")  # `## Options {#options .class}`
+_BOX_LABEL = re.compile(r"\{#(box-[\w.:-]+)\}\s*$")  # a key-figures box's, after its title
 # An opening tag and, inside it, an id or name attribute: raw HTML anchors become the
 # chapter's link targets (`<a id="x">`, `<a name="x">` → id `<chapter>--x`).
 _RAW_TAG = re.compile(r"<([A-Za-z][\w-]*)(\s[^<>]*)?>")
@@ -222,15 +224,24 @@ class _ChapterParser:
             i += 1
         return out
 
-    def key_figures(self, tokens: list[Token]) -> None:
-        """A fenced block with info `key-figures [Title]` and lines `value | label` becomes
-        a KeyFigures block, and an empty slot in the body where render puts its box. Runs
+    def key_figures(self, tokens: list[Token]) -> list[Label]:
+        """A fenced block with info `key-figures [Title] [{#box-label}]` and lines
+        `value | label` becomes a KeyFigures block, and an empty slot in the body where
+        render puts its box; the labels of labelled boxes, numbered as tables are. Runs
         after `walk`, so that only an author's raw HTML meets its check for slots."""
+        labels: list[Label] = []
         for tok in tokens:
             info = tok.info.strip().split(maxsplit=1) if tok.type == "fence" else []
             if not info or info[0] != "key-figures":
                 continue
-            title = info[1] if len(info) > 1 else "By the numbers"
+            rest = info[1] if len(info) > 1 else ""
+            labelled = _BOX_LABEL.search(rest)
+            rest = rest[:labelled.start()].strip() if labelled else rest
+            title = rest or "By the numbers"
+            anchor = ""
+            if labelled:
+                anchor = self.unique_id(labelled.group(1))
+                labels.append(Label(labelled.group(1), "box", anchor, self.line_of(tok)))
             rows = []
             for number, line in enumerate(tok.content.splitlines(), start=self.line_of(tok) + 1):
                 if not line.strip():
@@ -241,8 +252,11 @@ class _ChapterParser:
                                       "a key-figures line must read 'value | label'")
                     continue
                 rows.append((self.cell(value.strip(), number), self.cell(label.strip(), number)))
-            tok.type, tok.content = "html_block", f'<div {BLOCK_SLOT}="{len(self.blocks)}"></div>\n'
+            slot_id = f' id="{anchor}"' if anchor else ""
+            tok.type, tok.content = ("html_block",
+                                     f'<div {BLOCK_SLOT}="{len(self.blocks)}"{slot_id}></div>\n')
             self.blocks.append(KeyFigures(title, tuple(rows)))
+        return labels
 
     def cell(self, text: str, line: int) -> str:
         """One value or label of a key-figures box as sanitized inline HTML, its images and
@@ -457,7 +471,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
                                 "\\end", rule="math-invalid")
     cited: list[Citation] = []
     citations.collect(body_tokens, cid, cited, parser.where_in)
-    parser.key_figures(body_tokens)
+    labels += parser.key_figures(body_tokens)
 
     for label, ref in env.get("footnotes", {}).get("refs", {}).items():
         if ref == -1:  # markdown-it leaves out a note nothing refers to: refuse, not lose it

@@ -1,5 +1,5 @@
-"""Numbered cross-references: labels (`{#tbl-…}`, `{#sec-…}`, `{#eq-…}`, a photo's
-`fig-<id>`) and links to them (`[](#tbl-losses)`). Parse finds both with their lines;
+"""Numbered cross-references: labels (`{#tbl-…}`, `{#sec-…}`, `{#eq-…}`, `{#box-…}`, a
+photo's `fig-<id>`) and links to them (`[](#tbl-losses)`). Parse finds both with their lines;
 assemble numbers every label per book or per chapter, points each reference at its label
 and marks an empty link with what it names (kind and number: REF_KIND, REF_NUMBER), which
 render words in the book's language ("table 2", "tableau 2"). Print adds the page. An
@@ -8,7 +8,8 @@ number, or given its title when chapters are not numbered.
 
 Syntax follows pandoc and Quarto: a table takes its caption and label from the line right
 after it (`: Losses by side {#tbl-losses}`, with or without a blank line between), a
-heading takes `{#sec-…}` at its end, display math `{#eq-…}` after its closing `$$`."""
+heading takes `{#sec-…}` at its end, display math `{#eq-…}` after its closing `$$`, and a
+key-figures box `{#box-…}` at the end of its info string (as Quarto labels code listings)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from ..errors import Collector, did_you_mean
 from ..model import REF_CAPITAL, REF_KIND, REF_NUMBER, XREF_CLASS, Chapter, CrossRef, Figure, Label
 
 # Label prefix → what the reference calls its target.
-KINDS = {"fig": "figure", "tbl": "table", "sec": "section", "eq": "equation"}
-LABEL = re.compile(r"(fig|tbl|sec|eq)-[\w.:-]+")
+KINDS = {"fig": "figure", "tbl": "table", "sec": "section", "eq": "equation", "box": "box"}
+LABEL = re.compile(r"(fig|tbl|sec|eq|box)-[\w.:-]+")
 XREF_SLOT = "_xref-"  # href `#_xref-N`: the chapter's Nth cross-reference
 TABLE_LABEL_CLASS = "table-label"  # the span in a table caption assemble fills ("Table 2.")
 SECTION_NUMBER_CLASS = "section-number"  # the span before a labelled heading's text
@@ -254,7 +255,7 @@ def _fill(markup: str, chapter: Chapter, slots: dict[str, Target | None],
         target = mine.get(element.get("id") or "")
         if target is None:
             continue
-        if element.tag == "div":  # a display formula: render prints its number beside it
+        if element.tag == "div":  # a formula, or a key-figures box's slot: render numbers
             element.set(REF_NUMBER, target.number)
         elif element.tag == "table":
             for span in element.iter("span"):
@@ -286,7 +287,8 @@ def resolve(chapters: tuple[Chapter, ...], figures: tuple[Figure, ...], numberin
                              f"cross-reference '#{ref.label}' names no label in the book",
                              did_you_mean(ref.label, targets) or
                              "label a table with ': Caption {#tbl-…}', a heading with "
-                             "'{#sec-…}', an equation with '{#eq-…}'", rule="xref-unknown")
+                             "'{#sec-…}', an equation with '{#eq-…}', a key-figures box "
+                             "with '{#box-…}'", rule="xref-unknown")
         if not slots and not chapter.labels:
             out.append(chapter)
             continue

@@ -16,16 +16,26 @@ from conftest import REPO
 ACE = REPO / ".cache" / "ace" / "node_modules" / ".bin" / "ace-puppeteer"
 
 
-def run_ace(epub, out) -> dict:
+def start_ace(epub, out) -> subprocess.Popen:
+    """Ace on `epub`, writing its report into `out`, started in the background."""
     assert ACE.is_file(), "DAISY Ace is missing: run scripts/install-ace (make test does)"
     chromium = shutil.which("chromium")
     assert chromium, "chromium is missing: scripts/install-system-deps installs it"
     env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": chromium}
-    proc = subprocess.run([str(ACE), "-E", "-s", "-o", str(out), str(epub)], env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.Popen([str(ACE), "-E", "-s", "-o", str(out), str(epub)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def ace_report(proc: subprocess.Popen, out) -> dict:
+    """The report of an Ace run that start_ace started, once it has ended."""
+    _, stderr = proc.communicate(timeout=300)
     report = out / "report.json"
-    assert report.is_file(), f"Ace wrote no report (exit {proc.returncode}):\n{proc.stderr}"
+    assert report.is_file(), f"Ace wrote no report (exit {proc.returncode}):\n{stderr}"
     return json.loads(report.read_text("utf-8"))
+
+
+def run_ace(epub, out) -> dict:
+    return ace_report(start_ace(epub, out), out)
 
 
 def violations(report: dict) -> list[tuple[str, str, str]]:
@@ -40,10 +50,12 @@ def violations(report: dict) -> list[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def ace_reports(session_builds, tmp_path_factory) -> dict[str, dict]:
+    """Ace on the explainer's and the hostile project's EPUBs, both at once."""
     base = tmp_path_factory.mktemp("ace")
-    return {name: run_ace(built.epub, base / name)
+    runs = {name: start_ace(built.epub, base / name)
             for name, built in (("explainer", session_builds.explainer),
                                 ("hostile", session_builds.hostile))}
+    return {name: ace_report(proc, base / name) for name, proc in runs.items()}
 
 
 @pytest.mark.parametrize("name", ["explainer", "hostile"])

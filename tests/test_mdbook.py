@@ -359,14 +359,31 @@ def test_check_reports_every_problem_in_one_run(tmp_path):
 
 # --------------------------------------------------------------------------- real books
 
-@pytest.mark.parametrize("name", ["trpl", "mdbook-guide"])
-def test_real_mdbook_books_build_unchanged_with_a_valid_epub(tmp_path, name):
-    out = tmp_path / "out"
-    result = cli(["build", str(BOOKS / name), "--out", str(out), "--quiet"])
-    assert result.returncode == 0, result.stderr
-    assert "error" not in result.stderr
-    epub = next(out.glob("*.epub"))
+REAL_MDBOOKS = ("trpl", "mdbook-guide")
+
+
+@pytest.fixture(scope="module")
+def real_mdbooks(tmp_path_factory) -> tuple[dict[str, tuple[Path, int, str]], EpubCheckRun]:
+    """Each real book built whole (output folder, exit code, stderr), both at once, then
+    EPUBCheck on their EPUBs in one JVM."""
+    base = tmp_path_factory.mktemp("real-mdbooks")
+    procs = {name: cli(["build", str(BOOKS / name), "--out", str(base / name), "--quiet"],
+                       wait=False) for name in REAL_MDBOOKS}
+    built = {}
+    for name, proc in procs.items():
+        _, stderr = proc.communicate(timeout=600)
+        built[name] = (base / name, proc.returncode, stderr)
+    epubs = {name: epub for name, (out, _, _) in built.items() for epub in out.glob("*.epub")}
+    return built, EpubCheckRun(epubs, base / "check")
+
+
+@pytest.mark.parametrize("name", REAL_MDBOOKS)
+def test_real_mdbook_books_build_unchanged_with_a_valid_epub(real_mdbooks, name):
+    out, code, stderr = real_mdbooks[0][name]
+    assert code == 0, stderr
+    assert "error" not in stderr
+    assert next(out.glob("*.epub"))
     assert next(out.glob("*.pdf")).stat().st_size > 0
-    report = EpubCheckRun({name: epub}, tmp_path / "check").reports()[name]
+    report = real_mdbooks[1].reports()[name]
     counts, messages = epubcheck_summary(report)
     assert counts == (0, 0, 0), messages

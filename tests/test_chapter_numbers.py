@@ -26,10 +26,11 @@ LINKS = ("\n\nGrowth follows [](#eq-growth). The counts come from [](losses.md),
 # Each reference of the method chapter as the English book prints it, and text its target
 # shows, in reading order.
 METHOD_REFS = [("table 2.1", "Table 2.1. Losses by side"), ("section 2.1", "2.1 Sources"),
-               ("table 3.1", "Table 3.1. Prices"), ("equation (3.1)", "(3.1)"),
+               ("table 3.1", "Table 3.1. Prices"), ("box 3.1", "Box 3.1. Tides at the pier"),
+               ("equation (3.1)", "(3.1)"),
                ("chapter 2", "Chapter 2 Losses"), ("chapter 2", "2.1 Sources"),
                ("chapter 1", "Chapter 1"), ("table 3.1", "Table 3.1. Prices")]  # in a note
-REF = r"(?:table|section|figure|equation|chapter) \(?\d+(?:\.\d+)*\)?"
+REF = r"(?:table|section|figure|equation|chapter|box) \(?\d+(?:\.\d+)*\)?"
 # Added to the losses chapter: paragraphs that run it onto a second page, a verso, and a
 # last reference there to the next chapter, which opens on the recto facing it.
 FILLER = ("The counts in this chapter were gathered from the reports of both sides, from "
@@ -209,15 +210,17 @@ def test_french_book_says_its_references_in_french(tmp_path):
     assert result.returncode == 0, result.stderr
     page = lxml_html.parse(str(out / "tide-pools-web" / "chapters.method.html")).getroot()
     assert [a.text_content() for a in page.xpath("//a[@class='xref']")] == [
-        "tableau 2.1", "section 2.1", "tableau 3.1", "équation (3.1)", "chapitre 2",
-        "chapitre 2", "chapitre 1", "tableau 3.1"]
+        "tableau 2.1", "section 2.1", "tableau 3.1", "encadré 3.1", "équation (3.1)",
+        "chapitre 2", "chapitre 2", "chapitre 1", "tableau 3.1"]
+    assert page.xpath("//aside[@id]//span[@class='box-label']")[0].text_content() == \
+        "Encadré 3.1."
     assert page.xpath("//p[@class='chapter-number']")[0].text_content() == "Chapitre 3"
     assert page.xpath("//caption/span[@class='table-label']")[0].text_content() == \
         "Tableau 3.1."
     pdf = PdfView(out / "tide-pools.pdf")
     text = " ".join(" ".join(pdf.texts).split())
     assert "Chapitre 3" in text and "Tableau 2.1." in text
-    french = r"(?:tableau|section|équation|chapitre) \(?\d+(?:\.\d+)*\)?"
+    french = r"(?:tableau|section|équation|chapitre|encadré) \(?\d+(?:\.\d+)*\)?"
     found = references_in(pdf, french, method_page(pdf))
     assert len(found) == len(METHOD_REFS)
     assert re.search(french + r", page \d+", text)

@@ -90,7 +90,9 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
         broken = hyphens.faults(document)
         faults = holes + len(broken)
         if faults < best[0]:
-            best, since_best = (faults, html), 0
+            since_best = 0
+        if faults <= best[0]:  # ties go to the later round: a chapter laid out alone
+            best = (faults, html)  # (chunked) then keeps what it keeps in the whole book
         since_best += 1
         if (not faults or round_ == ROUNDS or since_best > PATIENCE
                 or not (moves or scales or broken)):

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from playwright.sync_api import sync_playwright
-from helpers import CHROMIUM, CHROMIUM_ARGS
 
 from conftest import NS
+from helpers import CHROMIUM, CHROMIUM_ARGS
 
 PHONE = {"width": 390, "height": 844}
 # What a reading system's colour modes put over the book's CSS (Readium CSS, Apple Books and

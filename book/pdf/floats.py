@@ -108,7 +108,7 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
             image.set("style", f"max-height: {height:.1f}px")
         # Page ranges from this layout's pages: the next one prints them, most often
         # right, so `ranges.filled` need not lay the book out once more for them.
-        ranges.fill(root, ranges.anchor_pages(document))
+        ranges.fill(root, weasy.anchor_pages(document))
         html = _serialised(root)
         document = lay_out(html)
     # A change can open a hole further on: the round with the fewest faults is kept, laid

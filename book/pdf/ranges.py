@@ -22,6 +22,7 @@ from typing import Any
 import lxml.html
 
 from ..model import PAGE_DIGITS, PAGE_RANGES, PAGE_REF
+from . import weasy
 
 DASH = "\u2013"
 RUN_CLASS = "page-run"  # one page or range of a list, kept on one line
@@ -43,15 +44,6 @@ def numeral(page: int, digits: str) -> str:
     """A page number as the builder writes it into print: in `digits`, the book's ten digits
     (the page counter's own numbering, `۱۴` in a Persian book)."""
     return str(page).translate(str.maketrans("0123456789", digits))
-
-
-def anchor_pages(document: Any) -> dict[str, int]:
-    """The page number (from 1) of every anchor of a laid-out document: where it starts."""
-    pages: dict[str, int] = {}
-    for number, page in enumerate(document.pages, start=1):
-        for name in page.anchors:
-            pages.setdefault(name, number)
-    return pages
 
 
 def targets(root: Any) -> set[str]:
@@ -99,7 +91,7 @@ def filled(html: str, document: Any, lay_out: Callable[[str], Any]) -> Any:
         if PAGE_RANGES not in html:
             break
         root = lxml.html.document_fromstring(html)
-        if not fill(root, anchor_pages(document)):
+        if not fill(root, weasy.anchor_pages(document)):
             break
         html = lxml.html.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
         document = lay_out(html)

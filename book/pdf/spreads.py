@@ -24,6 +24,7 @@ from urllib.parse import unquote
 import lxml.html
 
 from ..model import PAGE_REF, XREF_CLASS
+from . import weasy
 
 SAME_SPREAD = "data-same-spread"
 MAX_ROUNDS = 4  # layouts after the first; past them every reference prints its page
@@ -32,15 +33,6 @@ MAX_ROUNDS = 4  # layouts after the first; past them every reference prints its 
 def spread(page: int) -> int:
     """The spread a 1-based page is on (page 1 alone, then 2–3, 4–5…)."""
     return page // 2
-
-
-def anchor_pages(document: Any) -> dict[str, int]:
-    """Every anchor of a laid-out document with its 1-based page (where it starts)."""
-    pages: dict[str, int] = {}
-    for number, page in enumerate(document.pages, start=1):
-        for name in page.anchors:
-            pages.setdefault(name, number)
-    return pages
 
 
 def facing(source: int | None, target: int | None) -> bool:
@@ -68,7 +60,7 @@ def settled(html: str, document: Any, lay_out: Callable[[str], Any]) -> Any:
     refs = references(root)
     marked: set[str] = set()  # the references `document` was laid out with marked
     for round_ in range(MAX_ROUNDS + 1):
-        now = _facing_now(refs, anchor_pages(document))
+        now = _facing_now(refs, weasy.anchor_pages(document))
         if marked <= now and (marked or not now):
             return document
         marked = marked & now if marked else now

@@ -33,7 +33,7 @@ import gc
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
@@ -241,6 +241,15 @@ def render(html: str, stylesheets: list, fonts: Any, base_url: str | None = None
         stylesheets=stylesheets, font_config=fonts, pdf_tags=tagged)
 
 
+def anchor_pages(document: Any) -> dict[str, int]:
+    """The page number (from 1) of every anchor of a laid-out document: where it starts."""
+    pages: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for name in page.anchors:
+            pages.setdefault(name, number)
+    return pages
+
+
 def _boxes(box: Any) -> Iterator[Any]:
     yield box
     for child in getattr(box, "children", None) or ():
@@ -270,20 +279,23 @@ def lines(page: Any) -> list[tuple[Any, str]]:
     footnotes left out."""
     from weasyprint.formatting_structure.boxes import LineBox, TextBox
 
-    found: list[tuple[Any, str]] = []
+    return [(box.element, "".join(b.text for b in box.descendants() if isinstance(b, TextBox)))
+            for box in _outermost(page, lambda box: isinstance(box, LineBox))]
 
-    def walk(box: Any) -> None:
-        if isinstance(box, LineBox):
-            found.append((box.element, "".join(
-                b.text for b in box.descendants() if isinstance(b, TextBox))))
+
+def _outermost(page: Any, matches: Callable[[Any], bool]) -> Iterator[Any]:
+    """The boxes of a page's flow (its root box: not the footnote area, not the margins)
+    that `matches`, in flow order; none inside one that matched is visited."""
+    def walk(box: Any) -> Iterator[Any]:
+        if matches(box):
+            yield box
             return
         for child in getattr(box, "children", None) or ():
-            walk(child)
+            yield from walk(child)
 
     children = page._page_box.children
     if children:
-        walk(children[0])
-    return found
+        yield from walk(children[0])
 
 
 def _first_content(box: Any, chain: list) -> tuple[Any, list] | None:
@@ -328,22 +340,17 @@ def marked_blocks(page: Any, attribute: str) -> list[tuple[str, float, float]]:
     """(value, top, bottom) in CSS px of the border boxes of the outermost boxes on a page
     whose element carries `attribute`, in flow order (a block that runs over pages is on
     each)."""
-    found: dict[str, tuple[str, float, float]] = {}
-
-    def walk(box: Any) -> None:
+    def marked(box: Any) -> bool:
         element = getattr(box, "element", None)
-        value = element.get(attribute) if element is not None else None
-        if value is not None and getattr(box, "position_y", None) is not None:
-            top = box.border_box_y()
-            bottom = top + box.border_height()
-            seen = found.get(value)
-            found[value] = (value, min(top, seen[1]), max(bottom, seen[2])) if seen else (
-                value, top, bottom)
-            return
-        for child in getattr(box, "children", None) or ():
-            walk(child)
+        return (element is not None and element.get(attribute) is not None
+                and getattr(box, "position_y", None) is not None)
 
-    children = page._page_box.children
-    if children:
-        walk(children[0])
+    found: dict[str, tuple[str, float, float]] = {}
+    for box in _outermost(page, marked):
+        value = box.element.get(attribute)
+        top = box.border_box_y()
+        bottom = top + box.border_height()
+        seen = found.get(value)
+        found[value] = (value, min(top, seen[1]), max(bottom, seen[2])) if seen else (
+            value, top, bottom)
     return list(found.values())

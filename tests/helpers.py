@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from book.cli import main as book_cli
-from conftest import EPOCH
+from conftest import EPOCH, cli
 
 REPO = Path(__file__).resolve().parent.parent
 MINI = REPO / "tests" / "projects" / "mini"
@@ -109,6 +109,32 @@ def project_with(tmp_path: Path, files: dict[str, str], chapters: list[str]) -> 
 # The build's own records, and the edition sets the published names link into (what a
 # reader gets is reached through those links, so it is listed under the names).
 UNPUBLISHED = (*BOOKKEEPING, ".editions")
+
+
+def build_both_layouts(project: Path, root: Path) -> dict[str, Path]:
+    """`project` built into root/out-chunked (every edition) and root/out-single (the PDF
+    laid out as one document): the output folder by layout."""
+    outs = {}
+    for layout in ("chunked", "single"):
+        out = root / f"out-{layout}"
+        formats = [] if layout == "chunked" else ["--format", "pdf"]
+        result = cli(["build", str(project), "--out", str(out), "--layout", layout,
+                      "--quiet", *formats])
+        assert result.returncode == 0, result.stderr
+        outs[layout] = out
+    return outs
+
+
+def run_builds(jobs: dict[str, list[str]], at_once: int) -> None:
+    """Run each job's CLI arguments, `at_once` processes at a time; every one must exit 0
+    and print nothing on stderr."""
+    names = list(jobs)
+    for start in range(0, len(names), at_once):
+        procs = {name: cli(jobs[name], wait=False) for name in names[start:start + at_once]}
+        for name, proc in procs.items():
+            _, stderr = proc.communicate(timeout=600)
+            assert proc.returncode == 0, f"{name}: exit {proc.returncode}\n{stderr}"
+            assert stderr == "", stderr
 
 
 def _published(folder: Path) -> list[Path]:

@@ -17,7 +17,7 @@ import pytest
 from lxml import html as lxml_html
 
 from conftest import MINI, NS, REPO, EpubView, PdfView, cli, squash
-from helpers import error_lines, line_of
+from helpers import build_both_layouts, error_lines, line_of
 
 FIXTURE = REPO / "tests" / "fixtures" / "index"
 CHAPTERS = ["chapters/shore.md", "chapters/crabs.md", "chapters/index.toml"]
@@ -54,15 +54,7 @@ def built(tmp_path_factory) -> dict[str, Path]:
     chunked build."""
     root = tmp_path_factory.mktemp("index")
     project = make_project(root)
-    outs = {}
-    for layout in ("chunked", "single"):
-        out = root / f"out-{layout}"
-        formats = [] if layout == "chunked" else ["--format", "pdf"]
-        result = cli(["build", str(project), "--out", str(out), "--layout", layout,
-                      "--quiet", *formats])
-        assert result.returncode == 0, result.stderr
-        outs[layout] = out
-    return outs
+    return build_both_layouts(project, root)
 
 
 def _has(text: str, form: str) -> bool:

@@ -24,7 +24,7 @@ from book.render.html import render_print
 from book.render.i18n import _strings, numbering_system
 from book.render.theme import book_cjk_region, stylesheet, with_numerals
 from conftest import REPO, EpubCheckRun, EpubView, cli, epubcheck_summary
-from helpers import one_error
+from helpers import one_error, run_builds
 
 FIXTURES = REPO / "tests" / "fixtures" / "mixed"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -46,14 +46,8 @@ def builds(tmp_path_factory) -> dict[str, Path]:
                           str(base / "fa-en-chunked"), "--format", "pdf", "--layout",
                           "chunked", "--jobs", "1"],
     }
-    names = list(jobs)
-    for pair in (names[:2], names[2:]):
-        procs = {name: cli(jobs[name] + ["--quiet"], wait=False) for name in pair}
-        for name, proc in procs.items():
-            _, stderr = proc.communicate(timeout=600)
-            assert proc.returncode == 0, f"{name}: exit {proc.returncode}\n{stderr}"
-            assert stderr == "", stderr
-    return {name: base / name for name in names}
+    run_builds({name: job + ["--quiet"] for name, job in jobs.items()}, at_once=2)
+    return {name: base / name for name in jobs}
 
 
 def _pdf(folder: Path) -> Path:

@@ -18,7 +18,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from conftest import MINI, NS, REPO, EpubView, PdfView, cli, normalize
-from helpers import error_lines, line_of
+from helpers import build_both_layouts, error_lines, line_of
 
 FIXTURE = REPO / "tests" / "fixtures" / "references"
 CHAPTERS = ["chapters/one.md", "chapters/losses.md", "chapters/method.md"]
@@ -58,15 +58,7 @@ def built(tmp_path_factory) -> dict[str, Path]:
     chunked build."""
     root = tmp_path_factory.mktemp("references")
     project = make_project(root)
-    outs = {}
-    for layout in ("chunked", "single"):
-        out = root / f"out-{layout}"
-        formats = [] if layout == "chunked" else ["--format", "pdf"]
-        result = cli(["build", str(project), "--out", str(out), "--layout", layout,
-                      "--quiet", *formats])
-        assert result.returncode == 0, result.stderr
-        outs[layout] = out
-    return outs
+    return build_both_layouts(project, root)
 
 
 def _spread(index: int) -> int:

@@ -19,6 +19,7 @@ from lxml import etree
 from test_ace import run_ace, violations
 
 from conftest import REPO, EpubCheckRun, EpubView, cli, epubcheck_summary
+from helpers import run_builds
 
 FIXTURES = REPO / "tests" / "fixtures" / "scripts"
 FONTS = REPO / "book" / "render" / "theme" / "fonts"
@@ -38,14 +39,8 @@ def builds(tmp_path_factory) -> dict[str, Path]:
     jobs["zh"] += ["--layout", "chunked"]
     jobs["zh-single"] = ["build", str(FIXTURES / "zh"), "--out", str(base / "zh-single"),
                          "--format", "pdf", "--layout", "single", "--quiet"]
-    names = list(jobs)
-    for pair in (names[:3], names[3:]):
-        procs = {name: cli(jobs[name], wait=False) for name in pair}
-        for name, proc in procs.items():
-            _, stderr = proc.communicate(timeout=600)
-            assert proc.returncode == 0, f"{name}: exit {proc.returncode}\n{stderr}"
-            assert stderr == "", stderr
-    return {name: base / name for name in names}
+    run_builds(jobs, at_once=3)
+    return {name: base / name for name in jobs}
 
 
 def _pdf(folder: Path) -> Path:

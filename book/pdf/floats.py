@@ -97,8 +97,6 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
         if (not faults or round_ == ROUNDS or since_best > PATIENCE
                 or not (moves or scales or broken)):
             break
-        for key in broken:
-            hyphens.unhyphenate(setters[key])
         for block, place in moves:
             if block.getparent().index(place) < block.getparent().index(block):
                 _move_before(block, place)
@@ -109,8 +107,11 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
         # Page ranges from this layout's pages: the next one prints them, most often
         # right, so `ranges.filled` need not lay the book out once more for them.
         ranges.fill(root, weasy.anchor_pages(document))
+        restyled_only = _serialised(root) == html  # only paragraphs set again
+        for key in broken:
+            hyphens.unhyphenate(setters[key])
         html = _serialised(root)
-        document = lay_out(html)
+        document = (restyled_only and hyphens.relaid(document, broken)) or lay_out(html)
     # A change can open a hole further on: the round with the fewest faults is kept, laid
     # out again if it was not the last (the layout leaves state behind: weasy.margins).
     kept = document if best[1] is html else lay_out(best[1])

@@ -2,7 +2,9 @@
 ends whole) and at most MAX_RUN hyphenated lines in a row. CSS has hyphenate-limit-lines
 and WeasyPrint does not, so the laid-out pages are read: a paragraph that breaks a word
 at a page's foot or hyphenates more than MAX_RUN lines running is set again without
-automatic hyphenation (`hyphens: manual`), in the layout rounds floats.settled runs."""
+automatic hyphenation (`hyphens: manual`), in the layout rounds floats.settled runs: in
+the HTML for the rounds that lay it out again, and in the laid-out document itself when
+nothing else changed (`relaid`, a few pages set again instead of the whole document)."""
 
 from __future__ import annotations
 
@@ -60,3 +62,9 @@ def unhyphenate(element: Any) -> None:
     """Set `element` without automatic hyphenation."""
     style = element.get("style")
     element.set("style", f"{style}; hyphens: manual" if style else "hyphens: manual")
+
+
+def relaid(document: Any, keys: set[str]) -> Any:
+    """`document` with the paragraphs `keys` set again without automatic hyphenation, as
+    `unhyphenate` sets them in the HTML; None when it cannot be relaid (weasy.relaid)."""
+    return weasy.relaid(document, LINE, keys, {"hyphens": "manual"})

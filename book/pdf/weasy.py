@@ -18,6 +18,11 @@ boxes), and `mismatch()` gives the one warning a build prints about it.
   before found and the page total it counted, and the pages whose references now read
   differently are marked: two passes, not three (a fifth of the layout), and the same
   pages. (A page total that changes still costs a pass, as in WeasyPrint.)
+- Restyling in place (`relaid`): a layout keeps what it was made from (the HTML, the
+  box tree, the layout context and its pages before their margins were added), so that
+  the hyphenation repair can set a few paragraphs again and have WeasyPrint's own
+  repagination remake the pages from the first one that holds them until a page ends
+  where it ended before: the pages around keep their boxes, as in a repagination.
 - PNG images go into the PDF as they are (png.idat).
 - Margin boxes: in a chunk, the folios are left out and their pages noted; on a folio
   sheet only the folios are kept (see workers.py). Off unless a thread asks for it.
@@ -47,6 +52,7 @@ SONAMES = ("libgobject-2.0.so.0", "libpango-1.0.so.0", "libharfbuzz.so.0",
 _READY: list[bool] = []
 _LOCK = threading.Lock()
 _MARGINS = threading.local()  # .mode: None, "chunk" or "sheet"; .folios: pages noted
+_LAID = threading.local()  # .state: (html, root box, context) of this thread's last layout
 
 
 def version() -> str:
@@ -80,6 +86,7 @@ def load() -> None:
         _import()
         if compatible():
             _settle_references_early()
+            _keep_layout_state()
             _pass_png_through()
             _filter_margin_boxes()
             if threading.active_count() == 1:
@@ -115,9 +122,16 @@ def _settle_references_early() -> None:
     make_all_pages = wl.make_all_pages
 
     def make_pages(context: Any, root_box: Any, html: Any, pages: list) -> Any:
+        resumed = getattr(context, "book_resumed", None)
+        if resumed is not None and not pages:  # relaid: the pages it keeps
+            pages, context.book_resumed = resumed, None
         if pages:  # a repagination: the pass before placed every target
             _reparse(context, len(pages))
-        return make_all_pages(context, root_box, html, pages)
+        made = list(make_all_pages(context, root_box, html, pages))
+        # Before layout_document adds their margin boxes (relaid takes them back off)
+        context.book_made = [(page, page.children, page.children[0].children)
+                             for page in made]
+        return iter(made)
 
     wl.make_all_pages = make_pages
 
@@ -137,6 +151,26 @@ def _reparse(context: Any, total: int) -> None:
         lookup.parse_again(seen)
         if _texts(box) != before:
             page_maker[index][-1]["content_changed"] = True
+
+
+def _keep_layout_state() -> None:
+    import weasyprint.document as wd
+    import weasyprint.layout as wl
+
+    layout_document, initialize = wd.layout_document, wl.initialize_page_maker
+
+    def layout(html: Any, root_box: Any, context: Any, max_loops: int = 8) -> Any:
+        _LAID.state = (html, root_box, context)
+        return layout_document(html, root_box, context, max_loops)
+
+    def initialize_page_maker(context: Any, root_box: Any) -> None:
+        if getattr(context, "book_resumed", None) is None:  # not when relaid
+            initialize(context, root_box)
+            context.book_footnotes = list(context.footnotes)
+        else:
+            context.footnotes = list(context.book_footnotes)
+
+    wd.layout_document, wl.initialize_page_maker = layout, initialize_page_maker
 
 
 def _texts(box: Any) -> list:
@@ -237,8 +271,66 @@ def render(html: str, stylesheets: list, fonts: Any, base_url: str | None = None
         # The folios noted are this layout's: floats.py lays a document out again, and a
         # page an earlier layout had may be gone (a stale one got a folio on a blank verso).
         _MARGINS.folios.clear()
-    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
         stylesheets=stylesheets, font_config=fonts, pdf_tags=tagged)
+    document.book_laid = getattr(_LAID, "state", None) if compatible() else None
+    _LAID.state = None
+    return document
+
+
+def relaid(document: Any, attribute: str, values: set[str], style: dict[str, Any]) -> Any:
+    """`document` laid out again with `style` (computed values, as {'hyphens': 'manual'})
+    given to the elements whose `attribute` is one of `values` and to what they hold; the
+    pages before the first that holds one are kept, and so are the pages after the first
+    that ends where it ended before. None when `document` cannot be laid out again so
+    (another WeasyPrint, or a document relaid once more since)."""
+    laid = getattr(document, "book_laid", None)
+    if laid is None:
+        return None
+    from weasyprint.document import Document, Page
+    from weasyprint.layout import layout_document
+
+    html, root_box, context = laid
+    document.book_laid = None  # its boxes are about to change
+    first = next((number for number, page in enumerate(document.pages)
+                  if any(_outermost(page, lambda box: _marked(box, attribute, values)))), None)
+    if first is None:
+        return None
+    copies: dict[int, tuple[Any, Any]] = {}  # id(style) → (style, its restyled copy)
+
+    def restyle(box: Any, inside: bool) -> None:
+        if _marked(box, attribute, values):
+            inside = True
+        elif inside and any(name in getattr(box.style, "cascaded", ()) for name in style):
+            inside = False  # its own value, as the style attribute would leave it
+        if inside:
+            kept = copies.get(id(box.style))
+            if kept is None:
+                copy = box.style.copy()
+                copy.update(style)
+                kept = copies[id(box.style)] = (box.style, copy)
+            box.style = kept[1]
+        for child in getattr(box, "children", None) or ():
+            restyle(child, inside)
+
+    restyle(root_box, False)
+    for page, children, flow in context.book_made:  # as make_all_pages left them
+        page.children, page.children[0].children = children, flow
+    context.page_maker[first][-1]["content_changed"] = True
+    context.book_resumed = [page for page, _, _ in context.book_made]
+    context.string_set.clear()  # layout_document collects them again from every page
+    if getattr(_MARGINS, "mode", None) is not None:
+        _MARGINS.folios.clear()
+    pages = [Page(box) for box in layout_document(html, root_box, context)]
+    again = Document(pages, document.metadata, document.url_fetcher, document.font_config,
+                     document.color_profiles, document.output_intent)
+    again._html, again.book_laid = html, laid
+    return again
+
+
+def _marked(box: Any, attribute: str, values: set[str]) -> bool:
+    element = getattr(box, "element", None)
+    return element is not None and element.get(attribute) in values
 
 
 def anchor_pages(document: Any) -> dict[str, int]:

@@ -117,12 +117,6 @@ def test_explainer_has_no_holes(explainer_build):
     assert short_body_pages(explainer_build.pdf) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17, open: where the floats outrun a "
-                   "chapter's text (figures and tables with too few paragraphs left to go "
-                   "between them, even scaled to 75 %), short pages remain: one laid out as "
-                   "one document (61 %), three in chunks (46-73 %), against eight before "
-                   "floats.py mended the rest (emptiest 35 %); strict, so the day they are "
-                   "gone this marker must go too")
 @pytest.mark.parametrize("layout", ["single", "chunked"])
 def test_a_book_of_figures_has_no_holes(figures_builds, layout):
     pdf = figures_builds[layout].pdf

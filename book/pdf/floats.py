@@ -2,6 +2,12 @@
 goes to the top of its page, after the text that fills the page, or is scaled down a
 little, so no body page is left with a hole.
 
+The convention is the one LaTeX follows for its floats: a float that does not fit where
+it is called goes to the top of the next page (its "t" placement) and the text runs on
+under it, the paragraph the page turns in included: that paragraph is cut where the page
+turns and the float stands between its halves, which are set as the whole was (the first
+half's last line justified, the second not indented), so it reads as one paragraph.
+
 WeasyPrint has no page floats: a block that does not fit on what is left of a page goes to
 the next one and leaves the rest of the page white. Here the print document is laid out,
 and in each chapter the first body page filled to less than MIN_FILL of its text block
@@ -13,7 +19,8 @@ with one) is mended, the first way that works:
    (tables and boxes are not scaled): nothing moves;
 2. the block, with the floats called right after it (a run), goes to the top of the page
    with the hole: before the first paragraph that starts on it after any float and after
-   the chapter's title, as many of the run as fit there;
+   the chapter's title or, when none does, into the paragraph the page opens in, cut at
+   the page's first line (Cut), as many of the run as fit there;
 3. the run goes after the paragraphs that follow it, as many as fill the hole, never
    past another float (figures keep their order and numbers), past a heading only when
    one follows the run at once; never so that more than two floats end a chapter after
@@ -23,18 +30,22 @@ with one) is mended, the first way that works:
    the rest of the hole, the run grown by the float it now meets).
 
 Only the first hole of a chapter: a change moves every page after it, so the next is
-judged on the next layout. The document is laid out again, at most ROUNDS times, and
-the round with the fewest faults is kept (PATIENCE rounds without fewer end the search).
-Every decision reads one chapter's own pages (each chapter opens on a recto), so a
-chapter is mended alike laid out alone (chunked layout) or in the whole book.
+judged on the next layout. The document is laid out again, at most ROUNDS times. Each
+part (chapter, back matter) opens on a recto, so its pages depend on it alone: each is
+judged apart, stops changing when it has no fault left, nothing to change or PATIENCE
+rounds without fewer faults, and is kept as it was in its round with the fewest faults.
+Every decision thus reads one part's own pages and rounds, and a chapter ends alike laid
+out alone (chunked layout) or in the whole book.
 
-What this cannot mend: floats that outrun their chapter's text (a run of figures taller
-than a page with no paragraph left to go between them) still leave a short page; a
-paragraph is never split to put a float inside it."""
+What this cannot mend: a run of floats taller than a page with no text left in the
+chapter to go between them still leaves a short page."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import lxml.html
@@ -43,8 +54,8 @@ from . import hyphens, ranges, weasy
 
 MIN_FILL = 0.85  # of the text block's height: less is a hole
 MIN_SCALE = 0.75  # a figure is never printed smaller than this of its natural height
-ROUNDS = 12
-PATIENCE = 5  # rounds without fewer faults than the best before the layout stops trying
+ROUNDS = 16
+PATIENCE = 9  # rounds without fewer faults than the best before the layout stops trying
 SLACK = 32.0  # CSS px taken off a scaled figure beyond the overflow: its margins, rounding
 FLOW = "data-flow"  # stamped on every block of a chapter's flow, to find it on the pages
 IMAGE = "data-flow-image"  # on a figure's image: its figure's FLOW key
@@ -67,12 +78,15 @@ def fill(page: Any) -> float:
 def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     """`html` laid out by `lay_out` (html → WeasyPrint document) with every float that
     would leave a hole deferred and every paragraph that hyphenates badly set again
-    (hyphens.py); the document of the round that left the fewest faults, its page-range
-    lists then set from the pages their targets landed on (ranges.py)."""
+    (hyphens.py); each part (chapter, back matter) as it was in the round that left it the
+    fewest faults, the page-range lists then set from the pages their targets landed on
+    (ranges.py)."""
     root = lxml.html.document_fromstring(html)
     blocks: dict[str, Any] = {}
-    for number, part in enumerate(e for e in root.iter() if _is(e, PARTS)):
-        for index, child in enumerate(c for c in part if isinstance(c.tag, str)):
+    parts: dict[str, Any] = {}  # part number → its element
+    for number, section in enumerate(e for e in root.iter() if _is(e, PARTS)):
+        parts[str(number)] = section
+        for index, child in enumerate(c for c in section if isinstance(c.tag, str)):
             key = f"{number}.{index}"
             child.set(FLOW, key)
             blocks[key] = child
@@ -82,40 +96,61 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
             image.set(IMAGE, key)
     natural: dict[str, float] = {}  # a scaled figure's image height before scaling
     setters = hyphens.stamp(root)
+    owner = {element.get(hyphens.LINE): number for number, section in parts.items()
+             for element in section.iter(*hyphens.SETTERS)}  # "" for what is in no part
     html = _serialised(root)
     document = lay_out(html)
-    best, since_best = (float("inf"), html), 0
+    # Each part is judged apart (it opens on a recto: its pages depend on it alone), so
+    # a part laid out alone (chunked layout) ends as it does in the whole book.
+    best: dict[str, tuple[float, Any]] = {}  # part → (fewest faults, a copy of it then)
+    since: dict[str, int] = {}
+    live = {"", *parts}
     for round_ in range(ROUNDS + 1):
         holes, moves, scales = _deferrals(document, blocks, floats, natural)
         broken = hyphens.faults(document)
-        faults = holes + len(broken)
-        if faults < best[0]:
-            since_best = 0
-        if faults <= best[0]:  # ties go to the later round: a chapter laid out alone
-            best = (faults, html)  # (chunked) then keeps what it keeps in the whole book
-        since_best += 1
-        if (not faults or round_ == ROUNDS or since_best > PATIENCE
-                or not (moves or scales or broken)):
+        for part in sorted(live):
+            faults = holes.get(part, 0) + sum(owner.get(key, "") == part for key in broken)
+            if faults < best.get(part, (float("inf"),))[0]:
+                since[part] = 0
+            if faults <= best.get(part, (float("inf"),))[0]:  # ties go to the later round
+                best[part] = (faults, copy.deepcopy(parts[part]) if part else None)
+            since[part] = since.get(part, 0) + 1
+            changes = (part in moves or part in scales
+                       or any(owner.get(key, "") == part for key in broken))
+            if not faults or round_ == ROUNDS or since[part] > PATIENCE or not changes:
+                live.discard(part)
+        if not live:
             break
-        for block, place in moves:
-            if block.getparent().index(place) < block.getparent().index(block):
-                _move_before(block, place)
-            else:
-                _move_after(block, place)
-        for image, height in scales:
-            image.set("style", f"max-height: {height:.1f}px")
+        for part in live & moves.keys():
+            for block, place in moves[part]:
+                if isinstance(place, Cut):  # floats go between a paragraph's halves
+                    place = (place.second if place.second is not None
+                             else cut(place, blocks, setters, owner))
+                if block.getparent().index(place) < block.getparent().index(block):
+                    _move_before(block, place)
+                else:
+                    _move_after(block, place)
+        for part in live & scales.keys():
+            for image, height in scales[part]:
+                image.set("style", f"max-height: {height:.1f}px")
         # Page ranges from this layout's pages: the next one prints them, most often
         # right, so `ranges.filled` need not lay the book out once more for them.
         ranges.fill(root, weasy.anchor_pages(document))
         restyled_only = _serialised(root) == html  # only paragraphs set again
-        for key in broken:
+        mended = {key for key in broken if owner.get(key, "") in live}
+        for key in mended:
             hyphens.unhyphenate(setters[key])
         html = _serialised(root)
-        document = (restyled_only and hyphens.relaid(document, broken)) or lay_out(html)
-    # A change can open a hole further on: the round with the fewest faults is kept, laid
-    # out again if it was not the last (the layout leaves state behind: weasy.margins).
-    kept = document if best[1] is html else lay_out(best[1])
-    return ranges.filled(best[1], kept, lay_out)
+        document = (restyled_only and hyphens.relaid(document, mended)) or lay_out(html)
+    # A change can open a hole further on: each part goes back to its best round, and
+    # the book is laid out again if one did (the layout leaves state behind:
+    # weasy.margins).
+    for part, (_, kept) in best.items():
+        if kept is not None:
+            parts[part].getparent().replace(parts[part], kept)
+    restored = _serialised(root)
+    kept_document = document if restored == html else lay_out(restored)
+    return ranges.filled(restored, kept_document, lay_out)
 
 
 def _is(element: Any, kinds: set[tuple[str, str | None]]) -> bool:
@@ -129,16 +164,16 @@ def _serialised(root: Any) -> str:
 
 
 def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural: dict[str, float]
-               ) -> tuple[int, list[tuple[Any, Any]], list[tuple[Any, float]]]:
-    """The number of body pages filled under MIN_FILL (a chapter's last page aside), and
-    (float, block to put it after or before) and (image, height to scale it to) for the
-    first hole of each chapter that can be filled. Only the first: a change moves every
-    page after it, so a later hole is judged again on the next layout."""
+               ) -> tuple[dict[str, int], dict[str, list[tuple[Any, Any]]],
+                          dict[str, list[tuple[Any, float]]]]:
+    """By part: the number of body pages filled under MIN_FILL (its last page aside), and
+    (float, block to put it after or before) and (image, height to scale it to) for its
+    first hole that can be filled. Only the first: a change moves every page after it, so
+    a later hole is judged again on the next layout."""
     pages = [(p, weasy.text_block(p), weasy.marked_blocks(p, FLOW)) for p in document.pages]
-    moves: list[tuple[Any, Any]] = []
-    scales: list[tuple[Any, float]] = []
-    holes = 0
-    settling: set[str] = set()  # chapters with a change this round
+    moves: dict[str, list[tuple[Any, Any]]] = {}
+    scales: dict[str, list[tuple[Any, float]]] = {}
+    holes: dict[str, int] = {}
     for before, (here_page, area, here), (page, _, there) in zip(
             [None, *pages], pages, pages[1:], strict=False):
         if not here or not there:
@@ -150,11 +185,11 @@ def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural:
         hole = bottom - max(b[2] for b in here)
         if (bottom - hole - top) / (bottom - top) >= MIN_FILL:
             continue
-        holes += 1
+        holes[chapter] = holes.get(chapter, 0) + 1
         opener = there[0][0]
         if blocks[opener].tag in _HEADINGS and len(there) > 1:
             opener = there[1][0]  # a heading kept with the float after it
-        if chapter in settling or opener not in floats or any(b[0] == opener for b in here):
+        if chapter in moves or opener not in floats or any(b[0] == opener for b in here):
             continue
         run = [blocks[opener]]  # floats called one after the other go together
         for sibling in run[0].itersiblings():
@@ -166,10 +201,7 @@ def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural:
         change = _fix(run, hole, heights, (top, bottom), here, earlier, blocks, floats,
                       (here_page, page), natural)
         if change is not None:
-            settling.add(chapter)
-            found_moves, found_scales = change
-            moves += found_moves
-            scales += found_scales
+            moves[chapter], scales[chapter] = change
     return holes, moves, scales
 
 
@@ -189,9 +221,13 @@ def _fix(run: list[Any], hole: float, heights: dict[str, float], area: tuple[flo
         scaled = _scaled(pages[0], blocks[here[-1][0]], overflow, natural)
     if scaled:
         return [], [scaled]
-    place = _page_top(here, earlier, blocks, floats, run[0])
+    place: Any = _page_top(here, earlier, blocks, floats, run[0])
+    if place is not None:
+        start = next(b[1] for b in here if b[0] == place.get(FLOW))
+    else:  # no paragraph starts there: the one the page turns in is cut
+        place, start = _page_turn(pages[0], here, earlier, blocks, floats, run[0]), top
     if place is not None:  # as many of the run as fit under what stays above them
-        room = bottom - SLACK - next(b[1] for b in here if b[0] == place.get(FLOW))
+        room = bottom - SLACK - start
         fit = []
         for block in run:
             room -= heights.get(block.get(FLOW), bottom - top)
@@ -239,12 +275,116 @@ def _page_top(here: list[tuple[str, float, float]], earlier: set[str], blocks: d
     if not starts:
         return None
     first = blocks[starts[0]]
+    return first if _reaches(first, block, floats) else None
+
+
+def _reaches(first: Any, block: Any, floats: set[str]) -> bool:
+    """Whether `block` follows `first` with no other float between them."""
     for sibling in first.itersiblings():
         if sibling is block:
-            return first
+            return True
         if sibling.get(FLOW) in floats:
-            return None
-    return None
+            return False
+    return False
+
+
+@dataclass
+class Cut:
+    """Where a page turns inside a paragraph (`offset`: the first character of the
+    page's first line, in _slots order), for floats to go between its two halves; `second`
+    is the half after the turn once it is cut."""
+
+    paragraph: Any
+    offset: int
+    second: Any = None
+
+
+def _page_turn(page: Any, here: list[tuple[str, float, float]], earlier: set[str],
+               blocks: dict[str, Any], floats: set[str], block: Any) -> Cut | None:
+    """The paragraph that runs from the page before onto `page` (`here`: its blocks,
+    `earlier`: the keys on the page before), cut at the page's first line, for a run of
+    floats from `block` on to go to the top of the page; None when the page does not
+    open so or a float lies between them."""
+    key = here[0][0]
+    paragraph = blocks[key]
+    if key not in earlier or paragraph.tag != "p" or not _reaches(paragraph, block, floats):
+        return None
+    lines = [text for element, text in weasy.lines(page)
+             if element is not None and element.get(FLOW) == key]
+    words = lines[0].split()[:-1] if lines else []  # the last may be hyphenated
+    if len(words) < 3:
+        return None
+    source = "".join(getattr(node, slot) or "" for node, slot in _slots(paragraph))
+    pattern = r"(?<!\w)" + r"\s+".join("\u00ad?".join(map(re.escape, w)) for w in words)
+    found = [m.start() for m in re.finditer(pattern, source)]
+    rest = sum(len(line) + 1 for line in lines)  # the paragraph's end is on this page
+    return Cut(paragraph, min(found, key=lambda at: abs(len(source) - rest - at))) if (
+        found) else None
+
+
+def _slots(element: Any) -> Iterator[tuple[Any, str]]:
+    """(node, "text" or "tail") of the text in `element`, in reading order (its own tail
+    aside)."""
+    yield element, "text"
+    for child in element:
+        if isinstance(child.tag, str):
+            yield from _slots(child)
+        yield child, "tail"
+
+
+def cut(place: Cut, blocks: dict[str, Any], setters: dict[str, Any], owner: dict[str, str]
+        ) -> Any:
+    """Cut `place`'s paragraph in two where the page turned, the halves set as the whole
+    was (the first's last line justified, the second not indented), and return the second:
+    a new block of the flow and a new setter of lines (hyphens.py)."""
+    first = place.paragraph
+    second = copy.deepcopy(first)
+    first.tail = None
+    _clip(first, 0, place.offset)
+    _clip(second, place.offset, None)
+    ids = {element.get("id") for element in first.iter()} - {None}
+    for element in second.iter():  # an element in both halves keeps its id in the first
+        if element.get("id") in ids:
+            del element.attrib["id"]
+    key, line = first.get(FLOW) + "+", str(len(setters))
+    second.set(FLOW, key)
+    second.set(hyphens.LINE, line)
+    blocks[key], setters[line] = second, second
+    owner[line] = owner.get(first.get(hyphens.LINE), "")
+    _add_style(first, "text-align-last: justify")
+    _add_style(second, "text-indent: 0")
+    first.addnext(second)
+    place.second = second
+    return second
+
+
+def _clip(element: Any, start: int, end: int | None) -> None:
+    """Keep only the characters from `start` to `end` of `element`'s text (_slots order),
+    and of the elements in it those that hold some of them or stand among them."""
+    position = 0
+    spans: dict[Any, list[int]] = {}
+    for node, slot in list(_slots(element)):
+        text = getattr(node, slot) or ""
+        if slot == "text":
+            spans[node] = [position, position]
+        else:
+            spans[node][1] = position
+        low = max(start - position, 0)
+        high = len(text) if end is None else min(max(end - position, 0), len(text))
+        setattr(node, slot, text[low:high] if high > low else None)
+        position += len(text)
+    for node in reversed(list(element.iterdescendants())):
+        begins, ends = spans.get(node, (0, 0))
+        inside = (begins < ends and ends > start and (end is None or begins < end)) or (
+            begins == ends and begins >= start and (end is None or begins < end))
+        if not inside and node.getparent() is not None:
+            _lift(node)
+            node.getparent().remove(node)
+
+
+def _add_style(element: Any, declaration: str) -> None:
+    style = element.get("style")
+    element.set("style", f"{style}; {declaration}" if style else declaration)
 
 
 def _filler(block: Any, hole: float, heights: dict[str, float], floats: set[str],

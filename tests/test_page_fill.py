@@ -2,7 +2,8 @@
 chapter's last page. Fill is measured from the PDF itself: the lowest text or image object
 inside the text block (A5, margins 18 mm top and 20 mm bottom, as print.css sets them),
 on the explainer and on a generated book with many figures of every shape, laid out as one
-document and in chunks."""
+document and in chunks. And no chapter ends on a page of one or two lines where the lines
+can be pulled back (a generated book of text alone)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
+from pdflines import body_lines
 from PIL import Image
 
 from conftest import REPO
+from helpers import run_builds
 
 sys.path.insert(0, str(REPO / "bench"))
 from make_large import image, paragraph, sentence  # noqa: E402
@@ -111,6 +114,67 @@ name = "Test Generator"
 role = "author"
 ''', "utf-8")
     return root
+
+
+def text_book(root: Path, chapters: int = 6, seed: int = 3) -> Path:
+    """A book of text alone, chapters of 8 to 14 paragraphs. Laid out as it comes, its
+    fourth chapter ends on a page of two lines, after a full page of paragraphs whose last
+    lines are short."""
+    rng = random.Random(seed)
+    (root / "chapters").mkdir(parents=True)
+    names = []
+    for n in range(1, chapters + 1):
+        body = [f"---\ntitle: \"Chapter {n}\"\n---\n"]
+        body += [paragraph(rng, rng.randint(30, 150)) for _ in range(rng.randint(8, 14))]
+        names.append(f"chapters/{n:02d}.md")
+        (root / names[-1]).write_text("\n\n".join(body) + "\n", "utf-8")
+    listed = "".join(f'  "{name}",\n' for name in names)
+    (root / "book.toml").write_text(f'''title = "Leftovers"
+language = "en"
+slug = "leftovers"
+publisher = "Test Press"
+rights = "Generated text for tests"
+identifier = "urn:uuid:00000000-0000-4000-8000-000000000018"
+date = "2026-01-01"
+chapters = [
+{listed}]
+
+[[contributors]]
+name = "Test Generator"
+role = "author"
+''', "utf-8")
+    return root
+
+
+def chapter_ends(pdf: Path) -> list[tuple[int, int]]:
+    """(page number, lines of running text on it) of the last page of every part of the
+    book (outline entry) that runs over more than one page."""
+    lines, starts = body_lines(pdf), sorted(chapter_starts(pdf))
+    ends = []
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        pages = [index for index in range(start, end) if lines[index]]
+        if len(pages) > 1:
+            ends.append((pages[-1] + 1, len(lines[pages[-1]])))
+    return ends
+
+
+@pytest.fixture(scope="module")
+def text_builds(tmp_path_factory) -> dict[str, Path]:
+    """text_book's PDF laid out as one document and in chunks, by layout."""
+    base = tmp_path_factory.mktemp("leftovers")
+    project = text_book(base / "book")
+    layouts = ("single", "chunked")
+    run_builds({layout: ["build", str(project), "--out", str(base / layout), "--format",
+                         "pdf", "--layout", layout, "--quiet"] for layout in layouts}, 2)
+    return {layout: base / layout / "leftovers.pdf" for layout in layouts}
+
+
+@pytest.mark.parametrize("layout", ["single", "chunked"])
+def test_no_chapter_ends_in_a_line_or_two(text_builds, layout):
+    ends = chapter_ends(text_builds[layout])
+    assert len(ends) == 6  # every chapter runs over pages
+    assert [(page, lines) for page, lines in ends if lines <= 2] == []
+    assert ends == chapter_ends(text_builds["single"])
 
 
 def test_explainer_has_no_holes(explainer_build):

@@ -29,6 +29,15 @@ with one) is mended, the first way that works:
 4. the run goes after what text there is before the next float (the next layout sees
    the rest of the hole, the run grown by the float it now meets).
 
+A chapter whose last page holds no more than LEFTOVER lines of text, and nothing else,
+has them pulled back as a compositor would: as many paragraphs on its last pages as
+there are lines to pull back are set a line shorter by tracking them closer (letter-
+spacing, TRACKING: 10 or 20 thousandths of an em; WeasyPrint breaks lines again for it,
+where it does not for a tighter word-spacing), those whose last lines are shortest for
+their length. A leftover counts as a fault after the holes and bad hyphenation, and a
+paragraph tracked for nothing as less still, so tracking that pulls nothing back is not
+kept.
+
 Only the first hole of a chapter: a change moves every page after it, so the next is
 judged on the next layout. The document is laid out again, at most ROUNDS times. Each
 part (chapter, back matter) opens on a recto, so its pages depend on it alone: each is
@@ -56,6 +65,10 @@ MIN_FILL = 0.85  # of the text block's height: less is a hole
 MIN_SCALE = 0.75  # a figure is never printed smaller than this of its natural height
 ROUNDS = 16
 PATIENCE = 9  # rounds without fewer faults than the best before the layout stops trying
+LEFTOVER = 2  # lines of text a chapter's last page holds, at most, to be pulled back
+TRACKING = (0.01, 0.02)  # em a paragraph's letters may be set closer: 10 or 20 units
+REACH = 1.5  # share of each line's width that tracking by 1 em frees (measured: 0.02 em
+# took 4 % off the generated text's lines), less a margin for where lines can break
 SLACK = 32.0  # CSS px taken off a scaled figure beyond the overflow: its margins, rounding
 FLOW = "data-flow"  # stamped on every block of a chapter's flow, to find it on the pages
 IMAGE = "data-flow-image"  # on a figure's image: its figure's FLOW key
@@ -102,22 +115,28 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     document = lay_out(html)
     # Each part is judged apart (it opens on a recto: its pages depend on it alone), so
     # a part laid out alone (chunked layout) ends as it does in the whole book.
-    best: dict[str, tuple[float, Any]] = {}  # part → (fewest faults, a copy of it then)
+    best: dict[str, tuple[tuple[float, ...], Any]] = {}  # part → (fewest faults, a copy)
+    tracked: dict[str, int] = {}  # part → paragraphs set tighter (_leftovers)
     since: dict[str, int] = {}
     live = {"", *parts}
     for round_ in range(ROUNDS + 1):
         holes, moves, scales = _deferrals(document, blocks, floats, natural)
         broken = hyphens.faults(document)
+        leftovers = _leftovers(document, blocks)
         for part in sorted(live):
-            faults = holes.get(part, 0) + sum(owner.get(key, "") == part for key in broken)
-            if faults < best.get(part, (float("inf"),))[0]:
+            # holes and bad hyphenation, then a leftover, then paragraphs set tighter
+            faults = (holes.get(part, 0) + sum(owner.get(key, "") == part for key in broken),
+                      part in leftovers, tracked.get(part, 0))
+            fewest = best[part][0] if part in best else (float("inf"),)
+            if faults < fewest:
                 since[part] = 0
-            if faults <= best.get(part, (float("inf"),))[0]:  # ties go to the later round
+            if faults <= fewest:  # ties go to the later round
                 best[part] = (faults, copy.deepcopy(parts[part]) if part else None)
             since[part] = since.get(part, 0) + 1
-            changes = (part in moves or part in scales
+            changes = (part in moves or part in scales or bool(leftovers.get(part))
                        or any(owner.get(key, "") == part for key in broken))
-            if not faults or round_ == ROUNDS or since[part] > PATIENCE or not changes:
+            if (not any(faults[:2]) or round_ == ROUNDS or since[part] > PATIENCE
+                    or not changes):
                 live.discard(part)
         if not live:
             break
@@ -133,6 +152,10 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
         for part in live & scales.keys():
             for image, height in scales[part]:
                 image.set("style", f"max-height: {height:.1f}px")
+        for part in live - moves.keys() - {owner.get(key, "") for key in broken}:
+            for paragraph, tracking in leftovers.get(part, []):  # nothing else to mend
+                _add_style(paragraph, f"letter-spacing: -{tracking}em")
+                tracked[part] = tracked.get(part, 0) + 1
         # Page ranges from this layout's pages: the next one prints them, most often
         # right, so `ranges.filled` need not lay the book out once more for them.
         ranges.fill(root, weasy.anchor_pages(document))
@@ -151,6 +174,40 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     restored = _serialised(root)
     kept_document = document if restored == html else lay_out(restored)
     return ranges.filled(restored, kept_document, lay_out)
+
+
+def _leftovers(document: Any, blocks: dict[str, Any]
+               ) -> dict[str, list[tuple[Any, float]]]:
+    """By part whose last page holds no more than LEFTOVER lines of text and nothing else,
+    the paragraphs to set tighter (TRACKING) to pull them back, with their tracking: as
+    many on its three last pages as there are lines to pull back, those whose last lines
+    are the shortest for their length (the least for each line to take on), none set
+    tighter before; none when there are too few within REACH."""
+    pages: dict[str, list[Any]] = {}
+    for page in document.pages:
+        for part in {key.split(".")[0] for key, *_ in weasy.marked_blocks(page, FLOW)}:
+            pages.setdefault(part, []).append(page)
+    found: dict[str, list[tuple[Any, float]]] = {}
+    for part, own in pages.items():
+        leftover = weasy.lines(own[-1])
+        if (len(own) < 2 or not leftover or len(leftover) > LEFTOVER
+                or any(blocks[key].tag != "p" for key, *_ in weasy.marked_blocks(own[-1], FLOW))):
+            continue
+        lines: dict[str, list[str]] = {}
+        for page in own[-3:]:
+            for element, text in weasy.lines(page):
+                key = element.get(FLOW) if element is not None else None
+                if key in blocks and blocks[key].tag == "p" and key.split(".")[0] == part:
+                    lines.setdefault(key, []).append(text)
+        full = max(len(text) for texts in lines.values() for text in texts)
+        ease = sorted((len(texts[-1]) / full / (len(texts) - 1), key)
+                      for key, texts in lines.items() if len(texts) >= 3
+                      and "letter-spacing" not in (blocks[key].get("style") or ""))
+        found[part] = [(blocks[key], min(t for t in TRACKING if share <= REACH * t))
+                       for share, key in ease[:len(leftover)] if share <= REACH * TRACKING[-1]]
+        if len(found[part]) < len(leftover):
+            found[part] = []
+    return found
 
 
 def _is(element: Any, kinds: set[tuple[str, str | None]]) -> bool:

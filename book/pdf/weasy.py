@@ -21,7 +21,7 @@ boxes), and `mismatch()` gives the one warning a build prints about it.
 - Restyling in place (`relaid`): a layout keeps what it was made from (the HTML, the
   box tree, the layout context and its pages before their margins were added), so that
   the hyphenation repair can set a few paragraphs again and have WeasyPrint's own
-  repagination remake the pages from the first one that holds them until a page ends
+  repagination remake each page that holds them and the pages after it until one ends
   where it ended before: the pages around keep their boxes, as in a repagination.
 - PNG images go into the PDF as they are (png.idat).
 - Margin boxes: in a chunk, the folios are left out and their pages noted; on a folio
@@ -280,9 +280,9 @@ def render(html: str, stylesheets: list, fonts: Any, base_url: str | None = None
 
 def relaid(document: Any, attribute: str, values: set[str], style: dict[str, Any]) -> Any:
     """`document` laid out again with `style` (computed values, as {'hyphens': 'manual'})
-    given to the elements whose `attribute` is one of `values` and to what they hold; the
-    pages before the first that holds one are kept, and so are the pages after the first
-    that ends where it ended before. None when `document` cannot be laid out again so
+    given to the elements whose `attribute` is one of `values` and to what they hold; each
+    page that holds one is made again, and so are the pages after it until one ends where
+    it ended before; the others are kept. None when `document` cannot be laid out again so
     (another WeasyPrint, or a document relaid once more since)."""
     laid = getattr(document, "book_laid", None)
     if laid is None:
@@ -292,9 +292,9 @@ def relaid(document: Any, attribute: str, values: set[str], style: dict[str, Any
 
     html, root_box, context = laid
     document.book_laid = None  # its boxes are about to change
-    first = next((number for number, page in enumerate(document.pages)
-                  if any(_outermost(page, lambda box: _marked(box, attribute, values)))), None)
-    if first is None:
+    holding = [number for number, page in enumerate(document.pages)
+               if any(_outermost(page, lambda box: _marked(box, attribute, values)))]
+    if not holding:
         return None
     copies: dict[int, tuple[Any, Any]] = {}  # id(style) → (style, its restyled copy)
 
@@ -316,7 +316,8 @@ def relaid(document: Any, attribute: str, values: set[str], style: dict[str, Any
     restyle(root_box, False)
     for page, children, flow in context.book_made:  # as make_all_pages left them
         page.children, page.children[0].children = children, flow
-    context.page_maker[first][-1]["content_changed"] = True
+    for number in holding:  # not only the first: pages after one that ends as it did
+        context.page_maker[number][-1]["content_changed"] = True  # are otherwise kept
     context.book_resumed = [page for page, _, _ in context.book_made]
     context.string_set.clear()  # layout_document collects them again from every page
     if getattr(_MARGINS, "mode", None) is not None:

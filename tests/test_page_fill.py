@@ -2,8 +2,8 @@
 chapter's last page. Fill is measured from the PDF itself: the lowest text or image object
 inside the text block (A5, margins 18 mm top and 20 mm bottom, as print.css sets them),
 on the explainer and on a generated book with many figures of every shape, laid out as one
-document and in chunks. And no chapter ends on a page of one or two lines where the lines
-can be pulled back (a generated book of text alone)."""
+document and in chunks. And no chapter ends on a page of one or two lines (generated books
+of text alone), nor does one break words badly at a page's foot."""
 
 from __future__ import annotations
 
@@ -159,22 +159,44 @@ def chapter_ends(pdf: Path) -> list[tuple[int, int]]:
 
 
 @pytest.fixture(scope="module")
-def text_builds(tmp_path_factory) -> dict[str, Path]:
-    """text_book's PDF laid out as one document and in chunks, by layout."""
+def text_builds(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
+    """text_book's PDF and project: seed 3 laid out as one document ("single") and in chunks
+    ("chunked"), seed 4 as one document ("loose")."""
     base = tmp_path_factory.mktemp("leftovers")
-    project = text_book(base / "book")
-    layouts = ("single", "chunked")
-    run_builds({layout: ["build", str(project), "--out", str(base / layout), "--format",
-                         "pdf", "--layout", layout, "--quiet"] for layout in layouts}, 2)
-    return {layout: base / layout / "leftovers.pdf" for layout in layouts}
+    books = {"single": (3, "single"), "chunked": (3, "chunked"), "loose": (4, "single")}
+    projects = {seed: text_book(base / f"book-{seed}", seed=seed) for seed in (3, 4)}
+    run_builds({name: ["build", str(projects[seed]), "--out", str(base / name), "--format",
+                       "pdf", "--layout", layout, "--quiet"]
+                for name, (seed, layout) in books.items()}, 2)
+    return {name: (base / name / "leftovers.pdf", projects[seed])
+            for name, (seed, _) in books.items()}
 
 
 @pytest.mark.parametrize("layout", ["single", "chunked"])
 def test_no_chapter_ends_in_a_line_or_two(text_builds, layout):
-    ends = chapter_ends(text_builds[layout])
+    """Seed 3's fourth chapter ended on a page of two lines after a page of paragraphs with
+    short last lines: two are set closer and the page is gone."""
+    ends = chapter_ends(text_builds[layout][0])
     assert len(ends) == 6  # every chapter runs over pages
     assert [(page, lines) for page, lines in ends if lines <= 2] == []
-    assert ends == chapter_ends(text_builds["single"])
+    assert ends == chapter_ends(text_builds["single"][0])
+
+
+def test_a_chapter_too_tight_to_pull_back_carries_more(text_builds):
+    """Seed 4's sixth chapter ended on a page of two lines that no paragraph could take
+    back: one whose last line is nearly full is set looser, and the page holds three."""
+    ends = chapter_ends(text_builds["loose"][0])
+    assert len(ends) == 6
+    assert [(page, lines) for page, lines in ends if lines <= 2] == []
+
+
+def test_a_book_of_text_breaks_no_word_across_a_page_and_few_in_a_row(text_builds):
+    """Laid out as it comes, 24 of seed 4's paragraphs break a word at a page's foot or
+    hyphenate three lines running; 16 such faults were left in its PDF while weasy.relaid
+    made again only the pages up to the first that ended as it did."""
+    from test_typesetting import hyphenation_faults
+
+    assert hyphenation_faults(*text_builds["loose"]) == []
 
 
 def test_explainer_has_no_holes(explainer_build):

@@ -1,8 +1,8 @@
 """Typesetting measured in the PDF: no word hyphenated across a page turn, at most two
 hyphenated lines in a row, "page 21" never broken between its words, contents leaders a
 fixed gap after every title, and glossary marks that are not superscript numbers (the
-only raised figures are the note calls). On the explainer (both layouts), on a generated
-book with many figures and on one of text alone."""
+only raised figures are the note calls). On the explainer (both layouts) and on a
+generated book with many figures."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pdflines import BODY_SIZE, body_lines, page_lines
 
-from conftest import EXPLAINER, cli
+from conftest import EXPLAINER
 
 MAX_RUN = 2
 
@@ -48,22 +48,6 @@ def figures_pdf(figures_builds) -> tuple[Path, Path]:
     return built.pdf, built.project
 
 
-@pytest.fixture(scope="module")
-def text_pdf(tmp_path_factory) -> tuple[Path, Path]:
-    """test_page_fill's generated book of text alone, seed 4: laid out as it comes, 24 of
-    its paragraphs break a word at a page's foot or hyphenate three lines running, and 16
-    such faults were left in its PDF while weasy.relaid made again only the pages up to
-    the first that ended as it did."""
-    from test_page_fill import text_book
-
-    base = tmp_path_factory.mktemp("text")
-    project = text_book(base / "book", seed=4)
-    result = cli(["build", str(project), "--out", str(base / "out"), "--format", "pdf",
-                  "--layout", "single", "--quiet"])
-    assert result.returncode == 0, result.stderr
-    return base / "out" / "leftovers.pdf", project
-
-
 def test_explainer_breaks_no_word_across_a_page_and_few_in_a_row(explainer_pdf):
     assert hyphenation_faults(explainer_pdf.path, EXPLAINER) == []
 
@@ -71,13 +55,6 @@ def test_explainer_breaks_no_word_across_a_page_and_few_in_a_row(explainer_pdf):
 def test_a_book_of_figures_breaks_no_word_across_a_page(figures_pdf):
     pdf, project = figures_pdf
     assert len(page_lines(pdf)) > 20
-    assert hyphenation_faults(pdf, project) == []
-
-
-def test_a_book_of_text_breaks_no_word_across_a_page_and_few_in_a_row(text_pdf):
-    """Every paragraph the repair sets again is set again in the relaid pages, not only
-    those up to the first page that ends as it did (weasy.relaid)."""
-    pdf, project = text_pdf
     assert hyphenation_faults(pdf, project) == []
 
 

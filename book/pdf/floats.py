@@ -34,9 +34,10 @@ has them pulled back as a compositor would: as many paragraphs on its last pages
 there are lines to pull back are set a line shorter by tracking them closer (letter-
 spacing, TRACKING: 10 or 20 thousandths of an em; WeasyPrint breaks lines again for it,
 where it does not for a tighter word-spacing), those whose last lines are shortest for
-their length. A leftover counts as a fault after the holes and bad hyphenation, and a
-paragraph tracked for nothing as less still, so tracking that pulls nothing back is not
-kept.
+their length; where too few can be, paragraphs whose last lines are nearly full are set
+a line longer by tracking them looser, so the last page carries more than LEFTOVER
+lines. A leftover counts as a fault after the holes and bad hyphenation, and a paragraph
+tracked for nothing as less still, so tracking that mends nothing is not kept.
 
 Only the first hole of a chapter: a change moves every page after it, so the next is
 judged on the next layout. The document is laid out again, at most ROUNDS times. Each
@@ -154,7 +155,7 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
                 image.set("style", f"max-height: {height:.1f}px")
         for part in live - moves.keys() - {owner.get(key, "") for key in broken}:
             for paragraph, tracking in leftovers.get(part, []):  # nothing else to mend
-                _add_style(paragraph, f"letter-spacing: -{tracking}em")
+                _add_style(paragraph, f"letter-spacing: {tracking}em")
                 tracked[part] = tracked.get(part, 0) + 1
         # Page ranges from this layout's pages: the next one prints them, most often
         # right, so `ranges.filled` need not lay the book out once more for them.
@@ -179,10 +180,12 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
 def _leftovers(document: Any, blocks: dict[str, Any]
                ) -> dict[str, list[tuple[Any, float]]]:
     """By part whose last page holds no more than LEFTOVER lines of text and nothing else,
-    the paragraphs to set tighter (TRACKING) to pull them back, with their tracking: as
-    many on its three last pages as there are lines to pull back, those whose last lines
-    are the shortest for their length (the least for each line to take on), none set
-    tighter before; none when there are too few within REACH."""
+    the paragraphs on its three last pages to track (TRACKING, in em: less than 0 sets
+    closer), none tracked before: as many as there are lines to pull back, those whose
+    last lines are shortest for their length (the least for each line to take on), set
+    closer; or else as many as the last page lacks lines to hold more than LEFTOVER,
+    those whose last lines are nearly full, set looser; none when too few are within
+    REACH."""
     pages: dict[str, list[Any]] = {}
     for page in document.pages:
         for part in {key.split(".")[0] for key, *_ in weasy.marked_blocks(page, FLOW)}:
@@ -200,12 +203,17 @@ def _leftovers(document: Any, blocks: dict[str, Any]
                 if key in blocks and blocks[key].tag == "p" and key.split(".")[0] == part:
                     lines.setdefault(key, []).append(text)
         full = max(len(text) for texts in lines.values() for text in texts)
-        ease = sorted((len(texts[-1]) / full / (len(texts) - 1), key)
-                      for key, texts in lines.items() if len(texts) >= 3
-                      and "letter-spacing" not in (blocks[key].get("style") or ""))
-        found[part] = [(blocks[key], min(t for t in TRACKING if share <= REACH * t))
-                       for share, key in ease[:len(leftover)] if share <= REACH * TRACKING[-1]]
-        if len(found[part]) < len(leftover):
+        last = {key: len(texts[-1]) / full for key, texts in lines.items() if len(texts) >= 3
+                and "letter-spacing" not in (blocks[key].get("style") or "")}
+        # set tighter, a line less each; or else looser, a line more each, so that the
+        # last page carries more than LEFTOVER lines
+        for sign, wanted in ((-1, len(leftover)), (1, LEFTOVER + 1 - len(leftover))):
+            ease = sorted(((share if sign < 0 else 1 - share) / (len(lines[key]) - 1), key)
+                          for key, share in last.items())
+            found[part] = [(blocks[key], sign * min(t for t in TRACKING if need <= REACH * t))
+                           for need, key in ease[:wanted] if need <= REACH * TRACKING[-1]]
+            if len(found[part]) == wanted:
+                break
             found[part] = []
     return found
 

@@ -23,11 +23,13 @@ build: $(STAMP)
 	bash scripts/install-fonts
 	$(BIN)/book build .
 
+# One pytest worker per core, each test file on one worker (its module fixtures built once);
+# the session's shared builds are made once per worker.
 test: $(TEST_STAMP)
 	bash scripts/install-system-deps
 	bash scripts/install-fonts
 	bash scripts/install-ace
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # The unit tests of the pure functions: no build, no browser, no Java (under 30 s).
 test-fast: $(TEST_STAMP)

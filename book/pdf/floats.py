@@ -11,8 +11,9 @@ half's last line justified, the second not indented), so it reads as one paragra
 WeasyPrint has no page floats: a block that does not fit on what is left of a page goes to
 the next one and leaves the rest of the page white. Here the print document is laid out,
 and in each chapter the first body page filled to less than MIN_FILL of its text block
-(its last page may be short) whose next page opens with such a block (or a heading kept
-with one) is mended, the first way that works:
+(its last page may be short; the boxes' fill less INK, as the ink shows it) whose next
+page opens with such a block (or a heading kept with one) is mended, the first way that
+works:
 
 1. a figure is scaled down to fit the hole, or the figure that ends the page with the
    hole so that the float after it fits too, never under MIN_SCALE of its natural height
@@ -63,6 +64,8 @@ import lxml.html
 from . import hyphens, ranges, weasy
 
 MIN_FILL = 0.85  # of the text block's height: less is a hole
+INK = 0.01  # of the text block: how much lower a page's boxes reach than its ink (the
+# half-leading and descent under its last line), so a hole is judged as a reader sees it
 MIN_SCALE = 0.75  # a figure is never printed smaller than this of its natural height
 ROUNDS = 16
 PATIENCE = 9  # rounds without fewer faults than the best before the layout stops trying
@@ -77,16 +80,6 @@ FLOATS: set[tuple[str, str | None]] = {
     ("figure", "photo"), ("aside", "key-figures"), ("table", None)}
 PARTS: set[tuple[str, str | None]] = {("section", "chapter"), ("section", "backmatter")}
 _HEADINGS: set[str] = {"h1", "h2", "h3", "h4", "h5", "h6"}
-
-
-def fill(page: Any) -> float:
-    """How much of a page's text block its flow fills, from 0 to 1 (1 for a page without
-    flow of its own, such as a blank)."""
-    top, bottom = weasy.text_block(page)
-    blocks = weasy.marked_blocks(page, FLOW)
-    if not blocks or bottom <= top:
-        return 1.0
-    return min(1.0, (max(b[2] for b in blocks) - top) / (bottom - top))
 
 
 def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
@@ -248,7 +241,7 @@ def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural:
         if there[0][0].split(".")[0] != chapter:
             continue  # the chapter's last page may be short
         hole = bottom - max(b[2] for b in here)
-        if (bottom - hole - top) / (bottom - top) >= MIN_FILL:
+        if (bottom - hole - top) / (bottom - top) >= MIN_FILL + INK:
             continue
         holes[chapter] = holes.get(chapter, 0) + 1
         opener = there[0][0]

@@ -109,7 +109,9 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     document = lay_out(html)
     # Each part is judged apart (it opens on a recto: its pages depend on it alone), so
     # a part laid out alone (chunked layout) ends as it does in the whole book.
-    best: dict[str, tuple[tuple[float, ...], Any]] = {}  # part → (fewest faults, a copy)
+    # part → (fewest faults, a copy of it then, that round); the last round it was judged
+    best: dict[str, tuple[tuple[float, ...], Any, int]] = {}
+    judged: dict[str, int] = {}
     tracked: dict[str, int] = {}  # part → paragraphs set tighter (_leftovers)
     since: dict[str, int] = {}
     live = {"", *parts}
@@ -125,7 +127,8 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
             if faults < fewest:
                 since[part] = 0
             if faults <= fewest:  # ties go to the later round
-                best[part] = (faults, copy.deepcopy(parts[part]) if part else None)
+                best[part] = (faults, copy.deepcopy(parts[part]) if part else None, round_)
+            judged[part] = round_
             since[part] = since.get(part, 0) + 1
             changes = (part in moves or part in scales or bool(leftovers.get(part))
                        or any(owner.get(key, "") == part for key in broken))
@@ -161,9 +164,10 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
         document = (restyled_only and hyphens.relaid(document, mended)) or lay_out(html)
     # A change can open a hole further on: each part goes back to its best round, and
     # the book is laid out again if one did (the layout leaves state behind:
-    # weasy.margins).
-    for part, (_, kept) in best.items():
-        if kept is not None:
+    # weasy.margins). A part whose best round was its last keeps its page-range lists
+    # as ranges.fill has set them since.
+    for part, (_, kept, round_) in best.items():
+        if kept is not None and round_ != judged[part]:
             parts[part].getparent().replace(parts[part], kept)
     restored = _serialised(root)
     kept_document = document if restored == html else lay_out(restored)

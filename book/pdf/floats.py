@@ -112,7 +112,7 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     # part → (fewest faults, a copy of it then, that round); the last round it was judged
     best: dict[str, tuple[tuple[float, ...], Any, int]] = {}
     judged: dict[str, int] = {}
-    tracked: dict[str, int] = {}  # part → paragraphs set tighter (_leftovers)
+    tracked: dict[str, int] = {}  # part → paragraphs tracked closer or looser (_leftovers)
     since: dict[str, int] = {}
     live = {"", *parts}
     for round_ in range(ROUNDS + 1):
@@ -120,7 +120,7 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
         broken = hyphens.faults(document)
         leftovers = _leftovers(document, blocks)
         for part in sorted(live):
-            # holes and bad hyphenation, then a leftover, then paragraphs set tighter
+            # holes and bad hyphenation, then a leftover, then paragraphs tracked
             faults = (holes.get(part, 0) + sum(owner.get(key, "") == part for key in broken),
                       part in leftovers, tracked.get(part, 0))
             fewest = best[part][0] if part in best else (float("inf"),)

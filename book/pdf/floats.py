@@ -161,7 +161,9 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
         for key in mended:
             hyphens.unhyphenate(setters[key])
         html = _serialised(root)
-        document = (restyled_only and hyphens.relaid(document, mended)) or lay_out(html)
+        again = hyphens.relaid(document, mended) if restyled_only else None
+        document = None  # the old pages go before the next layout is made: peak memory
+        document = again or lay_out(html)
     # A change can open a hole further on: each part goes back to its best round, and
     # the book is laid out again if one did (the layout leaves state behind:
     # weasy.margins). A part whose best round was its last keeps its page-range lists
@@ -170,8 +172,12 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
         if kept is not None and round_ != judged[part]:
             parts[part].getparent().replace(parts[part], kept)
     restored = _serialised(root)
-    kept_document = document if restored == html else lay_out(restored)
-    return ranges.filled(restored, kept_document, lay_out)
+    if restored != html:
+        document = None  # as above
+        document = lay_out(restored)
+    document = ranges.filled(restored, document, lay_out)
+    weasy.release(document)  # never relaid again: its box tree can go before it is written
+    return document
 
 
 def _leftovers(document: Any, blocks: dict[str, Any]

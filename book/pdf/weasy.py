@@ -329,6 +329,12 @@ def relaid(document: Any, attribute: str, values: set[str], style: dict[str, Any
     return again
 
 
+def release(document: Any) -> None:
+    """Let go of what `relaid` would need (the box tree and the layout context, as large
+    as the pages themselves): `document` will not be laid out again."""
+    document.book_laid = None
+
+
 def _marked(box: Any, attribute: str, values: set[str]) -> bool:
     element = getattr(box, "element", None)
     return element is not None and element.get(attribute) in values

@@ -669,6 +669,23 @@ def mini_copy(tmp_path) -> Path:
     return target
 
 
+# --------------------------------------------------------------------------- scheduling
+
+# The files that take longest, longest first (measured with --durations). Under
+# pytest-xdist (`make test`: one worker per core, a file to a worker) they start first, so
+# no worker is left with a long file at the end while the other has nothing to do.
+SLOWEST_FIRST = ("test_web_edition.py", "test_scripts.py", "test_release.py",
+                 "test_page_fill.py", "test_changes.py", "test_chapter_numbers.py",
+                 "test_index.py", "test_incremental.py", "test_ace.py", "test_mdbook.py",
+                 "test_real_books.py", "test_switch.py", "test_properties.py")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    rank = {name: place for place, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest
+    # keep their order
+
+
 # --------------------------------------------------------------------------- no network
 
 NETGUARD = REPO / "tests" / "netguard"

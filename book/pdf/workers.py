@@ -13,6 +13,7 @@ chunks whose printed page numbers changed; a cold build needs two, an edit usual
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import tempfile
@@ -40,6 +41,10 @@ def _lay_out(task: tuple[str, str, tuple[str, ...]]) -> Laid | BaseException:
     say what it holds."""
     key, html, part_ids = task
     book, cache = _JOB["book"], _JOB["cache"]
+    # The chunk before is cyclic garbage (WeasyPrint's boxes point at one another) that
+    # the collector, run less often in a layout (weasy.py), leaves for long: collected
+    # here, a worker stays the size of one chunk (TRPL's peak: 775 MB summed, now 662).
+    gc.collect()
     try:
         with weasy.margins("chunk") as noted:
             document = paginate(book, Rendition("pdf", (), html))

@@ -87,7 +87,13 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     would leave a hole deferred and every paragraph that hyphenates badly set again
     (hyphens.py); each part (chapter, back matter) as it was in the round that left it the
     fewest faults, the page-range lists then set from the pages their targets landed on
-    (ranges.py)."""
+    (ranges.py). The rounds' layouts leave out the margin boxes the kept one gets."""
+    with weasy.margins_last():
+        document = _mended(html, lay_out)
+    return weasy.finished(document)
+
+
+def _mended(html: str, lay_out: Callable[[str], Any]) -> Any:
     root = lxml.html.document_fromstring(html)
     blocks: dict[str, Any] = {}
     parts: dict[str, Any] = {}  # part number → its element
@@ -175,9 +181,7 @@ def settled(html: str, lay_out: Callable[[str], Any]) -> Any:
     if restored != html:
         document = None  # as above
         document = lay_out(restored)
-    document = ranges.filled(restored, document, lay_out)
-    weasy.release(document)  # never relaid again: its box tree can go before it is written
-    return document
+    return ranges.filled(restored, document, lay_out)
 
 
 def _leftovers(document: Any, blocks: dict[str, Any]

@@ -26,6 +26,8 @@ boxes), and `mismatch()` gives the one warning a build prints about it.
 - PNG images go into the PDF as they are (png.idat).
 - Margin boxes: in a chunk, the folios are left out and their pages noted; on a folio
   sheet only the folios are kept (see workers.py). Off unless a thread asks for it.
+  Within `margins_last`, layouts leave them all out and `finished` adds them to the one
+  layout kept: the layout rounds (floats.py) make them once, not once a round.
 - The cyclic garbage collector runs every 10,000 allocations instead of 700: a layout
   makes millions of small objects that live until the page is done, and the collector
   walking them took 5 % of the layout. Memory stays bounded: it still runs."""
@@ -161,6 +163,7 @@ def _keep_layout_state() -> None:
 
     def layout(html: Any, root_box: Any, context: Any, max_loops: int = 8) -> Any:
         _LAID.state = (html, root_box, context)
+        context.book_margins_last = getattr(_MARGINS, "last", False)
         return layout_document(html, root_box, context, max_loops)
 
     def initialize_page_maker(context: Any, root_box: Any) -> None:
@@ -203,6 +206,8 @@ def _filter_margin_boxes() -> None:
     original = wl.make_margin_boxes
 
     def margin_boxes(context: Any, page: Any, state: Any) -> Iterator[Any]:
+        if getattr(context, "book_margins_last", False):
+            return  # finished() makes them
         mode = getattr(_MARGINS, "mode", None)
         for box in original(context, page, state):
             if mode is None or _is_folio(box) == (mode == "sheet"):
@@ -222,6 +227,17 @@ def margins(mode: str) -> Iterator[list[int]]:
         yield _MARGINS.folios
     finally:
         _MARGINS.mode = None
+
+
+@contextmanager
+def margins_last() -> Iterator[None]:
+    """Within the block, this thread's layouts leave their margin boxes (running heads,
+    folios) out, for `finished` to add to the layout that is kept."""
+    _MARGINS.last = True
+    try:
+        yield
+    finally:
+        _MARGINS.last = False
 
 
 # The public API, used through these names so that the builder's other modules never
@@ -329,10 +345,29 @@ def relaid(document: Any, attribute: str, values: set[str], style: dict[str, Any
     return again
 
 
-def release(document: Any) -> None:
-    """Let go of what `relaid` would need (the box tree and the layout context, as large
-    as the pages themselves): `document` will not be laid out again."""
-    document.book_laid = None
+def finished(document: Any) -> Any:
+    """`document` with the margin boxes a layout within `margins_last` left out, made as
+    WeasyPrint makes them at the end of a layout; and without what `relaid` would need
+    (the box tree and the layout context, as large as the pages themselves): it will not
+    be laid out again."""
+    laid, document.book_laid = getattr(document, "book_laid", None), None
+    if laid is None or not laid[2].book_margins_last:
+        return document
+    import weasyprint.layout as wl
+    from weasyprint.layout.background import layout_box_backgrounds
+
+    context = laid[2]
+    context.book_margins_last = False
+    if getattr(_MARGINS, "mode", None) is not None:
+        _MARGINS.folios.clear()  # noted again, for these pages
+    for number, page in enumerate(document.pages, start=1):
+        box = page._page_box
+        context.current_page = number
+        margins = tuple(wl.make_margin_boxes(context, box, context.page_maker[number][3]))
+        for margin in margins:
+            layout_box_backgrounds(box, margin, context.get_image_from_uri)
+        box.children = (*box.children, *margins)
+    return document
 
 
 def _marked(box: Any, attribute: str, values: set[str]) -> bool:

@@ -98,13 +98,18 @@ def figures_book(root: Path, chapters: int = 4, per_chapter: int = 7, seed: int 
         names.append(f"chapters/{n:02d}.md")
         (root / names[-1]).write_text("\n\n".join(body) + "\n", "utf-8")
     (root / "assets" / "photos.toml").write_text("\n".join(photos), "utf-8")
+    return _book_toml(root, "Figures Everywhere", "figures", 17, names)
+
+
+def _book_toml(root: Path, title: str, slug: str, number: int, names: list[str]) -> Path:
+    """Write a generated book's book.toml, its chapters `names` in order; give `root`."""
     listed = "".join(f'  "{name}",\n' for name in names)
-    (root / "book.toml").write_text(f'''title = "Figures Everywhere"
+    (root / "book.toml").write_text(f'''title = "{title}"
 language = "en"
-slug = "figures"
+slug = "{slug}"
 publisher = "Test Press"
 rights = "Generated text for tests"
-identifier = "urn:uuid:00000000-0000-4000-8000-000000000017"
+identifier = "urn:uuid:00000000-0000-4000-8000-0000000000{number:02d}"
 date = "2026-01-01"
 chapters = [
 {listed}]
@@ -128,22 +133,7 @@ def text_book(root: Path, chapters: int = 6, seed: int = 3) -> Path:
         body += [paragraph(rng, rng.randint(30, 150)) for _ in range(rng.randint(8, 14))]
         names.append(f"chapters/{n:02d}.md")
         (root / names[-1]).write_text("\n\n".join(body) + "\n", "utf-8")
-    listed = "".join(f'  "{name}",\n' for name in names)
-    (root / "book.toml").write_text(f'''title = "Leftovers"
-language = "en"
-slug = "leftovers"
-publisher = "Test Press"
-rights = "Generated text for tests"
-identifier = "urn:uuid:00000000-0000-4000-8000-000000000018"
-date = "2026-01-01"
-chapters = [
-{listed}]
-
-[[contributors]]
-name = "Test Generator"
-role = "author"
-''', "utf-8")
-    return root
+    return _book_toml(root, "Leftovers", "leftovers", 18, names)
 
 
 def chapter_ends(pdf: Path) -> list[tuple[int, int]]:

@@ -15,7 +15,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -90,24 +90,19 @@ class Background:
             self._process.join()
 
 
-class _Done:
-    """A result computed at once, with the face of multiprocessing's AsyncResult."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def get(self) -> Any:
-        return self.value
-
-
 class SerialPool:
-    """multiprocessing.Pool's face (imap, apply_async) over calls made here, in order."""
+    """multiprocessing.Pool's apply_async over calls made here, at once."""
 
-    def imap(self, function: Callable, items: Iterable) -> Iterator:
-        return (function(item) for item in items)
-
-    def apply_async(self, function: Callable, args: tuple) -> _Done:
-        return _Done(function(*args))
+    def apply_async(self, function: Callable, args: tuple,
+                    callback: Callable[[Any], None] = lambda result: None,
+                    error_callback: Callable[[BaseException], None] = lambda error: None,
+                    ) -> None:
+        try:
+            result = function(*args)
+        except Exception as exc:  # noqa: BLE001 - handed over, as the pool would
+            error_callback(exc)
+        else:
+            callback(result)
 
     def __enter__(self) -> SerialPool:
         return self

@@ -136,6 +136,20 @@ def text_book(root: Path, chapters: int = 6, seed: int = 3) -> Path:
     return _book_toml(root, "Leftovers", "leftovers", 18, names)
 
 
+def long_table_book(root: Path) -> Path:
+    """A chapter whose table of 90 rows, taller than a page, is called half-way down a
+    page, between paragraphs."""
+    rng = random.Random(5)
+    (root / "chapters").mkdir(parents=True)
+    rows = "".join(f"| row {n} | the value of row {n} |\n" for n in range(1, 91))
+    body = ['---\ntitle: "Long Table"\n---\n',
+            *(paragraph(rng, 60) for _ in range(3)),
+            "The table of values follows.\n\n| Row | Value |\n|---|---|\n" + rows,
+            "The text after the table.", *(paragraph(rng, 60) for _ in range(3))]
+    (root / "chapters" / "01.md").write_text("\n\n".join(body), "utf-8")
+    return _book_toml(root, "Long Table", "long-table", 19, ["chapters/01.md"])
+
+
 def chapter_ends(pdf: Path) -> list[tuple[int, int]]:
     """(page number, lines of running text on it) of the last page of every part of the
     book (outline entry) that runs over more than one page."""
@@ -151,14 +165,17 @@ def chapter_ends(pdf: Path) -> list[tuple[int, int]]:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
     """PDF and project of generated books: text_book's seed 3 laid out as one document
-    ("single") and in chunks ("chunked"), its seed 4 as one document ("loose"), and
-    figures_book's seed 4 as one document ("figures")."""
+    ("single") and in chunks ("chunked"), its seed 4 as one document ("loose"),
+    figures_book's seed 4 as one document ("figures") and long_table_book in chunks
+    ("table")."""
     base = tmp_path_factory.mktemp("generated")
     projects = {"text-3": text_book(base / "text-3", seed=3),
                 "text-4": text_book(base / "text-4", seed=4),
-                "figures-4": figures_book(base / "figures-4", seed=4)}
+                "figures-4": figures_book(base / "figures-4", seed=4),
+                "long-table": long_table_book(base / "long-table")}
     books = {"single": ("text-3", "single"), "chunked": ("text-3", "chunked"),
-             "loose": ("text-4", "single"), "figures": ("figures-4", "single")}
+             "loose": ("text-4", "single"), "figures": ("figures-4", "single"),
+             "table": ("long-table", "chunked")}
     run_builds({name: ["build", str(projects[book]), "--out", str(base / name), "--format",
                        "pdf", "--layout", layout, "--quiet"]
                 for name, (book, layout) in books.items()}, 2)
@@ -198,6 +215,21 @@ def test_a_book_of_text_breaks_no_word_across_a_page_and_few_in_a_row(generated)
     from test_typesetting import hyphenation_faults
 
     assert hyphenation_faults(*generated["loose"]) == []
+
+
+def test_a_table_taller_than_a_page_starts_where_it_is_called(generated):
+    """`break-inside: avoid` sent a table taller than a page to the next page, where it
+    broke anyway, after a hole; deferring it as a float then walked it and the tables after
+    it past all the text of TRPL's operators appendix, a layout round a step (13 rounds).
+    Such a table is no float: it starts under the paragraph that calls it, as LaTeX's
+    longtable does."""
+    pdf = generated["table"][0]
+    pages = [page.get_textpage().get_text_range() for page in pdfium.PdfDocument(pdf)]
+    called = next(i for i, text in enumerate(pages) if "The table of values follows." in text)
+    assert "row 1 " in pages[called].replace("\r\n", " ") + " "
+    text = " ".join(pages).replace("\r\n", " ")
+    assert text.index("row 90") < text.index("The text after the table.")
+    assert short_body_pages(pdf) == []
 
 
 def test_explainer_has_no_holes(explainer_build):

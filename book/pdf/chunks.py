@@ -22,6 +22,7 @@ from urllib.parse import unquote
 from .. import fragments
 from ..model import PAGE_REF, RUN_ON, PageMark, Part, Rendition
 from . import ranges
+from .floats import is_float
 from .spreads import SAME_SPREAD, facing, references
 
 # A scheme of the builder's own, never a real address; and not http(s):, so that a link to
@@ -39,6 +40,12 @@ class Chunk:
     part_ids: tuple[str, ...]
     html: str
     refs: tuple[tuple[str, int], ...]  # (anchor in another chunk, page number printed)
+    floats: int = 0  # floats it holds: each may cost it a layout round (floats.py)
+
+    @property
+    def cost(self) -> int:
+        """What laying it out is expected to cost, to lay out the dearest chunks first."""
+        return len(self.html) * (1 + self.floats)
 
 
 def _groups(parts: tuple[Part, ...]) -> list[tuple[Part, ...]]:
@@ -122,7 +129,8 @@ def split(rendition: Rendition, pages: dict[str, int], spreads: bool = True
         # it out, so that their content alone keys them in the cache.
         shell = head if index == 0 else _METADATA.sub("", head)
         chunks.append(Chunk(index, tuple(p.id for p in group), shell + body + "\n" + tail,
-                            tuple(sorted(refs.items()))))
+                            tuple(sorted(refs.items())),
+                            sum(is_float(e) for root in roots for e in root.iter())))
     return tuple(chunks)
 
 

@@ -29,6 +29,11 @@ block (or a heading kept with one) is mended, the first way that works:
 4. the run goes after what text there is before the next float (the next layout sees
    the rest of the hole, the run grown by the float it now meets).
 
+A float that runs over pages (a table taller than a page, which `break-inside: avoid`
+cannot keep whole, so WeasyPrint sent it to the next page after a hole and broke it
+there anyway) is no float from the next layout on: it starts where it is called and
+breaks across pages, as LaTeX's longtable does.
+
 A chapter whose last page holds no more than LEFTOVER lines of text, and nothing else,
 has them pulled back as a compositor would: as many paragraphs on its last pages as
 there are lines to pull back are set a line shorter by tracking them closer (letter-
@@ -103,7 +108,7 @@ def _mended(html: str, lay_out: Callable[[str], Any]) -> Any:
             key = f"{number}.{index}"
             child.set(FLOW, key)
             blocks[key] = child
-    floats = {key for key, block in blocks.items() if _is(block, FLOATS)}
+    floats = {key for key, block in blocks.items() if is_float(block)}
     for key in floats:
         for image in blocks[key].iter("img"):
             image.set(IMAGE, key)
@@ -122,6 +127,10 @@ def _mended(html: str, lay_out: Callable[[str], Any]) -> Any:
     since: dict[str, int] = {}
     live = {"", *parts}
     for round_ in range(ROUNDS + 1):
+        long = _long(document, floats)  # they break where they are called from now on
+        for key in long:
+            _add_style(blocks[key], "break-inside: auto")
+        floats -= long
         holes, moves, scales = _deferrals(document, blocks, floats, natural)
         broken = hyphens.faults(document)
         leftovers = _leftovers(document, blocks)
@@ -137,6 +146,7 @@ def _mended(html: str, lay_out: Callable[[str], Any]) -> Any:
             judged[part] = round_
             since[part] = since.get(part, 0) + 1
             changes = (part in moves or part in scales or bool(leftovers.get(part))
+                       or any(key.split(".")[0] == part for key in long)
                        or any(owner.get(key, "") == part for key in broken))
             if (not any(faults[:2]) or round_ == ROUNDS or since[part] > PATIENCE
                     or not changes):
@@ -184,6 +194,18 @@ def _mended(html: str, lay_out: Callable[[str], Any]) -> Any:
     return ranges.filled(restored, document, lay_out)
 
 
+def _long(document: Any, floats: set[str]) -> set[str]:
+    """The floats that run over pages: taller than a page, a table breaks anyway, after
+    the hole its `break-inside: avoid` left, as LaTeX's longtable is no float but starts
+    where it is called."""
+    seen: dict[str, int] = {}
+    for page in document.pages:
+        for key, *_ in weasy.marked_blocks(page, FLOW):
+            if key in floats:
+                seen[key] = seen.get(key, 0) + 1
+    return {key for key, count in seen.items() if count > 1}
+
+
 def _leftovers(document: Any, blocks: dict[str, Any]
                ) -> dict[str, list[tuple[Any, float]]]:
     """By part whose last page holds no more than LEFTOVER lines of text and nothing else,
@@ -223,6 +245,11 @@ def _leftovers(document: Any, blocks: dict[str, Any]
                 break
             found[part] = []
     return found
+
+
+def is_float(element: Any) -> bool:
+    """Whether an element is a float this module may defer."""
+    return _is(element, FLOATS)
 
 
 def _is(element: Any, kinds: set[tuple[str, str | None]]) -> bool:

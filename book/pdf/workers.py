@@ -16,7 +16,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import queue
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -80,11 +82,10 @@ def _folio_sheet(first: int) -> tuple[int, Path] | BaseException:
         return exc
 
 
-def _results(results: Iterable) -> Iterator:
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result  # as the single-document layout would have raised it
-        yield result
+def _raised(result: Any) -> Any:
+    if isinstance(result, BaseException):
+        raise result  # as the single-document layout would have raised it
+    return result
 
 
 def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, jobs: int,
@@ -101,20 +102,25 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
     # fonts: they make them here, and this folder goes with the pool.
     with tempfile.TemporaryDirectory(prefix="book-layout-") as scratch, \
             _pool(jobs, scratch) as pool:
-        sheets = _Sheets(pool, cache, folios)
+        feed = _Feed(pool, max(1, jobs))
+        sheets = _Sheets(feed, cache, folios)
         for round_ in range(MAX_ROUNDS):
             # the last rounds print every page: a spread decision that keeps moving its
             # reference cannot stop the references from settling
             chunks = split(rendition, pages, spreads=round_ < MAX_ROUNDS - 2)
             keys = [cache.key(c.html) for c in chunks]
             laid = [done.get(key) or cache.get(key) for key in keys]
-            todo = [(key, c.html, c.part_ids)
-                    for key, c, entry in zip(keys, chunks, laid, strict=True)
-                    if entry is None]
+            # the dearest first, so that no worker is left with a long one at the end
+            todo = [(key, c.html, c.part_ids) for key, c, entry in sorted(
+                zip(keys, chunks, laid, strict=True), key=lambda row: -row[1].cost)
+                if entry is None]
+            known = sum(entry.pages for entry in laid if entry is not None)
+            sheets.expect(known)
             if todo:
-                for result in _results(pool.imap(_lay_out, todo)):
+                for result in feed.map(_lay_out, todo):
                     done[result.key] = result
-                    sheets.start(place(_leading(keys, laid, done)))  # the pages placed so far
+                    known += result.pages
+                    sheets.expect(known)
                 progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
             placed = place(_leading(keys, laid, done))  # every chunk, once todo is done
             sheets.start(placed)  # made while the next round lays out
@@ -141,36 +147,99 @@ def _pool(jobs: int, scratch: str) -> Any:
     """A pool of `jobs` forked workers, or the serial pool where forking is not safe."""
     if not can_fork():
         return SerialPool()
-    return multiprocessing.get_context("fork").Pool(
-        max(1, jobs), initializer=init_process, initargs=(os.getpid(), scratch))
+    # The objects the workers inherit are frozen for them: their collections (every chunk,
+    # and the full ones in a layout) skip the parent's whole book, which they never free,
+    # and leave its memory pages shared. The parent's own collections go on as before.
+    gc.freeze()
+    try:
+        return multiprocessing.get_context("fork").Pool(
+            max(1, jobs), initializer=init_process, initargs=(os.getpid(), scratch))
+    finally:
+        gc.unfreeze()
+
+
+class _Feed:
+    """Work handed to the pool as workers come free, `jobs` tasks at a time, rather than
+    queued all at once: what turns out to be needed on the way (a folio sheet) goes before
+    the chunks still waiting, not after them all."""
+
+    def __init__(self, pool: Any, jobs: int) -> None:
+        self.pool, self.jobs, self.running = pool, jobs, 0
+        self.first: deque[tuple[Callable, Any, Callable]] = deque()  # (function, argument,
+        self.rest: deque[tuple[Callable, Any, Callable]] = deque()  # what takes its result)
+        self.results: queue.SimpleQueue = queue.SimpleQueue()
+
+    def soon(self, function: Callable, argument: Any, then: Callable[[Any], None]) -> None:
+        """Run function(argument) before the work waiting, then `then` with its result."""
+        self.first.append((function, argument, then))
+        self._fill()
+
+    def map(self, function: Callable, arguments: list) -> Iterator:
+        """function(argument) for each argument, in the order they finish."""
+        finished: deque = deque()
+        self.rest.extend((function, argument, finished.append) for argument in arguments)
+        self._fill()
+        for _ in arguments:
+            while not finished:
+                self._next()
+            yield finished.popleft()
+
+    def wait(self) -> None:
+        """Until everything handed in has run."""
+        while self.running or self.first or self.rest:
+            self._next()
+
+    def _next(self) -> None:
+        then, result = self.results.get()
+        self.running -= 1
+        then(_raised(result))
+        self._fill()
+
+    def _fill(self) -> None:
+        while self.running < self.jobs and (self.first or self.rest):
+            function, argument, then = (self.first or self.rest).popleft()
+            self.running += 1
+
+            def done(result: Any, then: Callable = then) -> None:  # in the pool's thread
+                self.results.put((then, result))
+            self.pool.apply_async(function, (argument,), callback=done, error_callback=done)
 
 
 class _Sheets:
-    """The folio sheets a book's folios are on: from the cache, or made in the pool, in
-    the background as soon as a round tells which pages carry folios."""
+    """The folio sheets a book's folios are on: from the cache, or made in the pool as
+    soon as they are known to be needed."""
 
-    def __init__(self, pool: Any, cache: ChunkCache, wanted: bool) -> None:
-        self.pool, self.cache, self.wanted = pool, cache, wanted
+    def __init__(self, feed: _Feed, cache: ChunkCache, wanted: bool) -> None:
+        self.feed, self.cache, self.wanted = feed, cache, wanted
         self.found: dict[int, Path] = {}
-        self.pending: dict[int, Any] = {}  # AsyncResult, or SerialPool's finished one
+        self.asked: set[int] = set()
+
+    def expect(self, pages: int) -> None:
+        """The sheets of the book's first `pages` pages: the book has at least the pages of
+        the chunks laid out so far, wherever they fall, so these are made while the rest
+        are laid out (a sheet made for nothing costs a quarter of a second)."""
+        self._ask(range(2, pages + 1, SHEET))
 
     def start(self, chunks: tuple[Placed, ...]) -> None:
+        self._ask(sheets_for(chunks))
+
+    def finish(self, chunks: tuple[Placed, ...]) -> dict[int, Path]:
+        self.start(chunks)
+        self.feed.wait()
+        return {first: self.found[first] for first in sheets_for(chunks)} if self.wanted else {}
+
+    def _ask(self, firsts: Iterable[int]) -> None:
         if not self.wanted:
             return
-        for first in sheets_for(chunks):
-            if first in self.found or first in self.pending:
+        for first in firsts:
+            if first in self.asked:
                 continue
+            self.asked.add(first)
             path = self.cache.sheet(first)
             if path is not None:
                 self.found[first] = path
             else:
-                self.pending[first] = self.pool.apply_async(_folio_sheet, (first,))
-
-    def finish(self, chunks: tuple[Placed, ...]) -> dict[int, Path]:
-        self.start(chunks)
-        self.found.update(_results(result.get() for result in self.pending.values()))
-        self.pending.clear()
-        return {first: self.found[first] for first in sheets_for(chunks)} if self.wanted else {}
+                self.feed.soon(_folio_sheet, first, lambda made: self.found.update([made]))
 
 
 def default_jobs() -> int:

@@ -43,7 +43,7 @@ def uncovered(book: Book) -> list[Problem]:
     """A warning at the first line that uses each character no face of the book has."""
     covered = frozenset().union(*(cmap(path, index) for path, index in book_faces(book)))
     text = drawn_text(book_text(book))
-    missing = sorted({c for c in text if drawn(c) and ord(c) not in covered})
+    missing = sorted(c for c in set(text) if drawn(c) and ord(c) not in covered)
     if not missing:
         return []
     hint = "no theme font has it: use another character, or a face for its script"

@@ -178,11 +178,18 @@ _CJK = (r"[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u318f\u31
         r"\U00020000-\U0003134f]")
 # Face index of each region in Debian's collections (the same in Serif and Sans).
 CJK_INDEX = {"JP": 0, "KR": 1, "SC": 2, "TC": 3}
+_TEXT: list[tuple[Book, str]] = []  # the last Book asked for, with its text
+
+
 def book_text(book: Book) -> str:
-    """Every piece of text of `book` the editions set in the theme's fonts (as HTML)."""
-    return "\n".join([book.meta.title, book.meta.subtitle] +
-                     [c.title + chapter_content(c) + "".join(f.html for f in c.footnotes)
-                      for c in book.chapters])
+    """Every piece of text of `book` the editions set in the theme's fonts (as HTML).
+    Asked for several times a build (faces, CJK region, coverage): kept for the last Book."""
+    if not (_TEXT and _TEXT[0][0] is book):
+        _TEXT[:] = [(book, "\n".join(
+            [book.meta.title, book.meta.subtitle] +
+            [c.title + chapter_content(c) + "".join(f.html for f in c.footnotes)
+             for c in book.chapters]))]
+    return _TEXT[0][1]
 
 
 def drawn_text(markup: str) -> str:
@@ -197,7 +204,7 @@ def drawn(char: str) -> bool:
 
 
 def _drawn_code_points(markup: str) -> set[int]:
-    return {ord(c) for c in drawn_text(markup) if drawn(c)}
+    return {ord(c) for c in set(drawn_text(markup)) if drawn(c)}
 
 
 def book_cjk_region(book: Book | None) -> str | None:

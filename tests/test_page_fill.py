@@ -147,7 +147,12 @@ def long_table_book(root: Path) -> Path:
             "The table of values follows.\n\n| Row | Value |\n|---|---|\n" + rows,
             "The text after the table.", *(paragraph(rng, 60) for _ in range(3))]
     (root / "chapters" / "01.md").write_text("\n\n".join(body), "utf-8")
-    return _book_toml(root, "Long Table", "long-table", 19, ["chapters/01.md"])
+    rows = "".join(f"| line {n} | the value of line {n} |\n" for n in range(1, 25))
+    body = ['---\ntitle: "Half a Page"\n---\n', *(paragraph(rng, 60) for _ in range(4)),
+            "The second table follows.\n\n| Line | Value |\n|---|---|\n" + rows,
+            "The text after the second table.", *(paragraph(rng, 60) for _ in range(3))]
+    (root / "chapters" / "02.md").write_text("\n\n".join(body), "utf-8")
+    return _book_toml(root, "Long Table", "long-table", 19, ["chapters/01.md", "chapters/02.md"])
 
 
 def chapter_ends(pdf: Path) -> list[tuple[int, int]]:
@@ -230,6 +235,18 @@ def test_a_table_taller_than_a_page_starts_where_it_is_called(generated):
     text = " ".join(pages).replace("\r\n", " ")
     assert text.index("row 90") < text.index("The text after the table.")
     assert short_body_pages(pdf) == []
+
+
+def test_a_table_taller_than_half_a_page_breaks_where_it_is_called(generated):
+    """A table of 24 lines called low on a page: kept whole, it would leave a hole or be
+    deferred past the text after it; taller than half the text block, it breaks where it
+    is called, as a printed reference book sets it."""
+    pages = [page.get_textpage().get_text_range().replace("\r\n", " ") + " "
+             for page in pdfium.PdfDocument(generated["table"][0])]
+    called = next(i for i, text in enumerate(pages) if "The second table follows." in text)
+    assert "line 1 " in pages[called] and "line 24 " not in pages[called]
+    assert "line 24 " in pages[called + 1]
+    assert "The text after the second table." in pages[called + 1]
 
 
 def test_explainer_has_no_holes(explainer_build):

@@ -29,10 +29,12 @@ block (or a heading kept with one) is mended, the first way that works:
 4. the run goes after what text there is before the next float (the next layout sees
    the rest of the hole, the run grown by the float it now meets).
 
-A float that runs over pages (a table taller than a page, which `break-inside: avoid`
-cannot keep whole, so WeasyPrint sent it to the next page after a hole and broke it
-there anyway) is no float from the next layout on: it starts where it is called and
-breaks across pages, as LaTeX's longtable does.
+A table taller than LONG of the text block is no float from the next layout on, nor is a
+float that runs over pages (a table taller than a page, which `break-inside: avoid`
+cannot keep whole: WeasyPrint sends it to the next page after a hole and breaks it
+there anyway): it starts where it is called and breaks across pages, as LaTeX's
+longtable does and printed reference books set long tables. Deferring one would take
+the text that follows it away from it, page after page, and cost a layout a step.
 
 A chapter whose last page holds no more than LEFTOVER lines of text, and nothing else,
 has them pulled back as a compositor would: as many paragraphs on its last pages as
@@ -72,6 +74,7 @@ MIN_FILL = 0.85  # of the text block's height: less is a hole
 INK = 0.01  # of the text block: how much lower a page's boxes reach than its ink (the
 # half-leading and descent under its last line), so a hole is judged as a reader sees it
 MIN_SCALE = 0.75  # a figure is never printed smaller than this of its natural height
+LONG = 0.5  # of the text block's height: a taller table breaks where it is called
 ROUNDS = 16
 PATIENCE = 9  # rounds without fewer faults than the best before the layout stops trying
 LEFTOVER = 2  # lines of text a chapter's last page holds, at most, to be pulled back
@@ -127,7 +130,7 @@ def _mended(html: str, lay_out: Callable[[str], Any]) -> Any:
     since: dict[str, int] = {}
     live = {"", *parts}
     for round_ in range(ROUNDS + 1):
-        long = _long(document, floats)  # they break where they are called from now on
+        long = _long(document, blocks, floats)  # they break where they are called from now on
         for key in long:
             _add_style(blocks[key], "break-inside: auto")
         floats -= long
@@ -194,16 +197,20 @@ def _mended(html: str, lay_out: Callable[[str], Any]) -> Any:
     return ranges.filled(restored, document, lay_out)
 
 
-def _long(document: Any, floats: set[str]) -> set[str]:
-    """The floats that run over pages: taller than a page, a table breaks anyway, after
-    the hole its `break-inside: avoid` left, as LaTeX's longtable is no float but starts
-    where it is called."""
+def _long(document: Any, blocks: dict[str, Any], floats: set[str]) -> set[str]:
+    """The floats that run over pages, and the tables taller than LONG of a page: these
+    break where they are called, as LaTeX's longtable does, and as printed reference
+    books set long tables (their heads repeated on each page)."""
+    heights: dict[str, float] = {}
     seen: dict[str, int] = {}
     for page in document.pages:
-        for key, *_ in weasy.marked_blocks(page, FLOW):
+        top, bottom = weasy.text_block(page)
+        for key, start, end in weasy.marked_blocks(page, FLOW):
             if key in floats:
                 seen[key] = seen.get(key, 0) + 1
-    return {key for key, count in seen.items() if count > 1}
+                heights[key] = heights.get(key, 0.0) + (end - start) / (bottom - top)
+    return {key for key, count in seen.items()
+            if count > 1 or (blocks[key].tag == "table" and heights[key] > LONG)}
 
 
 def _leftovers(document: Any, blocks: dict[str, Any]

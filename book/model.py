@@ -95,6 +95,7 @@ class Metadata:
     base_url: str = ""  # where the web edition is published ([web] base-url), "" unknown
     page_list: bool = True  # the EPUB maps the print edition's pages ([epub] page-list)
     link_base: str = ""  # [links] base: where links that leave the book are resolved
+    math: bool = True  # [markdown] math: `$…$` is math
     corrections: bool = False  # [release] corrections: a release adds a Corrections page
     press: PrintSetup = PrintSetup()  # [print]: trim, bleed, marks, paper
     isbn: str = ""  # the printed edition's ISBN-13, digits only ("" none): the cover's barcode

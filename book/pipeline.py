@@ -40,8 +40,8 @@ class BuildReport:
 
 def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     """Everything up to the frozen Book; raises BookError listing every input problem.
-    `memo` keeps parsed chapters by (path, text) so a long-running preview re-parses only
-    the chapters whose text changed. (The stages are imported here: a PDF build loads
+    `memo` keeps parsed chapters by (path, text, [markdown] math) so a long-running preview
+    re-parses only the chapters whose text changed. (The stages are imported here: a PDF build loads
     the book in a forked process, and the parent, which lays it out, never needs them.)"""
     from .errors import BookError
     from .render.i18n import word_problems
@@ -62,10 +62,11 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
             if path.endswith(".md"):  # mdBook's {{#include}}, {{#title}}…
                 expanded[path] = expand(sources.root, path, text)
                 text = expanded[path].text
-            parse = parse_data_page if path.endswith(".toml") else parse_chapter
-            if (path, text) not in memo:
-                memo[(path, text)] = parse(path, text)
-            chapters.append(memo[(path, text)])
+            key = (path, text, sources.meta.math)
+            if key not in memo:
+                memo[key] = (parse_data_page(path, text) if path.endswith(".toml")
+                             else parse_chapter(path, text, sources.meta.math))
+            chapters.append(memo[key])
         except BookError as exc:
             problems.extend(exc.problems)
     # Every later stage runs even after problems, on what could be read, so one run

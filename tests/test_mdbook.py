@@ -387,3 +387,35 @@ def test_real_mdbook_books_build_unchanged_with_a_valid_epub(real_mdbooks, name)
     report = real_mdbooks[1].reports()[name]
     counts, messages = epubcheck_summary(report)
     assert counts == (0, 0, 0), messages
+
+
+TRPL_DOLLARS = ("Installed into *$HOME/.cargo/bin*. Ensure that\n"
+                "this directory is in your `$PATH` to run them.\n")
+
+
+def test_markdown_math_false_keeps_dollars_as_text(tmp_path):
+    """TRPL's ch14-04 as mdBook prints it: with math on, the dollar before HOME and the one
+    in the code span `$PATH` made a formula of the text between them."""
+    files = {"a.md": "# A\n\n" + TRPL_DOLLARS}
+    on = chapter(load(make(tmp_path / "on", files)), "a.md").body
+    off = chapter(load(make(tmp_path / "off", files, extra="[markdown]\nmath = false\n")),
+                  "a.md").body
+    assert "math-tex" in on
+    assert "math-tex" not in off
+    assert "<em>$HOME/.cargo/bin</em>" in off and "<code>$PATH</code>" in off
+
+
+@pytest.mark.parametrize("preprocessor, math", [("", False), ("[preprocessor.katex]\n", True),
+                                                ("[output.html]\nmathjax-support = true\n",
+                                                 False)])
+def test_import_reads_dollars_as_math_only_with_katex(tmp_path, preprocessor, math):
+    source = tmp_path / "mdbook"
+    (source / "src").mkdir(parents=True)
+    (source / "book.toml").write_text('[book]\ntitle = "T"\n' + preprocessor, "utf-8")
+    (source / "src" / "SUMMARY.md").write_text("- [A](a.md)\n", "utf-8")
+    (source / "src" / "a.md").write_text("# A\n\n" + TRPL_DOLLARS + "\n$x^2$\n", "utf-8")
+    dest = tmp_path / "project"
+    assert cli(["import", "mdbook", str(source), str(dest)]).returncode == 0
+    book = load(dest)
+    assert book.meta.math is math
+    assert ("math-tex" in book.chapters[0].body) is math

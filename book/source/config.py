@@ -54,6 +54,12 @@ LINKS = Schema({
                  form="must be an http(s) URL ending in '/', e.g. 'https://example.org/book/'"),
 }, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
 
+MARKDOWN = Schema({
+    "math": Flag(default=True, doc="`true` (default): `$…$` and `$$…$$` are math; `false`: "
+                 "dollars are text, as in an mdBook without a math preprocessor "
+                 "(`book import mdbook` sets it so)."),
+}, unknown_rule="manifest-unknown-key", bad_rule="manifest-bad-value")
+
 WEB = Schema({
     "base-url": Text(blank=True, doc="The URL the web edition is published at, e.g. "
                      "`https://example.org/book/`: its pages then name their canonical URL, "
@@ -149,6 +155,7 @@ BOOK = Schema({
                        "`book check`)."),
     "epub": Table(doc="Options of the EPUB edition.", schema=EPUB),
     "links": Table(doc="Where links that leave the book point: `base`.", schema=LINKS),
+    "markdown": Table(doc="How the Markdown is read: `math`.", schema=MARKDOWN),
     "web": Table(doc="Options of the web edition: `base-url`.", schema=WEB),
     "release": Table(doc="Options of `book release`: `corrections`.", schema=RELEASE),
     "print": Table(doc="The printed book: `trim`, `number-chapters`, `recto`, and for "
@@ -233,6 +240,7 @@ def parse_config(doc: TomlDoc) -> Metadata:
         page_list=values["epub"]["page-list"],
         base_url=values["web"]["base-url"],
         link_base=values["links"]["base"],
+        math=values["markdown"]["math"],
         corrections=values["release"]["corrections"],
         press=_press(values["print"]),
         isbn=values["isbn"],

@@ -1,11 +1,11 @@
 """`book import mdbook DIR DEST`: a book project from an mdBook folder. The Markdown is
 copied as it is (the builder reads mdBook's links, includes and hidden Rust lines itself);
-Files the chapters include from outside the folder
-(mdBook's own guide includes its repository's examples) are copied in at the same relative
-places, the book's folder then going one level or more down. book.toml is written from
-mdBook's book.toml ([book] title, authors, language,
-description, src; [build] build-dir) and SUMMARY.md: prefix, numbered (nested) and suffix
-chapters in reading order, draft chapters (`[x]()`) skipped, and part titles kept as
+files the chapters include from outside the folder (mdBook's own guide includes its
+repository's examples) are copied in at the same relative places, the book's folder then
+going one level or more down. book.toml is written from mdBook's book.toml ([book] title,
+authors, language, description, src; [build] build-dir; dollars read as math only with a
+KaTeX preprocessor) and SUMMARY.md: prefix, numbered (nested) and suffix chapters in
+reading order, draft chapters (`[x]()`) skipped, and part titles kept as
 comments in the `chapters` list, since the builder has no parts."""
 
 from __future__ import annotations
@@ -85,6 +85,14 @@ def _slug(title: str) -> str:
     return "-".join(words)[:60].strip("-") or "book"
 
 
+def _dollar_math(config: dict) -> bool:
+    """Whether the mdBook reads `$…$` as math: with a KaTeX preprocessor (mdbook-katex),
+    not with MathJax (`\\( \\)`) nor without either."""
+    preprocessors = config.get("preprocessor")
+    return isinstance(preprocessors, dict) and any("katex" in str(name).lower()
+                                                   for name in preprocessors)
+
+
 def import_mdbook(source: Path, dest: Path, today: dt.date | None = None) -> str:
     """Write the project; returns a one-paragraph account of what was imported."""
     source = source.resolve()
@@ -161,6 +169,9 @@ def import_mdbook(source: Path, dest: Path, today: dt.date | None = None) -> str
     lines.append("]")
     lines += ["", "# Links that leave the book (../std/, /about/) become absolute under this URL:",
               "# [links]", '# base = "https://example.org/book/"']
+    if not _dollar_math(config):
+        lines += ["", "# mdBook reads dollars as text, having no math preprocessor here:",
+                  "[markdown]", "math = false"]
     for name in authors:
         lines += ["", "[[contributors]]", f"name = {_toml(name)}", 'role = "author"']
     (dest / "book.toml").write_text("\n".join(lines) + "\n", "utf-8")

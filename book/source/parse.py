@@ -39,10 +39,19 @@ from .markdown import clean_html, markdown_engine, slugify
 from .math import formulas, math_plugin, problem
 
 PHOTO_SCHEME = "photo:"
-_MD = markdown_engine()
-_MD.use(citations.citation_plugin)  # `[@key]` read before links
-_MD.use(math_plugin)  # `$…$`, `$$…$$`, GitHub's forms: never Markdown inside
-_MD.use(attrs_plugin, after=(), spans=True)  # bracketed spans: `[text]{.index}` (index.py)
+
+
+def _engine(math: bool) -> MarkdownIt:
+    md = markdown_engine()
+    md.use(citations.citation_plugin)  # `[@key]` read before links
+    if math:
+        md.use(math_plugin)  # `$…$`, `$$…$$`, GitHub's forms: never Markdown inside
+    md.use(attrs_plugin, after=(), spans=True)  # bracketed spans: `[text]{.index}` (index.py)
+    return md
+
+
+_MD = _engine(math=True)
+_MD_TEXT = _engine(math=False)  # [markdown] math = false: dollars are text (mdBook's)
 _PLAIN = MarkdownIt("commonmark")  # heading ids come from the text as written (no typographer)
 _HEADING_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")  # `## Options {#options .class}`
 _BOX_LABEL = re.compile(r"\{#(box-[\w.:-]+)\}\s*$")  # a key-figures box's, after its title
@@ -424,8 +433,10 @@ def _split_footnotes(tokens: list[Token]) -> tuple[list[Token], list[list[Token]
     return tokens[:start], notes
 
 
-def parse_chapter(path: str, text: str) -> Chapter:
-    """Parse one chapter file; every problem in it is raised together with its line."""
+def parse_chapter(path: str, text: str, math: bool = True) -> Chapter:
+    """Parse one chapter file; every problem in it is raised together with its line.
+    Without `math`, dollars are text."""
+    md = _MD if math else _MD_TEXT
     fm = split_front_matter(path, text)
     validate_front_matter(path, fm)
     cid = chapter_id(path)
@@ -436,7 +447,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
         raise BookError.at(path, None, f"chapter is {len(text.encode('utf-8')):,} bytes; at "
                            f"most {MAX_CHAPTER_BYTES:,}", "split it into several chapters",
                            rule="limit-chapter-size")
-    tokens = _MD.parse(fm.body, env)
+    tokens = md.parse(fm.body, env)
     too_deep = nesting_problem(tokens, parser.line_of)
     if too_deep:  # markdown-it would drop what lies deeper: refuse rather than lose it
         raise BookError.at(path, too_deep[0], too_deep[1], "flatten the structure",
@@ -490,7 +501,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
         parser.walk(note)
         marks += mark_index_spans(note, cid, parser.where_in, len(marks))
         citations.collect(note, cid, cited, parser.where_in)
-        note_html = _MD.renderer.render(note, _MD.options, env)
+        note_html = md.renderer.render(note, md.options, env)
         footnotes.append(Footnote(number, f"{cid}--fn{number}", f"{cid}--fnref{number}",
                                   parser.local_images(clean_html(note_html))))
     for tok in body_tokens:
@@ -502,7 +513,7 @@ def parse_chapter(path: str, text: str) -> Chapter:
                 child.type, child.content = "html_inline", (
                     f'<a class="noteref" href="#{cid}--fn{n}" id="{ref_id}" '
                     f'role="doc-noteref">{n}</a>')
-    body = parser.local_images(clean_html(_MD.renderer.render(body_tokens, _MD.options, env)))
+    body = parser.local_images(clean_html(md.renderer.render(body_tokens, md.options, env)))
     parser.problems.raise_if_any()
     return Chapter(
         id=cid,

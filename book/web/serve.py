@@ -202,7 +202,7 @@ class Preview:
         holding a chapter (the project root itself is watched on its own)."""
         folders = {self.root / "assets", self.root / "styles", self.root / "chapters"}
         with self.building:  # the memo changes while a rebuild runs
-            folders.update((self.root / path).parent for path, _ in self.memo)
+            folders.update((self.root / path).parent for path, *_ in self.memo)
         return sorted(f for f in folders
                       if f.is_dir() and self.root in f.resolve().parents)
 

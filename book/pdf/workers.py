@@ -33,6 +33,7 @@ from .edition import pdf_bytes
 from .layout import low_resolution, page_marks, paginate, print_styles
 
 MAX_ROUNDS = 6
+PROJECTED = 0.9  # of the pages the chunks not laid out yet are expected to make
 
 # What a worker inherits from the parent (fork), or finds here when the pool is serial.
 _JOB: dict = {}
@@ -114,13 +115,15 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
             todo = [(key, c.html, c.part_ids) for key, c, entry in sorted(
                 zip(keys, chunks, laid, strict=True), key=lambda row: -row[1].cost)
                 if entry is None]
+            sizes = {key: len(chunk.html) for key, chunk in zip(keys, chunks, strict=True)}
             known = sum(entry.pages for entry in laid if entry is not None)
-            sheets.expect(known)
+            size = sum(sizes[key] for key, entry in zip(keys, laid, strict=True) if entry)
+            sheets.expect(known, size / sum(sizes.values()))
             if todo:
                 for result in feed.map(_lay_out, todo):
                     done[result.key] = result
-                    known += result.pages
-                    sheets.expect(known)
+                    known, size = known + result.pages, size + sizes[result.key]
+                    sheets.expect(known, size / sum(sizes.values()))
                 progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
             placed = place(_leading(keys, laid, done))  # every chunk, once todo is done
             sheets.start(placed)  # made while the next round lays out
@@ -214,11 +217,13 @@ class _Sheets:
         self.found: dict[int, Path] = {}
         self.asked: set[int] = set()
 
-    def expect(self, pages: int) -> None:
-        """The sheets of the book's first `pages` pages: the book has at least the pages of
-        the chunks laid out so far, wherever they fall, so these are made while the rest
-        are laid out (a sheet made for nothing costs a quarter of a second)."""
-        self._ask(range(2, pages + 1, SHEET))
+    def expect(self, pages: int, share: float) -> None:
+        """The sheets of the pages the book is to have, made while its chunks are laid out:
+        `pages` laid out so far, from `share` of its HTML; the rest projected at the same
+        pages per character, less PROJECTED's margin (a sheet made for nothing costs a
+        quarter of a second; one made late, a worker's wait)."""
+        ahead = pages / share - pages if 0 < share < 1 else 0
+        self._ask(range(2, pages + int(ahead * PROJECTED) + 1, SHEET))
 
     def start(self, chunks: tuple[Placed, ...]) -> None:
         self._ask(sheets_for(chunks))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .model import Book, Edition, Rendition
 from .options import DEFAULT_FORMATS, FORMATS, LayoutOptions, edition_from_env
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 # The layout a build uses unless told otherwise (frozen, so one shared default is safe).
 DEFAULT_LAYOUT = LayoutOptions()
+PARALLEL_FROM = 200_000  # characters of chapters from which they are read in parallel
 
 
 @dataclass
@@ -38,37 +40,58 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
 
 
+def _read_chapter(root: Path, math: bool, memo: dict, source: tuple[str, str]
+                  ) -> tuple[Any, Any, list[Problem]]:
+    """(its includes expanded, the chapter or data page parsed, the problems) of one source
+    of `chapters`; `memo` keeps parses by (path, text, [markdown] math)."""
+    from .errors import BookError
+    from .source.datapages import parse_data_page
+    from .source.includes import expand
+    from .source.parse import parse_chapter
+
+    path, text = source
+    expansion = None
+    try:
+        if path.endswith(".md"):  # mdBook's {{#include}}, {{#title}}…
+            expansion = expand(root, path, text)
+            text = expansion.text
+        key = (path, text, math)
+        if key not in memo:
+            memo[key] = (parse_data_page(path, text) if path.endswith(".toml")
+                         else parse_chapter(path, text, math))
+        return expansion, memo[key], []
+    except BookError as exc:
+        return expansion, None, list(exc.problems)
+
+
 def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
     """Everything up to the frozen Book; raises BookError listing every input problem.
     `memo` keeps parsed chapters by (path, text, [markdown] math) so a long-running preview
-    re-parses only the chapters whose text changed. (The stages are imported here: a PDF build loads
-    the book in a forked process, and the parent, which lays it out, never needs them.)"""
+    re-parses only the chapters whose text changed. (The stages are imported here: a PDF
+    build loads the book in a forked process, and the parent, which lays it out, never
+    needs them.)"""
+    from .background import in_parallel
     from .errors import BookError
     from .render.i18n import word_problems
     from .render.index import unused
     from .source.assemble import assemble, wanted_assets
     from .source.changelog import parse_changelog
-    from .source.datapages import parse_data_page
-    from .source.includes import expand
     from .source.load import CHANGELOG, load_project, read_assets
-    from .source.parse import parse_chapter
 
     sources = load_project(root)
     words_errors, words_warnings = word_problems(sources.meta, sources.manifest.line)
-    memo = {} if memo is None else memo
+    read = partial(_read_chapter, sources.root, sources.meta.math, {} if memo is None else memo)
+    # A preview's memo is filled here; a build reads its chapters in parallel (TRPL: 2 s)
+    results = (list(map(read, sources.chapters)) if memo is not None
+               or sum(len(text) for _, text in sources.chapters) < PARALLEL_FROM
+               else in_parallel(read, sources.chapters))
     chapters, problems, expanded = [], list(words_errors), {}
-    for path, text in sources.chapters:
-        try:
-            if path.endswith(".md"):  # mdBook's {{#include}}, {{#title}}…
-                expanded[path] = expand(sources.root, path, text)
-                text = expanded[path].text
-            key = (path, text, sources.meta.math)
-            if key not in memo:
-                memo[key] = (parse_data_page(path, text) if path.endswith(".toml")
-                             else parse_chapter(path, text, sources.meta.math))
-            chapters.append(memo[key])
-        except BookError as exc:
-            problems.extend(exc.problems)
+    for (path, _), (expansion, chapter, found) in zip(sources.chapters, results, strict=True):
+        if expansion is not None:
+            expanded[path] = expansion
+        if chapter is not None:
+            chapters.append(chapter)
+        problems.extend(found)
     # Every later stage runs even after problems, on what could be read, so one run
     # reports them all (a broken link does not hide a missing image).
     parsed = tuple(chapters)

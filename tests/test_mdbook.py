@@ -419,3 +419,30 @@ def test_import_reads_dollars_as_math_only_with_katex(tmp_path, preprocessor, ma
     book = load(dest)
     assert book.meta.math is math
     assert ("math-tex" in book.chapters[0].body) is math
+
+
+def test_a_large_book_reads_its_chapters_in_parallel_as_one_by_one(tmp_path):
+    """From PARALLEL_FROM characters a build parses its chapters in forked processes; the
+    chapters and every problem, located through the includes, are those of a preview,
+    which reads them one by one (its memo)."""
+    from book.pipeline import PARALLEL_FROM
+
+    text = "Words of a paragraph that runs on. " * 60 + "\n\n"
+    files = {f"c{n:02d}.md": f"# Chapter {n}\n\n" + text * 4 for n in range(30)}
+    files["c03.md"] += "{{#include listing.rs:2:3}}\n"
+    files["listing.rs"] = "fn main() {\n    let x = 1;\n    $y$\n}\n"
+    files["c07.md"] += "[^lost]: a note nothing calls.\n"
+    files["c11.md"] += "{{#include missing.rs}}\n"
+    root = make(tmp_path / "large", files)
+    assert sum(len(t) for name, t in files.items() if name.endswith(".md")) > PARALLEL_FROM
+    failures = []
+    for memo in (None, {}):
+        with pytest.raises(BookError) as caught:
+            load_book(root, edition_from_env(), memo)
+        failures.append([(p.path, p.line, p.message) for p in caught.value.problems])
+    assert failures[0] == failures[1]
+    assert {path for path, _, _ in failures[0]} == {"c07.md", "c11.md"}
+    del files["c07.md"], files["c11.md"]
+    root = make(tmp_path / "clean", files)
+    parallel, serial = load_book(root, edition_from_env()), load_book(root, edition_from_env(), {})
+    assert parallel.chapters == serial.chapters and len(parallel.chapters) == 28

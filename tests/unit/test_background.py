@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from book.background import Background, SerialPool, can_fork
+from book.background import Background, SerialPool, can_fork, in_parallel
 from book.errors import BuildError
 
 
@@ -79,3 +79,10 @@ def test_serial_pool_has_the_pool_s_face():
         assert got == [(os.getpid(), 14)]  # run here, at once
         pool.apply_async(pid_and, ("x", "y"), callback=got.append, error_callback=got.append)
         assert isinstance(got[-1], TypeError)
+
+
+def test_in_parallel_keeps_the_order_and_forks_when_it_is_safe():
+    results = in_parallel(pid_and, list(range(8)))
+    assert [value for _, value in results] == [n * 2 for n in range(8)]
+    cores = len(os.sched_getaffinity(0))
+    assert ({pid for pid, _ in results} != {os.getpid()}) is (can_fork() and cores > 1)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import io
 import logging
 import re
 import sys
@@ -216,6 +217,8 @@ def _parse_with_libxml2() -> None:
     parse = tinyhtml5.parse
 
     def parsed(document: Any, namespace_html_elements: bool = True, **kwargs: Any) -> Any:
+        if isinstance(document, io.StringIO):  # how WeasyPrint hands a string over
+            document = document.getvalue()
         if (not isinstance(document, str) or namespace_html_elements or kwargs
                 or _FOREIGN.search(document)):
             return parse(document, namespace_html_elements=namespace_html_elements, **kwargs)

@@ -42,6 +42,18 @@ def test_the_print_html_reads_as_tinyhtml5_reads_it(chunks):
             tinyhtml5.parse(html, namespace_html_elements=False))
 
 
+def test_weasyprint_reads_plain_html_so_and_foreign_content_with_tinyhtml5(monkeypatch):
+    weasy.load()
+    from weasyprint import HTML
+
+    read = []
+    monkeypatch.setattr(weasy, "html_tree", lambda html: read.append(html) or tinyhtml5.parse(
+        html, namespace_html_elements=False))
+    HTML(string="<html><head></head><body><p>plain</p></body></html>")
+    HTML(string="<html><head></head><body><p><svg></svg></p></body></html>")
+    assert read == ["<html><head></head><body><p>plain</p></body></html>"]
+
+
 def test_what_it_cannot_read_goes_to_tinyhtml5():
     weasy.load()
     from weasyprint import HTML

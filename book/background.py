@@ -90,15 +90,30 @@ class Background:
             self._process.join()
 
 
-def in_parallel(function: Callable, items: Sequence) -> list:
-    """[function(item) for item in items], spread over one forked process per core when
-    forking is safe; else here."""
+PARALLEL_FROM = 200_000  # characters of text from which in_parallel forks
+_SHARED: list = []  # (function, shared arguments) for in_parallel's forked processes
+
+
+def _call_shared(item: Any) -> Any:
+    function, shared = _SHARED[-1]
+    return function(*shared, item)
+
+
+def in_parallel(function: Callable, items: Sequence, *shared: Any, size: int) -> list:
+    """[function(*shared, item) for item in items], spread over one forked process per
+    core when the work is large enough to pay for the processes (`size`: characters of
+    text, at least PARALLEL_FROM) and forking is safe; else here. `shared` reaches the
+    processes by the fork, not pickled for each batch of items (a whole Book can be)."""
     jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if jobs < 2 or not can_fork():
-        return [function(item) for item in items]
-    with multiprocessing.get_context("fork").Pool(
-            jobs, initializer=init_process, initargs=(os.getpid(),)) as pool:
-        return pool.map(function, items, chunksize=max(1, len(items) // (4 * jobs)))
+    if jobs < 2 or size < PARALLEL_FROM or not can_fork():
+        return [function(*shared, item) for item in items]
+    _SHARED.append((function, shared))
+    try:
+        with multiprocessing.get_context("fork").Pool(
+                jobs, initializer=init_process, initargs=(os.getpid(),)) as pool:
+            return pool.map(_call_shared, items, chunksize=max(1, len(items) // (4 * jobs)))
+    finally:
+        _SHARED.pop()
 
 
 class SerialPool:

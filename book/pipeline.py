@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
 
 # The layout a build uses unless told otherwise (frozen, so one shared default is safe).
 DEFAULT_LAYOUT = LayoutOptions()
-PARALLEL_FROM = 200_000  # characters of chapters from which they are read in parallel
 
 
 @dataclass
@@ -80,11 +78,10 @@ def load_book(root: Path, edition: Edition, memo: dict | None = None) -> Book:
 
     sources = load_project(root)
     words_errors, words_warnings = word_problems(sources.meta, sources.manifest.line)
-    read = partial(_read_chapter, sources.root, sources.meta.math, {} if memo is None else memo)
-    # A preview's memo is filled here; a build reads its chapters in parallel (TRPL: 2 s)
-    results = (list(map(read, sources.chapters)) if memo is not None
-               or sum(len(text) for _, text in sources.chapters) < PARALLEL_FROM
-               else in_parallel(read, sources.chapters))
+    # A preview's memo is filled here; a build reads a large book's chapters in parallel
+    shared = (sources.root, sources.meta.math, {} if memo is None else memo)
+    results = in_parallel(_read_chapter, sources.chapters, *shared, size=0 if memo is not None
+                          else sum(len(text) for _, text in sources.chapters))
     chapters, problems, expanded = [], list(words_errors), {}
     for (path, _), (expansion, chapter, found) in zip(sources.chapters, results, strict=True):
         if expansion is not None:

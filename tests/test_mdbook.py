@@ -425,7 +425,7 @@ def test_a_large_book_reads_its_chapters_in_parallel_as_one_by_one(tmp_path):
     """From PARALLEL_FROM characters a build parses its chapters in forked processes; the
     chapters and every problem, located through the includes, are those of a preview,
     which reads them one by one (its memo)."""
-    from book.pipeline import PARALLEL_FROM
+    from book.background import PARALLEL_FROM
 
     text = "Words of a paragraph that runs on. " * 60 + "\n\n"
     files = {f"c{n:02d}.md": f"# Chapter {n}\n\n" + text * 4 for n in range(30)}

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from .. import __version__, fragments
+from ..background import in_parallel
 from ..model import (
     BLOCK_SLOT,
     PAGE_DIGITS,
@@ -285,6 +286,17 @@ def _run_on(part: Part) -> Part:
     return Part(part.id, part.kind, part.title, fragments.inner(root))
 
 
+def _print_chapter(book: Book, uses: occurrences.Found, chapter: Chapter) -> Part:
+    body = _chapter_body(book, chapter, inline_notes=True, xhtml=False,
+                         href_for=_in_document, uses=uses)
+    return Part(chapter.id, "chapter", chapter.title, str(_PARTS.chapter(
+        chapter, Markup(body), [], False, chapter_number(book, chapter))))
+
+
+def _in_document(anchor: str) -> str:
+    return f"#{anchor}"
+
+
 @i18n.in_book_words
 def render_print(book: Book) -> Rendition:
     """One HTML document for WeasyPrint: front matter, contents, chapters, back matter
@@ -293,13 +305,9 @@ def render_print(book: Book) -> Rendition:
     if book.meta.press.recto == "chapters":
         back = [_run_on(part) for part in back]
     uses = occurrences.find(book, fragments.parse)
-    chapters = []
-    for c in book.chapters:
-        body = _chapter_body(book, c, inline_notes=True, xhtml=False,
-                             href_for=lambda anchor: f"#{anchor}", uses=uses)
-        chapters.append(Part(c.id, "chapter", c.title,
-                             str(_PARTS.chapter(c, Markup(body), [], False,
-                                                chapter_number(book, c)))))
+    # a large book's chapters are set in parallel (TRPL: highlighting its code, 0.8 s)
+    chapters = in_parallel(_print_chapter, book.chapters, book, uses,
+                           size=sum(len(c.body) for c in book.chapters))
     numbers = {c.id: chapter_number(book, c) for c in book.chapters}
     entries = [TocEntry("chapter", p.title, f"#{p.id}", numbers[p.id]) for p in chapters]
     entries += [TocEntry("backmatter", p.title, f"#{p.id}") for p in back]

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from book.background import Background, SerialPool, can_fork, in_parallel
+from book.background import PARALLEL_FROM, Background, SerialPool, can_fork, in_parallel
 from book.errors import BuildError
 
 
@@ -82,7 +82,9 @@ def test_serial_pool_has_the_pool_s_face():
 
 
 def test_in_parallel_keeps_the_order_and_forks_when_it_is_safe():
-    results = in_parallel(pid_and, list(range(8)))
+    results = in_parallel(pid_and, list(range(8)), size=PARALLEL_FROM)
     assert [value for _, value in results] == [n * 2 for n in range(8)]
     cores = len(os.sched_getaffinity(0))
     assert ({pid for pid, _ in results} != {os.getpid()}) is (can_fork() and cores > 1)
+    assert {pid for pid, _ in in_parallel(pid_and, [1, 2], size=PARALLEL_FROM - 1)} == {
+        os.getpid()}  # too little work to pay for the processes

@@ -9,7 +9,9 @@ dictionary, language, PDF/UA or PDF/A identification) and trailer are the book's
 from __future__ import annotations
 
 import io
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -151,11 +153,9 @@ class _Book:
                     annot.Dest = String(name)
 
 
-def _lay_folios(pdf: pikepdf.Pdf, layout: BookLayout, opened: list) -> None:
+def _lay_folios(pdf: pikepdf.Pdf, layout: BookLayout, sheets: dict[int, pikepdf.Pdf]) -> None:
     """Lay each folio, from its sheet, over its page, as an artifact (PDF/UA: page
     furniture is not content)."""
-    sheets = {first: pikepdf.open(path) for first, path in layout.sheets.items()}
-    opened += sheets.values()
     save = pdf.make_indirect(pikepdf.Stream(pdf, b"q\n"))
     for number in layout.folio_pages():
         first, index = sheet_of(number)
@@ -174,19 +174,20 @@ def _lay_folios(pdf: pikepdf.Pdf, layout: BookLayout, opened: list) -> None:
 
 def stitch(layout: BookLayout, font_files: list[Path]) -> bytes:
     """The book's PDF from its chunks, laid out in book order, with its folios."""
-    first = layout.chunks[0]
-    book = _Book(pikepdf.open(first.laid.pdf))
-    end = first.end
-    opened = []
-    for placed in layout.chunks[1:]:
+    # qpdf reads a file without holding the GIL: the chunks are opened side by side
+    with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
+        opened = list(threads.map(pikepdf.open, [placed.laid.pdf for placed in layout.chunks]
+                                  + list(layout.sheets.values())))
+    book = _Book(opened[0])
+    end = layout.chunks[0].end
+    for placed, chunk in zip(layout.chunks[1:], opened[1:len(layout.chunks)], strict=True):
         for _ in range(placed.offset - end):
             book.blank_page()
-        chunk = pikepdf.open(placed.laid.pdf)
-        opened.append(chunk)
         book.append(chunk)
         end = placed.end
     book.finish()
-    _lay_folios(book.pdf, layout, opened)
+    _lay_folios(book.pdf, layout, dict(zip(layout.sheets, opened[len(layout.chunks):],
+                                           strict=True)))
     merge_fonts(book.pdf, [*font_files, *cjk_files()])
     out = io.BytesIO()
     book.pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)

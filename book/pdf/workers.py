@@ -116,14 +116,15 @@ def lay_out(book: Book, rendition: Rendition, cache: ChunkCache, variant: str, j
                 zip(keys, chunks, laid, strict=True), key=lambda row: -row[1].cost)
                 if entry is None]
             sizes = {key: len(chunk.html) for key, chunk in zip(keys, chunks, strict=True)}
+            total = sum(sizes.values())
             known = sum(entry.pages for entry in laid if entry is not None)
             size = sum(sizes[key] for key, entry in zip(keys, laid, strict=True) if entry)
-            sheets.expect(known, size / sum(sizes.values()))
+            sheets.expect(known, size / total)
             if todo:
                 for result in feed.map(_lay_out, todo):
                     done[result.key] = result
                     known, size = known + result.pages, size + sizes[result.key]
-                    sheets.expect(known, size / sum(sizes.values()))
+                    sheets.expect(known, size / total)
                 progress(f"laid out {len(todo)} of {len(chunks)} chunks (round {round_ + 1})")
             placed = place(_leading(keys, laid, done))  # every chunk, once todo is done
             sheets.start(placed)  # made while the next round lays out

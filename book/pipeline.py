@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .model import Book, Edition, Rendition
 from .options import DEFAULT_FORMATS, FORMATS, LayoutOptions, edition_from_env
@@ -14,6 +14,8 @@ from .output import all_or_nothing, output_lock
 
 if TYPE_CHECKING:
     from .errors import Problem
+    from .model import Chapter
+    from .source.includes import Expanded
 
 # The layout a build uses unless told otherwise (frozen, so one shared default is safe).
 DEFAULT_LAYOUT = LayoutOptions()
@@ -39,7 +41,7 @@ class BuildReport:
 
 
 def _read_chapter(root: Path, math: bool, memo: dict, source: tuple[str, str]
-                  ) -> tuple[Any, Any, list[Problem]]:
+                  ) -> tuple[Expanded | None, Chapter | None, list[Problem]]:
     """(its includes expanded, the chapter or data page parsed, the problems) of one source
     of `chapters`; `memo` keeps parses by (path, text, [markdown] math)."""
     from .errors import BookError

@@ -6,20 +6,15 @@ box, as when every margin box is laid out and the unwanted dropped after."""
 
 from __future__ import annotations
 
-import random
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_page_fill import text_book
 
 from book.options import LayoutOptions
 from book.pdf import weasy
 from book.pipeline import build
-from conftest import REPO
-
-sys.path.insert(0, str(REPO / "bench"))
-from make_large import paragraph  # noqa: E402
 
 # A box beside the folio on the bottom side, and one alone at the top's centre.
 MARGINS = """@page { @bottom-left { content: "Draft"; text-align: right; }
@@ -37,31 +32,10 @@ def words(pdf: Path) -> list[str]:
 
 @pytest.mark.parametrize("css", [None, MARGINS], ids=["theme", "boxes beside the folio"])
 def test_margin_boxes_left_out_unlaid_change_nothing(tmp_path, monkeypatch, css):
-    rng = random.Random(7)
-    root = tmp_path / "book"
-    (root / "chapters").mkdir(parents=True)
+    root = text_book(tmp_path / "book", chapters=3)
     if css:
         (root / "styles").mkdir()
         (root / "styles" / "margins.css").write_text(css, "utf-8")
-    names = []
-    for n in range(1, 4):
-        names.append(f"chapters/{n:02d}.md")
-        text = [f'---\ntitle: "Chapter {n}"\n---\n'] + [paragraph(rng, 90) for _ in range(9)]
-        (root / names[-1]).write_text("\n\n".join(text), "utf-8")
-    listed = ", ".join(f'"{name}"' for name in names)
-    (root / "book.toml").write_text(f'''title = "Margins"
-language = "en"
-slug = "margins"
-publisher = "Test Press"
-rights = "Generated text for tests"
-identifier = "urn:uuid:00000000-0000-4000-8000-000000000031"
-date = "2026-01-01"
-chapters = [{listed}]
-
-[[contributors]]
-name = "Test Generator"
-role = "author"
-''', "utf-8")
     words_of = {}
     for name in ("dropped after", "never laid out"):
         if name == "dropped after":

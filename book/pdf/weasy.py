@@ -266,16 +266,17 @@ def _deflate_at_default_level() -> None:
             compressobj=lambda level=zlib.Z_DEFAULT_COMPRESSION: zlib.compressobj())
 
 
-def _is_folio(box: Any) -> bool:
-    """A margin box that prints the page number."""
-    return _folio_style(box.style)
-
-
-def _folio_style(style: Any) -> bool:
+def _is_folio(style: Any) -> bool:
+    """Whether a margin box's style prints the page number."""
     content = style["content"]
     return not isinstance(content, str) and any(
         kind in ("counter()", "counters()") and args[0] == "page"
         for kind, args in content if isinstance(args, tuple))
+
+
+def _generated(style: Any) -> bool:
+    """Whether a margin box of this style is made at all (WeasyPrint's own test)."""
+    return style is not None and style["content"] not in ("normal", "inhibit", "none")
 
 
 # The margin boxes laid out together: the three of each side (one's width depends on the
@@ -303,7 +304,7 @@ def _filter_margin_boxes() -> None:
         context.style_for = _without_unwanted(style_for, mode, context.current_page)
         try:
             for box in original(context, page, state):
-                if _is_folio(box) == (mode == "sheet"):
+                if _is_folio(box.style) == (mode == "sheet"):
                     yield box
                 elif mode == "chunk":
                     _MARGINS.folios.append(context.current_page)
@@ -320,13 +321,12 @@ def _without_unwanted(style_for: Callable, mode: str, page: int) -> Callable:
     with one kept is laid out, as the kept one's width depends on it, and dropped after."""
     def unwanted(page_type: Any, name: str) -> bool:
         style = style_for(page_type, name)
-        return style is None or style["content"] in ("normal", "inhibit", "none") or (
-            _folio_style(style) != (mode == "sheet"))
+        return not _generated(style) or _is_folio(style) != (mode == "sheet")
 
     def styled(page_type: Any, pseudo_type: Any = None, *args: Any) -> Any:
         style = style_for(page_type, pseudo_type, *args)
         side = _SIDE.get(pseudo_type) if isinstance(pseudo_type, str) else None
-        if (side is None or style is None or style["content"] in ("normal", "inhibit", "none")
+        if (side is None or not _generated(style)
                 or not all(unwanted(page_type, name) for name in side)):
             return style
         if mode == "chunk":

@@ -130,13 +130,14 @@ def _mended(html: str, lay_out: Callable[[str], Any]) -> Any:
     since: dict[str, int] = {}
     live = {"", *parts}
     for round_ in range(ROUNDS + 1):
-        long = _long(document, blocks, floats)  # they break where they are called from now on
+        laid = _measured(document)
+        long = _long(laid, blocks, floats)  # they break where they are called from now on
         for key in long:
             _add_style(blocks[key], "break-inside: auto")
         floats -= long
-        holes, moves, scales = _deferrals(document, blocks, floats, natural)
+        holes, moves, scales = _deferrals(laid, blocks, floats, natural)
         broken = hyphens.faults(document)
-        leftovers = _leftovers(document, blocks)
+        leftovers = _leftovers(laid, blocks)
         for part in sorted(live):
             # holes and bad hyphenation, then a leftover, then paragraphs tracked
             faults = (holes.get(part, 0) + sum(owner.get(key, "") == part for key in broken),
@@ -197,15 +198,21 @@ def _mended(html: str, lay_out: Callable[[str], Any]) -> Any:
     return ranges.filled(restored, document, lay_out)
 
 
-def _long(document: Any, blocks: dict[str, Any], floats: set[str]) -> set[str]:
+def _measured(document: Any) -> list[tuple[Any, tuple[float, float], list]]:
+    """(page, its text block's top and bottom, its blocks of the flow: weasy.marked_blocks)
+    for each page of a layout, read once a round."""
+    return [(page, weasy.text_block(page), weasy.marked_blocks(page, FLOW))
+            for page in document.pages]
+
+
+def _long(laid: list, blocks: dict[str, Any], floats: set[str]) -> set[str]:
     """The floats that run over pages, and the tables taller than LONG of a page: these
     break where they are called, as LaTeX's longtable does, and as printed reference
     books set long tables (their heads repeated on each page)."""
     heights: dict[str, float] = {}
     seen: dict[str, int] = {}
-    for page in document.pages:
-        top, bottom = weasy.text_block(page)
-        for key, start, end in weasy.marked_blocks(page, FLOW):
+    for _, (top, bottom), marked in laid:
+        for key, start, end in marked:
             if key in floats:
                 seen[key] = seen.get(key, 0) + 1
                 heights[key] = heights.get(key, 0.0) + (end - start) / (bottom - top)
@@ -213,8 +220,7 @@ def _long(document: Any, blocks: dict[str, Any], floats: set[str]) -> set[str]:
             if count > 1 or (blocks[key].tag == "table" and heights[key] > LONG)}
 
 
-def _leftovers(document: Any, blocks: dict[str, Any]
-               ) -> dict[str, list[tuple[Any, float]]]:
+def _leftovers(laid: list, blocks: dict[str, Any]) -> dict[str, list[tuple[Any, float]]]:
     """By part whose last page holds no more than LEFTOVER lines of text and nothing else,
     the paragraphs on its three last pages to track (TRACKING, in em: less than 0 sets
     closer), none tracked before: as many as there are lines to pull back, those whose
@@ -222,18 +228,19 @@ def _leftovers(document: Any, blocks: dict[str, Any]
     closer; or else as many as the last page lacks lines to hold more than LEFTOVER,
     those whose last lines are nearly full, set looser; none when too few are within
     REACH."""
-    pages: dict[str, list[Any]] = {}
-    for page in document.pages:
-        for part in {key.split(".")[0] for key, *_ in weasy.marked_blocks(page, FLOW)}:
-            pages.setdefault(part, []).append(page)
+    pages: dict[str, list[tuple[Any, list]]] = {}  # part → (page, its blocks)
+    for page, _, marked in laid:
+        for part in {key.split(".")[0] for key, *_ in marked}:
+            pages.setdefault(part, []).append((page, marked))
     found: dict[str, list[tuple[Any, float]]] = {}
     for part, own in pages.items():
-        leftover = weasy.lines(own[-1])
+        last, marked = own[-1]
+        leftover = weasy.lines(last)
         if (len(own) < 2 or not leftover or len(leftover) > LEFTOVER
-                or any(blocks[key].tag != "p" for key, *_ in weasy.marked_blocks(own[-1], FLOW))):
+                or any(blocks[key].tag != "p" for key, *_ in marked)):
             continue
         lines: dict[str, list[str]] = {}
-        for page in own[-3:]:
+        for page, _ in own[-3:]:
             for element, text in weasy.lines(page):
                 key = element.get(FLOW) if element is not None else None
                 if key in blocks and blocks[key].tag == "p" and key.split(".")[0] == part:
@@ -269,14 +276,13 @@ def _serialised(root: Any) -> str:
     return lxml.html.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
-def _deferrals(document: Any, blocks: dict[str, Any], floats: set[str], natural: dict[str, float]
+def _deferrals(pages: list, blocks: dict[str, Any], floats: set[str], natural: dict[str, float]
                ) -> tuple[dict[str, int], dict[str, list[tuple[Any, Any]]],
                           dict[str, list[tuple[Any, float]]]]:
     """By part: the number of body pages filled under MIN_FILL (its last page aside), and
     (float, block to put it after or before) and (image, height to scale it to) for its
     first hole that can be filled. Only the first: a change moves every page after it, so
     a later hole is judged again on the next layout."""
-    pages = [(p, weasy.text_block(p), weasy.marked_blocks(p, FLOW)) for p in document.pages]
     moves: dict[str, list[tuple[Any, Any]]] = {}
     scales: dict[str, list[tuple[Any, float]]] = {}
     holes: dict[str, int] = {}

@@ -94,6 +94,12 @@ PARALLEL_FROM = 200_000  # characters of text from which in_parallel forks
 _SHARED: list = []  # (function, shared arguments) for in_parallel's forked processes
 
 
+def cores() -> int:
+    """The cores this process may use: one worker process (or thread) each."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
 def _call_shared(item: Any) -> Any:
     function, shared = _SHARED[-1]
     return function(*shared, item)
@@ -104,7 +110,7 @@ def in_parallel(function: Callable, items: Sequence, *shared: Any, size: int) ->
     core when the work is large enough to pay for the processes (`size`: characters of
     text, at least PARALLEL_FROM) and forking is safe; else here. `shared` reaches the
     processes by the fork, not pickled for each batch of items (a whole Book can be)."""
-    jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    jobs = cores()
     if jobs < 2 or size < PARALLEL_FROM or not can_fork():
         return [function(*shared, item) for item in items]
     _SHARED.append((function, shared))

@@ -155,15 +155,16 @@ def _single(book: Book, rendition: Rendition, options: LayoutOptions) -> Printed
 
 def _chunked(book: Book, rendition: Rendition, out_dir: Path, options: LayoutOptions,
              pdf: bool, progress: Callable[[str], None]) -> Printed:
+    from ..background import cores
     from ..fingerprint import builder_digest
     from ..render.theme import FACES, FONTS
     from .cache import ChunkCache, context_key
     from .stitch import stitch
-    from .workers import default_jobs, lay_out
+    from .workers import lay_out
 
     cache = ChunkCache(out_dir, context_key(book, options.variant, builder_digest()),
                        options.cache)
-    layout = lay_out(book, rendition, cache, options.variant, options.jobs or default_jobs(),
+    layout = lay_out(book, rendition, cache, options.variant, options.jobs or cores(),
                      pdf, progress)
     marks: list[PageMark] = []
     end = 0

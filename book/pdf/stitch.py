@@ -9,7 +9,6 @@ dictionary, language, PDF/UA or PDF/A identification) and trailer are the book's
 from __future__ import annotations
 
 import io
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +17,7 @@ from urllib.parse import unquote
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
+from ..background import cores
 from ..render.theme import cjk_files
 from .chunks import LINK_BASE, BookLayout, sheet_of
 from .fonts import merge_fonts
@@ -175,7 +175,7 @@ def _lay_folios(pdf: pikepdf.Pdf, layout: BookLayout, sheets: dict[int, pikepdf.
 def stitch(layout: BookLayout, font_files: list[Path]) -> bytes:
     """The book's PDF from its chunks, laid out in book order, with its folios."""
     # qpdf reads a file without holding the GIL: the chunks are opened side by side
-    with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
+    with ThreadPoolExecutor(cores()) as threads:
         opened = list(threads.map(pikepdf.open, [placed.laid.pdf for placed in layout.chunks]
                                   + list(layout.sheets.values())))
     book = _Book(opened[0])

@@ -247,7 +247,3 @@ class _Sheets:
             else:
                 self.feed.soon(_folio_sheet, first, lambda made: self.found.update([made]))
 
-
-def default_jobs() -> int:
-    """Worker processes: one per core the process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
